@@ -1,0 +1,1 @@
+"""The reference platform program (composed from typed stack config; see components/)."""

@@ -1,0 +1,89 @@
+"""The base every hybridstack component builds on: typed children that users can reshape.
+
+Every child resource a component creates is named by a *role* (``"bucket"``, ``"role"``,
+``"distribution"`` ...). Users pass ``transform={"bucket": fn}`` to adjust the arguments of that
+child before it is created, the way SST's ``transform`` works, so nobody forks a component to
+change one property. A transform receives the keyword arguments as a dict and either edits it in
+place or returns a new dict.
+
+Example:
+    def keep_objects(args: dict) -> None:
+        args["force_destroy"] = False
+
+    media = MediaStore("media", transform={"bucket": keep_objects})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+import pulumi
+
+Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""Adjusts a child's keyword arguments in place, or returns replacement arguments."""
+
+Transforms = Mapping[str, Transform]
+
+R = TypeVar("R", bound=pulumi.Resource)
+
+
+class ComponentArgsError(ValueError):
+    """A component was given arguments that cannot work; the message names the argument."""
+
+
+class HybridComponent(pulumi.ComponentResource):
+    """A ComponentResource whose children are created through ``child`` so transforms apply.
+
+    Subclasses list the roles they create in ``CHILD_ROLES``; a transform for any other role is
+    rejected up front with the list of roles that exist, instead of being silently ignored.
+    """
+
+    TYPE: ClassVar[str] = "hybridstack:index:Component"
+    CHILD_ROLES: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        transform: Transforms | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        props: Mapping[str, Any] | None = None,
+    ) -> None:
+        transforms = dict(transform or {})
+        unknown = sorted(set(transforms) - set(self.CHILD_ROLES))
+        if unknown:
+            raise ComponentArgsError(
+                f"{type(self).__name__} {name!r}: transform has no child role(s) "
+                f"{', '.join(unknown)}; the roles are: {', '.join(self.CHILD_ROLES)}"
+            )
+        super().__init__(self.TYPE, name, dict(props or {}), opts)
+        self._name = name
+        self._transforms = transforms
+
+    @property
+    def component_name(self) -> str:
+        """The logical name the component was created with (children's names derive from it)."""
+        return self._name
+
+    def child(
+        self,
+        role: str,
+        resource_type: type[R],
+        name: str,
+        args: dict[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> R:
+        """Create a child resource of ``resource_type`` after applying the user's transform."""
+        if role not in self.CHILD_ROLES:
+            raise AssertionError(f"{type(self).__name__} does not declare child role {role!r}")
+        kwargs = dict(args)
+        transform = self._transforms.get(role)
+        if transform is not None:
+            replaced = transform(kwargs)
+            if replaced is not None:
+                kwargs = dict(replaced)
+        child_opts = pulumi.ResourceOptions(parent=self)
+        if opts is not None:
+            child_opts = pulumi.ResourceOptions.merge(child_opts, opts)
+        return resource_type(name, **kwargs, opts=child_opts)

@@ -1,0 +1,70 @@
+"""Links: handing one component's capability to a Function with least privilege.
+
+Passing a resource in a Function's ``link=[...]`` does two things at once (as SST's ``link`` and
+CDK's ``grant*`` do): it adds exactly the IAM statements that capability needs to the function's
+role, and it sets the environment variables the service code reads to find the resource.
+
+Anything with a ``link_spec()`` method returning a :class:`LinkSpec` can be linked; components
+usually offer narrower specs too (``bucket.read_only()``), which are themselves linkable.
+
+Example:
+    uploads = Queue("uploads")
+    Function("worker", handler="hybridstack.services.media.handler.process", link=[uploads])
+    # -> role may sqs:SendMessage/ReceiveMessage/... on that queue only,
+    #    and the code reads os.environ["UPLOADS_QUEUE_URL"].
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class IamStatement:
+    """One Allow statement on ARNs (outputs allowed); ``*`` only where AWS requires it."""
+
+    actions: Sequence[str]
+    resources: Sequence[pulumi.Input[str]]
+    conditions: Mapping[str, Mapping[str, pulumi.Input[str]]] | None = None
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """What a link grants: IAM statements and environment variables for the service code."""
+
+    statements: Sequence[IamStatement] = ()
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Linkable(Protocol):
+    """Anything that can be passed in a Function's ``link`` list."""
+
+    def link_spec(self) -> LinkSpec: ...
+
+
+def resolve_link(item: Linkable | LinkSpec) -> LinkSpec:
+    """The LinkSpec behind a link-list entry (a LinkSpec is accepted as it is)."""
+    if isinstance(item, LinkSpec):
+        return item
+    if isinstance(item, Linkable):
+        return item.link_spec()
+    raise TypeError(
+        f"cannot link {type(item).__name__}: a link must be a component with link_spec() "
+        "or a LinkSpec"
+    )
+
+
+def env_prefix(name: str) -> str:
+    """The environment-variable prefix for a logical name: ``media-store`` -> ``MEDIA_STORE``."""
+    prefix = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
+    if not prefix:
+        raise ValueError(f"cannot derive an environment variable name from {name!r}")
+    if prefix[0].isdigit():
+        prefix = f"R_{prefix}"
+    return prefix

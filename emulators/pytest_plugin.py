@@ -1,0 +1,1 @@
+"""Placeholder for the hybridstack pytest plugin (local cloud fixtures)."""

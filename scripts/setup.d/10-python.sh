@@ -1,0 +1,11 @@
+# The project's own virtual environment (.venv), pinned by uv.lock.
+# uv itself is bootstrapped into .tools/uv from PyPI at a pinned version.
+UV_VERSION=0.13.8
+UV="$TOOLS/uv/bin/uv"
+if [ ! -x "$UV" ] || [ "$("$UV" --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  echo "setup: installing uv $UV_VERSION into .tools/uv"
+  python3 -m venv "$TOOLS/uv"
+  "$TOOLS/uv/bin/pip" install --quiet "uv==$UV_VERSION"
+fi
+export UV UV_PYTHON_DOWNLOADS=never
+(cd "$ROOT" && "$UV" sync --quiet --locked --all-extras --group dev)
