@@ -149,10 +149,11 @@ class RecordingMocks(Mocks):
             project = inputs.get("project") or self.project
             out["id"] = f"projects/{project}/{kind.lower()}s/{physical}"
             out["project"] = project
-            if kind == "ServiceAccount":
+            if kind == "ServiceAccount" or (module == "serviceaccount" and kind == "Account"):
                 account_id = inputs.get("accountId", name)
                 out["email"] = f"{account_id}@{project}.iam.gserviceaccount.com"
                 out["member"] = f"serviceAccount:{out['email']}"
+                out["uniqueId"] = str(100000000000000000000 + sum(map(ord, account_id)))
             if kind == "WebApp":
                 out["appId"] = f"1:123456789:web:{name}"
         return out
@@ -174,6 +175,20 @@ class RecordingMocks(Mocks):
             return {"json": "{}", "id": "policy"}, None
         if token == "gcp:organizations/getProject:getProject":
             return {"projectId": self.project, "number": "123456789", "id": self.project}, None
+        if token == "gcp:firebase/getWebAppConfig:getWebAppConfig":
+            project = args.args.get("project") or self.project
+            return {
+                "apiKey": "AIza-test-api-key",
+                "authDomain": f"{project}.firebaseapp.com",
+                "storageBucket": f"{project}.firebasestorage.app",
+                "messagingSenderId": "123456789",
+                "measurementId": "",
+                "locationId": "us-central",
+                "databaseUrl": "",
+                "project": project,
+                "webAppId": args.args.get("webAppId"),
+                "id": args.args.get("webAppId"),
+            }, None
         if token == "gcp:organizations/getClientConfig:getClientConfig":
             return {"project": self.project, "region": "us-central1", "id": self.project}, None
         return dict(args.args), None
