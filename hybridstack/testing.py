@@ -158,7 +158,15 @@ class RecordingMocks(Mocks):
                 out["appId"] = f"1:123456789:web:{name}"
         return out
 
-    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
+        # Pulumi iterates the failures list, so answer with an empty list rather than None.
+        result, failures = self.answer_call(args)
+        return result, list(failures or [])
+
+    def answer_call(
+        self, args: MockCallArgs
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        """The result of one invoke (override this to answer more calls)."""
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {

@@ -1,0 +1,519 @@
+"""CrossCloudAccess: AWS code reaching GCP, and Google identities reaching AWS, with no static keys.
+
+**AWS -> GCP.** A Workload Identity pool with an AWS provider trusts your AWS account, and its
+attribute condition admits *only* the IAM roles you name (a Lambda runs as its execution role,
+so name the roles of the Functions that need GCP). Those identities may impersonate one service
+account, which holds the GCP roles you grant. The external-account credential configuration
+(google-auth's ``external_account`` JSON for AWS) is an output, and linking the component to a
+Function puts it in ``<NAME>_GCP_CREDENTIALS``; the code loads it with
+``google.auth.load_credentials_from_dict(json.loads(os.environ["<NAME>_GCP_CREDENTIALS"]))``.
+No service-account key is ever created.
+
+**GCP -> AWS.** Code running as the service account (a Firebase/Cloud function, a Pub/Sub push)
+presents a Google-signed ID token. Either an IAM role trusts ``accounts.google.com`` web identity
+for exactly this service account (``aws_links``/``aws_statements`` say what that role may do),
+or an API's JWT authorizer trusts issuer ``https://accounts.google.com`` with the token's
+audience (:meth:`CrossCloudAccess.google_token_settings`).
+
+Example:
+    access = CrossCloudAccess(
+        "aws-to-gcp",
+        project="acme-prod",
+        trusted_aws_roles=["media-processor-role", "arn:aws:iam::123456789012:role/sync-role"],
+        gcp_roles=["roles/pubsub.publisher"],
+    )
+    Function("processor", handler="hybridstack.services.media.handler.process", link=[access])
+    pulumi.export("gcp_credentials", access.credential_config)
+
+    # GCP -> AWS: Google-signed tokens of the service account may assume a role that can send
+    # to a queue (and nothing else).
+    CrossCloudAccess("gcp-to-aws", project="acme-prod", aws_links=[jobs_queue])
+
+Roles are named (not ``*`` or a prefix) because the trust is the security boundary; a Function's
+execution role has a fixed name when you give it one (``transform={"role": ...}``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+
+from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.link import IamStatement, Linkable, LinkSpec, env_prefix, resolve_link
+from hybridstack.components.policy_document import policy_document
+
+GOOGLE_ISSUER = "https://accounts.google.com"
+"""The issuer of Google-signed ID tokens (service accounts, Pub/Sub push, Cloud Tasks)."""
+
+GOOGLE_WEB_IDENTITY_PROVIDER = "accounts.google.com"
+"""The IAM federated principal for Google ID tokens (built into AWS; no OIDC provider needed)."""
+
+AWS_SUBJECT_TOKEN_TYPE = "urn:ietf:params:aws:token-type:aws4_request"
+STS_TOKEN_URL = "https://sts.googleapis.com/v1/token"
+AWS_REGIONAL_CRED_VERIFICATION_URL = (
+    "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"
+)
+
+AWS_ROLE_ATTRIBUTE_MAPPING: dict[str, str] = {
+    "google.subject": "assertion.arn",
+    "attribute.aws_account": "assertion.account",
+    # arn:aws:sts::<account>:assumed-role/<role>/<session> -> ...:assumed-role/<role>
+    "attribute.aws_role": (
+        "assertion.arn.contains('assumed-role') ? "
+        "assertion.arn.extract('{account_arn}assumed-role/') + 'assumed-role/' + "
+        "assertion.arn.extract('assumed-role/{role_name}/') : assertion.arn"
+    ),
+}
+"""How AWS caller identities become Google attributes (the mapping Google documents for AWS)."""
+
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ROLE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?:[\w+=,.@/-]*/)?"
+    r"(?P<name>[\w+=,.@-]{1,64})$"
+)
+_ACCOUNT = re.compile(r"^\d{12}$")
+_POOL_ID = re.compile(r"^[a-z0-9-]{4,32}$")
+_SERVICE_ACCOUNT_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28}[a-z0-9])$")
+_GCP_ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|projects/[^/]+/roles/[A-Za-z0-9_.]+)$")
+
+
+def assumed_role_arn(role: str, account_id: str, partition: str = "aws") -> str:
+    """The STS identity a role's sessions have: what ``attribute.aws_role`` maps to.
+
+    ``role`` is a role name or a role ARN (any path); ``account_id`` is used for names.
+
+    >>> assumed_role_arn("arn:aws:iam::123456789012:role/service/media", "000000000000")
+    'arn:aws:sts::123456789012:assumed-role/media'
+    """
+    arn = _ROLE_ARN.match(role)
+    if arn:
+        return f"arn:{arn['partition']}:sts::{arn['account']}:assumed-role/{arn['name']}"
+    if not _ROLE_NAME.match(role):
+        raise ValueError(f"{role!r} is neither an IAM role name nor an IAM role ARN")
+    if not _ACCOUNT.match(account_id):
+        raise ValueError(f"AWS account id {account_id!r} must be 12 digits")
+    return f"arn:{partition}:sts::{account_id}:assumed-role/{role}"
+
+
+def aws_role_attribute_condition(assumed_roles: Sequence[str]) -> str:
+    """The provider's CEL condition admitting exactly these assumed-role identities."""
+    if not assumed_roles:
+        raise ValueError("at least one trusted AWS role is needed")
+    for role in assumed_roles:
+        if "'" in role or "\\" in role:
+            raise ValueError(f"{role!r} cannot appear in a CEL string")
+    quoted = ", ".join(f"'{r}'" for r in sorted(set(assumed_roles)))
+    return f"attribute.aws_role in [{quoted}]"
+
+
+def workload_provider_audience(project_number: str, pool_id: str, provider_id: str) -> str:
+    """The audience of the STS token exchange: the provider's full resource name."""
+    return (
+        f"//iam.googleapis.com/projects/{project_number}/locations/global/"
+        f"workloadIdentityPools/{pool_id}/providers/{provider_id}"
+    )
+
+
+def aws_principal_set(project_number: str, pool_id: str, assumed_role: str) -> str:
+    """The IAM member naming every session of one AWS role in the pool."""
+    return (
+        f"principalSet://iam.googleapis.com/projects/{project_number}/locations/global/"
+        f"workloadIdentityPools/{pool_id}/attribute.aws_role/{assumed_role}"
+    )
+
+
+def aws_external_account_config(
+    *, project_number: str, pool_id: str, provider_id: str, service_account_email: str
+) -> dict[str, Any]:
+    """google-auth's ``external_account`` configuration for code running with AWS credentials.
+
+    On Lambda google-auth reads the region and the role's session credentials from the
+    environment (``AWS_REGION``, ``AWS_ACCESS_KEY_ID`` ...), signs a GetCallerIdentity request,
+    exchanges it at Google STS and impersonates ``service_account_email``. The metadata URLs are
+    the fallback used on EC2.
+    """
+    return {
+        "type": "external_account",
+        "audience": workload_provider_audience(project_number, pool_id, provider_id),
+        "subject_token_type": AWS_SUBJECT_TOKEN_TYPE,
+        "token_url": STS_TOKEN_URL,
+        "service_account_impersonation_url": (
+            "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
+            f"{service_account_email}:generateAccessToken"
+        ),
+        "credential_source": {
+            "environment_id": "aws1",
+            "region_url": "http://169.254.169.254/latest/meta-data/placement/availability-zone",
+            "url": "http://169.254.169.254/latest/meta-data/iam/security-credentials",
+            "regional_cred_verification_url": AWS_REGIONAL_CRED_VERIFICATION_URL,
+            "imdsv2_session_token_url": "http://169.254.169.254/latest/api/token",
+        },
+    }
+
+
+def google_web_identity_trust_policy(service_account_unique_id: str, audience: str) -> str:
+    """An IAM trust policy letting exactly one Google service account assume the role.
+
+    ``accounts.google.com:aud`` is the token's ``azp`` (the service account's unique id) and
+    ``accounts.google.com:oaud`` its audience.
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": GOOGLE_WEB_IDENTITY_PROVIDER},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            "accounts.google.com:aud": service_account_unique_id,
+                            "accounts.google.com:sub": service_account_unique_id,
+                            "accounts.google.com:oaud": audience,
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def default_ids(name: str) -> tuple[str, str]:
+    """A pool/provider id and a service-account id derived from a component name."""
+    base = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    base = re.sub(r"^gcp-", "", base) or "hybrid"
+    pool = (base + "-aws")[:32].rstrip("-")
+    if len(pool) < 4:
+        pool = f"{pool}-pool"
+    account = re.sub(r"^[^a-z]+", "", base)
+    account = (account or "hybrid")[:26].rstrip("-")
+    account = f"{account}-cross" if len(account) < 6 else account
+    return pool, account
+
+
+class CrossCloudAccessArgs(TypedDict, total=False):
+    """Who in AWS may act in GCP (and as what), and what Google identities may do in AWS."""
+
+    project: pulumi.Input[str]
+    """The GCP project id (defaults to the gcp provider's project)."""
+    project_number: pulumi.Input[str]
+    """The project number, if known (otherwise looked up from the project id)."""
+    trusted_aws_roles: Sequence[pulumi.Input[str]]
+    """IAM role names or ARNs whose sessions may impersonate the service account. Only these are
+    admitted by the provider's attribute condition. Empty: no AWS -> GCP trust is created."""
+    aws_account_id: pulumi.Input[str]
+    """The AWS account trusted by the pool and owning role *names* (defaults to the caller's)."""
+    gcp_roles: Sequence[str]
+    """Project roles granted to the service account, e.g. ``roles/datastore.user``."""
+    pool_id: str
+    """The Workload Identity pool id (4-32 of a-z 0-9 -); defaults from the component name."""
+    provider_id: str
+    """The pool provider id (4-32 of a-z 0-9 -); defaults to ``aws-roles``."""
+    service_account_id: str
+    """The service account id (6-30 of a-z 0-9 -, starting with a letter)."""
+    aws_links: Sequence[Linkable | LinkSpec]
+    """GCP -> AWS: what the Google-trusting IAM role may use (creates that role)."""
+    aws_statements: Sequence[IamStatement]
+    """GCP -> AWS: further statements for that role (creates that role)."""
+    google_audience: pulumi.Input[str]
+    """The audience Google ID tokens for AWS carry; defaults to ``sts.amazonaws.com``."""
+
+
+class CrossCloudAccess(HybridComponent):
+    """AWS -> GCP through Workload Identity federation, GCP -> AWS through Google-signed OIDC.
+
+    See the module docstring for the full story and an example; the short one::
+
+        access = CrossCloudAccess("xc", trusted_aws_roles=["processor-role"],
+                                  gcp_roles=["roles/datastore.user"])
+        Function("processor", handler="...", link=[access])
+    """
+
+    TYPE: ClassVar[str] = "hybridstack:index:CrossCloudAccess"
+    CHILD_ROLES: ClassVar[tuple[str, ...]] = (
+        "pool",
+        "provider",
+        "service_account",
+        "workload_identity_user",
+        "project_role",
+        "google_role",
+        "google_role_policy",
+    )
+
+    project: pulumi.Output[str]
+    project_number: pulumi.Output[str]
+    service_account_email: pulumi.Output[str]
+    service_account_member: pulumi.Output[str]
+    service_account_unique_id: pulumi.Output[str]
+    pool_name: pulumi.Output[str]
+    provider_audience: pulumi.Output[str]
+    attribute_condition: pulumi.Output[str]
+    credential_config: pulumi.Output[str]
+    """The external-account credential configuration JSON (no secret material in it)."""
+    google_audience: pulumi.Output[str]
+    google_role_arn: pulumi.Output[str] | None
+
+    def __init__(
+        self,
+        name: str,
+        args: CrossCloudAccessArgs | None = None,
+        *,
+        transform: Transforms | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        merged: dict[str, Any] = {**(args or {}), **kwargs}
+        settings = _validate(name, merged)
+        super().__init__(name, transform=transform, opts=opts)
+
+        project: pulumi.Input[str] = merged.get("project") or (
+            gcp.organizations.get_client_config_output(
+                opts=pulumi.InvokeOutputOptions(parent=self)
+            ).project
+        )
+        self.project = pulumi.Output.from_input(project)
+        number = merged.get("project_number")
+        self.project_number = (
+            pulumi.Output.from_input(number)
+            if number is not None
+            else gcp.organizations.get_project_output(
+                project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).number
+        )
+        pool_id, provider_id, account_id = (
+            settings["pool_id"],
+            settings["provider_id"],
+            settings["service_account_id"],
+        )
+
+        self._service_account = self.child(
+            "service_account",
+            gcp.serviceaccount.Account,
+            f"{name}-sa",
+            {
+                "account_id": account_id,
+                "project": self.project,
+                "display_name": f"hybridstack {name}: cross-cloud identity",
+                "description": "Impersonated by trusted AWS roles; holds no keys.",
+            },
+        )
+        self.service_account_email = self._service_account.email
+        self.service_account_member = self._service_account.email.apply(
+            lambda e: f"serviceAccount:{e}"
+        )
+        self.service_account_unique_id = self._service_account.unique_id
+
+        for role in settings["gcp_roles"]:
+            self.child(
+                "project_role",
+                gcp.projects.IAMMember,
+                f"{name}-{role.rsplit('/', 1)[-1].replace('.', '-')}",
+                {"project": self.project, "role": role, "member": self.service_account_member},
+            )
+
+        trusted: Sequence[pulumi.Input[str]] = merged.get("trusted_aws_roles") or ()
+        self.pool_name = pulumi.Output.concat(
+            "projects/", self.project_number, "/locations/global/workloadIdentityPools/", pool_id
+        )
+        self.provider_audience = self.project_number.apply(
+            lambda n: workload_provider_audience(n, pool_id, provider_id)
+        )
+        if trusted:
+            account: pulumi.Input[str] = merged.get("aws_account_id") or (
+                aws.get_caller_identity_output(
+                    opts=pulumi.InvokeOutputOptions(parent=self)
+                ).account_id
+            )
+            assumed = pulumi.Output.all(account, *trusted).apply(
+                lambda values: [assumed_role_arn(r, values[0]) for r in values[1:]]
+            )
+            self.attribute_condition = assumed.apply(aws_role_attribute_condition)
+            pool = self.child(
+                "pool",
+                gcp.iam.WorkloadIdentityPool,
+                f"{name}-pool",
+                {
+                    "workload_identity_pool_id": pool_id,
+                    "project": self.project,
+                    "display_name": f"{name} (AWS)"[:32],
+                    "description": "AWS roles trusted to act as the cross-cloud service account",
+                },
+            )
+            self.child(
+                "provider",
+                gcp.iam.WorkloadIdentityPoolProvider,
+                f"{name}-provider",
+                {
+                    "workload_identity_pool_id": pool.workload_identity_pool_id,
+                    "workload_identity_pool_provider_id": provider_id,
+                    "project": self.project,
+                    "display_name": "AWS",
+                    "aws": {"account_id": account},
+                    "attribute_mapping": dict(AWS_ROLE_ATTRIBUTE_MAPPING),
+                    "attribute_condition": self.attribute_condition,
+                },
+            )
+            for index, role in enumerate(trusted):
+                member = pulumi.Output.all(self.project_number, account, role).apply(
+                    lambda v: aws_principal_set(v[0], pool_id, assumed_role_arn(v[2], v[1]))
+                )
+                self.child(
+                    "workload_identity_user",
+                    gcp.serviceaccount.IAMMember,
+                    f"{name}-wi-user-{index}",
+                    {
+                        "service_account_id": self._service_account.name,
+                        "role": "roles/iam.workloadIdentityUser",
+                        "member": member,
+                    },
+                )
+        else:
+            self.attribute_condition = pulumi.Output.from_input("")
+        self.credential_config = pulumi.Output.all(
+            self.project_number, self._service_account.email
+        ).apply(
+            lambda v: json.dumps(
+                aws_external_account_config(
+                    project_number=v[0],
+                    pool_id=pool_id,
+                    provider_id=provider_id,
+                    service_account_email=v[1],
+                ),
+                indent=None,
+                sort_keys=True,
+            )
+        )
+
+        self.google_audience = pulumi.Output.from_input(
+            merged.get("google_audience") or "sts.amazonaws.com"
+        )
+        self.google_role_arn = None
+        links = [resolve_link(item) for item in merged.get("aws_links") or ()]
+        statements = [s for spec in links for s in spec.statements]
+        statements += list(merged.get("aws_statements") or ())
+        if statements:
+            trust = pulumi.Output.all(self.service_account_unique_id, self.google_audience).apply(
+                lambda v: google_web_identity_trust_policy(v[0], v[1])
+            )
+            role = self.child(
+                "google_role",
+                aws.iam.Role,
+                f"{name}-google",
+                {
+                    "assume_role_policy": trust,
+                    "description": f"Assumed by the {name} Google service account (web identity)",
+                    "max_session_duration": 3600,
+                },
+            )
+            self.child(
+                "google_role_policy",
+                aws.iam.RolePolicy,
+                f"{name}-google",
+                {"role": role.id, "policy": policy_document(statements)},
+            )
+            self.google_role_arn = role.arn
+
+        self._prefix = env_prefix(name)
+        self.register_outputs(
+            {
+                "serviceAccountEmail": self.service_account_email,
+                "providerAudience": self.provider_audience,
+                "attributeCondition": self.attribute_condition,
+                "credentialConfig": self.credential_config,
+                "googleRoleArn": self.google_role_arn,
+            }
+        )
+
+    def link_spec(self) -> LinkSpec:
+        """Linking gives a Function the credential config and project (no AWS permission)."""
+        return LinkSpec(
+            environment={
+                f"{self._prefix}_GCP_CREDENTIALS": self.credential_config,
+                f"{self._prefix}_GCP_PROJECT": self.project,
+            }
+        )
+
+    def google_token_settings(self) -> Mapping[str, pulumi.Output[str]]:
+        """Issuer and audience for a JWT authorizer trusting this service account's ID tokens."""
+        return {"issuer": pulumi.Output.from_input(GOOGLE_ISSUER), "audience": self.google_audience}
+
+
+def _validate(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Check the arguments we can check before anything registers; fill in default ids."""
+    known = set(CrossCloudAccessArgs.__annotations__)
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise ComponentArgsError(
+            f"CrossCloudAccess {name!r}: unknown argument(s) {', '.join(unknown)}; "
+            f"the arguments are: {', '.join(sorted(known))}"
+        )
+    default_pool, default_account = default_ids(name)
+    pool_id = args.get("pool_id", default_pool)
+    if not _POOL_ID.match(pool_id) or pool_id.startswith("gcp-"):
+        raise ComponentArgsError(
+            f"CrossCloudAccess {name!r}: pool_id {pool_id!r} must be 4-32 characters of a-z, 0-9 "
+            "and '-', not starting with 'gcp-'"
+        )
+    provider_id = args.get("provider_id", "aws-roles")
+    if not _POOL_ID.match(provider_id) or provider_id.startswith("gcp-"):
+        raise ComponentArgsError(
+            f"CrossCloudAccess {name!r}: provider_id {provider_id!r} must be 4-32 characters of "
+            "a-z, 0-9 and '-', not starting with 'gcp-'"
+        )
+    account_id = args.get("service_account_id", default_account)
+    if not _SERVICE_ACCOUNT_ID.match(account_id):
+        raise ComponentArgsError(
+            f"CrossCloudAccess {name!r}: service_account_id {account_id!r} must be 6-30 "
+            "characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'"
+        )
+    roles = list(args.get("gcp_roles") or ())
+    for role in roles:
+        if not isinstance(role, str) or not _GCP_ROLE.match(role):
+            raise ComponentArgsError(
+                f"CrossCloudAccess {name!r}: gcp_roles entry {role!r} is not a role name like "
+                "'roles/datastore.user'"
+            )
+        if role in {"roles/owner", "roles/editor", "roles/iam.serviceAccountTokenCreator"}:
+            raise ComponentArgsError(
+                f"CrossCloudAccess {name!r}: gcp_roles entry {role!r} is too broad for a "
+                "federated identity; grant the narrow roles the code needs"
+            )
+    trusted = args.get("trusted_aws_roles") or ()
+    if isinstance(trusted, str):
+        raise ComponentArgsError(
+            f"CrossCloudAccess {name!r}: trusted_aws_roles must be a list of role names or ARNs"
+        )
+    account = args.get("aws_account_id")
+    if isinstance(account, str) and not _ACCOUNT.match(account):
+        raise ComponentArgsError(
+            f"CrossCloudAccess {name!r}: aws_account_id {account!r} must be 12 digits"
+        )
+    for role in trusted:
+        if isinstance(role, str):
+            if role in {"*", ""} or "*" in role:
+                raise ComponentArgsError(
+                    f"CrossCloudAccess {name!r}: trusted_aws_roles entry {role!r}: name each role; "
+                    "wildcards are not trusted"
+                )
+            if not (_ROLE_ARN.match(role) or _ROLE_NAME.match(role)):
+                raise ComponentArgsError(
+                    f"CrossCloudAccess {name!r}: trusted_aws_roles entry {role!r} is neither an "
+                    "IAM role name nor an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+                )
+    for item in args.get("aws_links") or ():
+        if not isinstance(item, LinkSpec | Linkable):
+            raise ComponentArgsError(
+                f"CrossCloudAccess {name!r}: aws_links entry {item!r} is not linkable"
+            )
+    return {
+        "pool_id": pool_id,
+        "provider_id": provider_id,
+        "service_account_id": account_id,
+        "gcp_roles": roles,
+    }
