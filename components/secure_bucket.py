@@ -1,0 +1,360 @@
+"""SecureBucket: an S3 bucket with the safe defaults every hybridstack bucket shares.
+
+Encrypted (SSE-S3, or SSE-KMS with a bucket key when given a key), all public access blocked,
+object ownership enforced (no ACLs), a bucket policy that denies any request not made over TLS,
+versioning on (expiring old versions after ``noncurrent_version_days``), incomplete multipart
+uploads aborted after a week, optional CORS, lifecycle rules and server access logging.
+
+It is the building block of ``StaticSite`` and ``MediaStore``. S3 allows one policy per bucket,
+so other statements (a CloudFront distribution's read access, log delivery) go through
+``policy_statements``; when they depend on something created after the bucket (the distribution
+ARN), pass ``defer_policy=True`` and call :meth:`SecureBucket.attach_policy` once, later. The
+deny-non-TLS statement is always part of the policy.
+
+Linking a SecureBucket grants object read/write (``bucket.read_only()``: read) on this bucket
+only and sets ``<NAME>_BUCKET_NAME``.
+
+Example:
+    media = SecureBucket("media", {
+        "cors_rules": [{"allowed_methods": ["PUT"], "allowed_origins": ["https://app.example.com"],
+                        "allowed_headers": ["*"], "max_age_seconds": 3000}],
+        "lifecycle_rules": [{"id": "archive", "status": "Enabled", "filter": {"prefix": "videos/"},
+                             "transitions": [{"days": 30, "storage_class": "GLACIER_IR"}]}],
+        "access_log_bucket": logs.bucket_name,
+    })
+    Function("thumbs", {"handler": "...", "link": [media]})    # -> MEDIA_BUCKET_NAME
+
+    site = SecureBucket("site", {"defer_policy": True})
+    ...  # create the distribution from site.bucket_regional_domain_name
+    site.attach_policy([cloudfront_read_statement(site.arn, distribution.arn)])
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
+from hybridstack.components.stack_defaults import is_production
+
+READ_ACTIONS = ("s3:GetObject",)
+WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+LIST_ACTIONS = ("s3:ListBucket",)
+
+
+def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """The statement denying every request to the bucket and its objects made without TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def cloudfront_read_statement(
+    bucket_arn: pulumi.Input[str],
+    distribution_arn: pulumi.Input[str],
+    prefix: str = "",
+) -> dict[str, Any]:
+    """Let one CloudFront distribution (origin access control) read objects, nothing else."""
+    return {
+        "Sid": "AllowCloudFrontRead",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": pulumi.Output.concat(bucket_arn, "/", prefix, "*"),
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+    }
+
+
+def access_log_delivery_statement(
+    log_bucket_arn: pulumi.Input[str],
+    source_bucket_arn: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    prefix: str = "",
+) -> dict[str, Any]:
+    """Let S3 server access logging of ``source_bucket_arn`` write into the log bucket."""
+    return {
+        "Sid": "AllowS3ServerAccessLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": pulumi.Output.concat(log_bucket_arn, "/", prefix, "*"),
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": source_bucket_arn},
+            "StringEquals": {"aws:SourceAccount": account_id},
+        },
+    }
+
+
+def bucket_policy_json(
+    bucket_arn: pulumi.Input[str], statements: Sequence[pulumi.Input[Mapping[str, Any]]] = ()
+) -> pulumi.Output[str]:
+    """The bucket policy: deny non-TLS first, then ``statements`` (outputs resolved)."""
+    docs = [deny_insecure_transport(bucket_arn), *statements]
+    return pulumi.Output.from_input(docs).apply(
+        lambda resolved: json.dumps({"Version": "2012-10-17", "Statement": resolved})
+    )
+
+
+def default_lifecycle_rules(noncurrent_version_days: int | None) -> list[dict[str, Any]]:
+    """Abort incomplete multipart uploads after 7 days; expire old versions if versioned."""
+    rules: list[dict[str, Any]] = [
+        {
+            "id": "abort-incomplete-multipart-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+    ]
+    if noncurrent_version_days:
+        rules.append(
+            {
+                "id": "expire-noncurrent-versions",
+                "status": "Enabled",
+                "filter": {"prefix": ""},
+                "noncurrent_version_expiration": {"noncurrent_days": noncurrent_version_days},
+            }
+        )
+    return rules
+
+
+class SecureBucketArgs(TypedDict, total=False):
+    """Encryption, versioning, lifecycle, CORS, logging and extra policy of the bucket."""
+
+    versioning: bool
+    """Keep object versions (default True)."""
+    noncurrent_version_days: int
+    """Days to keep replaced versions when versioned (default 90; 0 keeps them forever)."""
+    kms_key_arn: pulumi.Input[str]
+    """Encrypt with this KMS key (SSE-KMS + bucket key) instead of SSE-S3."""
+    force_destroy: bool
+    """Delete objects with the bucket (default: True except on production stacks)."""
+    lifecycle_rules: Sequence[Mapping[str, Any]]
+    """Extra lifecycle rules, in ``aws.s3.BucketLifecycleConfiguration`` rule shape."""
+    cors_rules: Sequence[Mapping[str, Any]]
+    """CORS rules, in ``aws.s3.BucketCorsConfiguration`` rule shape (none by default)."""
+    access_log_bucket: pulumi.Input[str]
+    """Name of the bucket receiving S3 server access logs (none by default)."""
+    access_log_prefix: str
+    """Key prefix of the access logs (default ``<name>/``)."""
+    policy_statements: Sequence[pulumi.Input[Mapping[str, Any]]]
+    """Extra bucket policy statements (deny-non-TLS is always included)."""
+    defer_policy: bool
+    """Create the policy later, with ``attach_policy`` (for statements on later resources)."""
+    tags: Mapping[str, str]
+    """Tags of the bucket."""
+
+
+class SecureBucket(HybridComponent):
+    """An encrypted, private, TLS-only S3 bucket; linkable for least-privilege object access.
+
+    Example:
+        uploads = SecureBucket("uploads", {"versioning": True})
+        Function("worker", {"handler": "...", "link": [uploads.read_only()]})
+    """
+
+    TYPE = "hybridstack:aws:SecureBucket"
+    CHILD_ROLES = (
+        "bucket", "ownership_controls", "public_access_block", "encryption", "versioning",
+        "lifecycle", "cors", "logging", "policy",
+    )  # fmt: skip
+
+    bucket_name: pulumi.Output[str]
+    """The physical bucket name."""
+    arn: pulumi.Output[str]
+    """The bucket ARN."""
+    bucket_regional_domain_name: pulumi.Output[str]
+    """The regional endpoint (a CloudFront origin's domain name)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: SecureBucketArgs | None = None,
+        *,
+        transform: Transforms | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        owner = f"SecureBucket {name!r}"
+        a: dict[str, Any] = dict(args or {})
+        versioning = bool(a.get("versioning", True))
+        noncurrent = a.get("noncurrent_version_days", 90)
+        if isinstance(noncurrent, bool) or not isinstance(noncurrent, int) or noncurrent < 0:
+            raise ComponentArgsError(
+                f"{owner}: noncurrent_version_days={noncurrent!r} must be a whole number of days"
+            )
+        for arg in ("lifecycle_rules", "cors_rules"):
+            rules = a.get(arg, [])
+            if isinstance(rules, Mapping) or not all(isinstance(r, Mapping) for r in rules):
+                raise ComponentArgsError(f"{owner}: {arg} must be a list of rule dicts")
+        for index, rule in enumerate(a.get("cors_rules", [])):
+            if not rule.get("allowed_methods") or not rule.get("allowed_origins"):
+                raise ComponentArgsError(
+                    f"{owner}: cors_rules[{index}] needs allowed_methods and allowed_origins"
+                )
+        ids = [r.get("id") for r in a.get("lifecycle_rules", [])]
+        if any(not i for i in ids) or len(set(ids)) != len(ids):
+            raise ComponentArgsError(f"{owner}: every lifecycle_rules entry needs a unique 'id'")
+        tags = dict(a.get("tags", {}))
+        super().__init__(name, transform=transform, opts=opts)
+        kms_key_arn = a.get("kms_key_arn")
+        self.kms_key_arn = kms_key_arn
+
+        bucket = self.child(
+            "bucket",
+            aws.s3.Bucket,
+            name,
+            {"force_destroy": a.get("force_destroy", not is_production()), "tags": tags},
+        )
+        self.bucket = bucket
+        mine = pulumi.ResourceOptions(depends_on=[bucket])
+        ownership = self.child(
+            "ownership_controls",
+            aws.s3.BucketOwnershipControls,
+            name,
+            {"bucket": bucket.id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
+            opts=mine,
+        )
+        block = self.child(
+            "public_access_block",
+            aws.s3.BucketPublicAccessBlock,
+            name,
+            {
+                "bucket": bucket.id,
+                "block_public_acls": True,
+                "block_public_policy": True,
+                "ignore_public_acls": True,
+                "restrict_public_buckets": True,
+            },
+            opts=mine,
+        )
+        default_encryption: dict[str, Any] = (
+            {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
+            if kms_key_arn is not None
+            else {"sse_algorithm": "AES256"}
+        )
+        self.child(
+            "encryption",
+            aws.s3.BucketServerSideEncryptionConfiguration,
+            name,
+            {
+                "bucket": bucket.id,
+                "rules": [
+                    {
+                        "apply_server_side_encryption_by_default": default_encryption,
+                        "bucket_key_enabled": kms_key_arn is not None,
+                    }
+                ],
+            },
+            opts=mine,
+        )
+        versioned = None
+        if versioning:
+            versioned = self.child(
+                "versioning",
+                aws.s3.BucketVersioning,
+                name,
+                {"bucket": bucket.id, "versioning_configuration": {"status": "Enabled"}},
+                opts=mine,
+            )
+        rules = [
+            *default_lifecycle_rules(noncurrent if versioning else None),
+            *(dict(r) for r in a.get("lifecycle_rules", [])),
+        ]
+        self.child(
+            "lifecycle",
+            aws.s3.BucketLifecycleConfiguration,
+            name,
+            {"bucket": bucket.id, "rules": rules},
+            opts=pulumi.ResourceOptions(depends_on=[r for r in (bucket, versioned) if r]),
+        )
+        if a.get("cors_rules"):
+            self.child(
+                "cors",
+                aws.s3.BucketCorsConfiguration,
+                name,
+                {"bucket": bucket.id, "cors_rules": [dict(r) for r in a["cors_rules"]]},
+                opts=mine,
+            )
+        if a.get("access_log_bucket") is not None:
+            self.child(
+                "logging",
+                aws.s3.BucketLogging,
+                name,
+                {
+                    "bucket": bucket.id,
+                    "target_bucket": a["access_log_bucket"],
+                    "target_prefix": a.get("access_log_prefix", f"{name}/"),
+                },
+                opts=mine,
+            )
+        self._policy_deps: list[pulumi.Resource] = [ownership, block]
+        self.policy: aws.s3.BucketPolicy | None = None
+
+        self.bucket_name = bucket.bucket
+        self.arn = bucket.arn
+        self.bucket_regional_domain_name = bucket.bucket_regional_domain_name
+        if not a.get("defer_policy", False):
+            self.attach_policy(a.get("policy_statements", ()))
+        elif a.get("policy_statements"):
+            raise ComponentArgsError(
+                f"{owner}: with defer_policy=True pass the statements to attach_policy()"
+            )
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "arn": self.arn,
+                "bucket_regional_domain_name": self.bucket_regional_domain_name,
+            }
+        )
+
+    def attach_policy(
+        self, statements: Sequence[pulumi.Input[Mapping[str, Any]]] = ()
+    ) -> aws.s3.BucketPolicy:
+        """Create the bucket policy: deny-non-TLS plus ``statements``. Once per bucket."""
+        if self.policy is not None:
+            raise ComponentArgsError(
+                f"SecureBucket {self.component_name!r}: the bucket policy exists already "
+                "(S3 keeps one policy per bucket; pass every statement in one call)"
+            )
+        self.policy = self.child(
+            "policy",
+            aws.s3.BucketPolicy,
+            self.component_name,
+            {"bucket": self.bucket.id, "policy": bucket_policy_json(self.arn, statements)},
+            opts=pulumi.ResourceOptions(depends_on=self._policy_deps),
+        )
+        return self.policy
+
+    def _spec(self, object_actions: Sequence[str]) -> LinkSpec:
+        statements = [
+            IamStatement(list(object_actions), [pulumi.Output.concat(self.arn, "/*")]),
+            IamStatement(list(LIST_ACTIONS), [self.arn]),
+        ]
+        if self.kms_key_arn is not None:
+            kms = (
+                ["kms:Decrypt"]
+                if object_actions == READ_ACTIONS
+                else ["kms:Decrypt", "kms:GenerateDataKey"]
+            )
+            statements.append(IamStatement(kms, [self.kms_key_arn]))
+        return LinkSpec(
+            statements=statements,
+            environment={f"{env_prefix(self.component_name)}_BUCKET_NAME": self.bucket_name},
+        )
+
+    def link_spec(self) -> LinkSpec:
+        """Read, write and delete objects of this bucket, list it; ``<NAME>_BUCKET_NAME``."""
+        return self._spec((*READ_ACTIONS, *WRITE_ACTIONS))
+
+    def read_only(self) -> LinkSpec:
+        """Read objects of this bucket and list it; ``<NAME>_BUCKET_NAME``."""
+        return self._spec(READ_ACTIONS)
