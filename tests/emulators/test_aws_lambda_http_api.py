@@ -1,0 +1,120 @@
+"""A Python Lambda built from a zip in the test, invoked directly and through an HTTP API."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+HANDLER = '''
+import json
+
+
+def handler(event, context):
+    """Echo what API Gateway (payload 2.0) or a direct invoke passed in."""
+    if "requestContext" in event:
+        name = event["pathParameters"]["name"]
+        body = {
+            "greeting": f"hello {name}",
+            "method": event["requestContext"]["http"]["method"],
+            "query": event.get("queryStringParameters") or {},
+        }
+        return {
+            "statusCode": 200,
+            "headers": {"content-type": "application/json", "x-handler": "echo"},
+            "body": json.dumps(body),
+        }
+    if "n" not in event:
+        raise ValueError("n is required")
+    return {"doubled": event["n"] * 2, "function": context.function_name}
+'''
+
+ROLE_ARN = "arn:aws:iam::000000000000:role/echo-lambda"
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("echo.py", source)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def echo_function(lambda_client) -> str:
+    created = lambda_client.create_function(
+        FunctionName="echo",
+        Runtime="python3.12",
+        Role=ROLE_ARN,
+        Handler="echo.handler",
+        Code={"ZipFile": _zip(HANDLER)},
+        Timeout=30,
+    )
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName="echo", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    return str(created["FunctionArn"])
+
+
+def test_lambda_from_a_zip_is_invoked(lambda_client, echo_function):
+    response = lambda_client.invoke(FunctionName="echo", Payload=json.dumps({"n": 21}).encode())
+
+    assert response["StatusCode"] == 200
+    assert "FunctionError" not in response, response["Payload"].read()
+    assert json.loads(response["Payload"].read()) == {"doubled": 42, "function": "echo"}
+
+
+def test_lambda_error_is_reported_as_a_function_error(lambda_client, echo_function):
+    response = lambda_client.invoke(FunctionName="echo", Payload=b'{"no_n": true}')
+
+    assert response.get("FunctionError") == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorMessage"] == "n is required"
+
+
+def test_http_api_route_reaches_the_lambda(apigatewayv2, echo_function, cloud):
+    api_id = apigatewayv2.create_api(Name="echo-api", ProtocolType="HTTP")["ApiId"]
+    integration_id = apigatewayv2.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=echo_function,
+        PayloadFormatVersion="2.0",
+    )["IntegrationId"]
+    apigatewayv2.create_route(
+        ApiId=api_id, RouteKey="GET /hello/{name}", Target=f"integrations/{integration_id}"
+    )
+    apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    port = urlsplit(cloud.aws).port
+
+    response = requests.get(
+        f"http://127.0.0.1:{port}/_aws/execute-api/{api_id}/hello/world",
+        params={"lang": "en"},
+        timeout=60,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["x-handler"] == "echo"
+    assert response.json() == {"greeting": "hello world", "method": "GET", "query": {"lang": "en"}}
+
+
+def test_http_api_unknown_route_is_404(apigatewayv2, echo_function, cloud):
+    api_id = apigatewayv2.create_api(Name="echo-api", ProtocolType="HTTP")["ApiId"]
+    integration_id = apigatewayv2.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=echo_function,
+        PayloadFormatVersion="2.0",
+    )["IntegrationId"]
+    apigatewayv2.create_route(
+        ApiId=api_id, RouteKey="GET /hello/{name}", Target=f"integrations/{integration_id}"
+    )
+    apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    port = urlsplit(cloud.aws).port
+
+    response = requests.post(
+        f"http://127.0.0.1:{port}/_aws/execute-api/{api_id}/goodbye", timeout=60
+    )
+
+    assert response.status_code == 404
