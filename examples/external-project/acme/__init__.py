@@ -1,0 +1,1 @@
+"""Acme's own code: the stack composition and the Lambda handlers."""
