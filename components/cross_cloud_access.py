@@ -13,7 +13,7 @@ No service-account key is ever created.
 presents a Google-signed ID token. Either an IAM role trusts ``accounts.google.com`` web identity
 for exactly this service account (``aws_links``/``aws_statements`` say what that role may do),
 or an API's JWT authorizer trusts issuer ``https://accounts.google.com`` with the token's
-audience (:meth:`CrossCloudAccess.google_token_settings`).
+audience (:meth:`CrossCloudAccess.jwt_authorizer`).
 
 Example:
     access = CrossCloudAccess(
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar, TypedDict
 
 import pulumi
@@ -45,11 +45,9 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
 from hybridstack.components.link import IamStatement, Linkable, LinkSpec, env_prefix, resolve_link
 from hybridstack.components.policy_document import policy_document
-
-GOOGLE_ISSUER = "https://accounts.google.com"
-"""The issuer of Google-signed ID tokens (service accounts, Pub/Sub push, Cloud Tasks)."""
 
 GOOGLE_WEB_IDENTITY_PROVIDER = "accounts.google.com"
 """The IAM federated principal for Google ID tokens (built into AWS; no OIDC provider needed)."""
@@ -431,17 +429,32 @@ class CrossCloudAccess(HybridComponent):
         )
 
     def link_spec(self) -> LinkSpec:
-        """Linking gives a Function the credential config and project (no AWS permission)."""
+        """Linking gives a Function the credential config and project (no AWS permission).
+
+        ``<NAME>_GOOGLE_CALLER`` is the service account's email, the ``email`` claim to require
+        of Google-signed tokens arriving from GCP.
+        """
         return LinkSpec(
             environment={
                 f"{self._prefix}_GCP_CREDENTIALS": self.credential_config,
                 f"{self._prefix}_GCP_PROJECT": self.project,
+                f"{self._prefix}_GOOGLE_CALLER": self.service_account_email,
             }
         )
 
-    def google_token_settings(self) -> Mapping[str, pulumi.Output[str]]:
-        """Issuer and audience for a JWT authorizer trusting this service account's ID tokens."""
-        return {"issuer": pulumi.Output.from_input(GOOGLE_ISSUER), "audience": self.google_audience}
+    def jwt_authorizer(self, audience: pulumi.Input[str] | None = None) -> JwtAuthorizerConfig:
+        """JWT authorizer settings trusting Google-signed ID tokens with ``audience``.
+
+        The issuer is ``https://accounts.google.com``; the audience defaults to
+        ``google_audience``. An authorizer checks issuer, signature, expiry and audience only:
+        any Google identity can mint a token for an audience, so the handler must also check the
+        ``email`` claim is :attr:`service_account_email` (passed in ``<NAME>_GOOGLE_CALLER``).
+        """
+        return JwtAuthorizerConfig(
+            issuer=GOOGLE_ISSUER,
+            audience=[audience if audience is not None else self.google_audience],
+            name="google",
+        )
 
 
 def _validate(name: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from hybridstack.components.cross_cloud_access import (
     aws_role_attribute_condition,
     default_ids,
 )
+from hybridstack.components.jwt_authorizer import resolve_authorizer
 from hybridstack.components.link import IamStatement, LinkSpec
 from hybridstack.testing import ACCOUNT_ID, RecordingMocks, of_type, run_under_mocks
 
@@ -187,3 +188,23 @@ def test_transform_reaches_the_provider() -> None:
     assert provider.inputs["disabled"] is True
     assert not of_type(resources, "aws:iam/role:Role")
     assert aws  # the AWS SDK is importable alongside (the component uses both)
+
+
+def test_google_jwt_authorizer_and_expected_caller() -> None:
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        access = CrossCloudAccess("xc", project="demo-acme")
+        config = resolve_authorizer(access)
+        seen["issuer"] = config.issuer
+        config.audience[0].apply(lambda v: seen.setdefault("default_audience", v))  # type: ignore[union-attr]
+        seen["audience"] = access.jwt_authorizer("https://api.acme.com/sync").audience
+        access.link_spec().environment["XC_GOOGLE_CALLER"].apply(  # type: ignore[union-attr]
+            lambda v: seen.setdefault("caller", v)
+        )
+
+    run_under_mocks(program)
+    assert seen["issuer"] == "https://accounts.google.com"
+    assert seen["default_audience"] == "sts.amazonaws.com"
+    assert seen["audience"] == ["https://api.acme.com/sync"]
+    assert seen["caller"] == "xc-cross@demo-acme.iam.gserviceaccount.com"
