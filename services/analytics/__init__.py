@@ -1,0 +1,1 @@
+"""Analytics collection (architecture A): scheduled runs recorded in the raw analytics store."""
