@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from typing import Any
 from uuid import uuid4
 
 import docker
@@ -123,7 +124,7 @@ def test_pubsub_publish_pull(endpoints: LocalCloudEndpoints) -> None:
     publisher.create_topic(name=topic)
     subscriber.create_subscription(name=subscription, topic=topic)
     publisher.publish(topic, b"track-uploaded", kind="upload").result(timeout=30)
-    received = []
+    received: list[Any] = []
     deadline = time.monotonic() + 30
     while not received and time.monotonic() < deadline:
         response = subscriber.pull(subscription=subscription, max_messages=10, timeout=10)
