@@ -145,6 +145,17 @@ class RecordingMocks(Mocks):
             if module == "rds":
                 out["endpoint"] = f"{name}.cluster.{REGION}.rds.amazonaws.com"
                 out["port"] = 5432
+                if kind == "Cluster":
+                    out["arn"] = f"arn:aws:rds:{REGION}:{ACCOUNT_ID}:cluster:{name}"
+                    if inputs.get("manageMasterUserPassword"):
+                        out["masterUserSecrets"] = [
+                            {
+                                "secretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:"
+                                f"secret:rds!cluster-{name}",
+                                "secretStatus": "active",
+                                "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                            }
+                        ]
         elif package == "gcp":
             project = inputs.get("project") or self.project
             out["id"] = f"projects/{project}/{kind.lower()}s/{physical}"
