@@ -60,6 +60,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from hybridstack.components.schedule import validate_schedule_expression
 from hybridstack.components.stack_defaults import CLOUDWATCH_RETENTION_DAYS
 
 NAMESPACE = "hybridstack"
@@ -67,9 +68,6 @@ NAMESPACE = "hybridstack"
 Env = Literal["dev", "staging", "prod", "local"]
 DatabaseKind = Literal["dynamodb", "postgres", "both"]
 
-_SCHEDULE = re.compile(
-    r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$"
-)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -113,12 +111,13 @@ class AnalyticsConfig(_Section):
     @field_validator("schedule")
     @classmethod
     def _schedule_expression(cls, value: str) -> str:
-        if not _SCHEDULE.match(value):
+        try:
+            return validate_schedule_expression(value)
+        except ValueError as error:
             raise ValueError(
-                f"{value!r} is not a schedule expression; allowed: 'rate(<n> minute(s)|hour(s)|"
-                "day(s))' or 'cron(<min> <hour> <day> <month> <weekday> <year>)'"
-            )
-        return value
+                f"{error}; allowed: 'rate(<n> minute(s)|hour(s)|day(s))' or "
+                "'cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>)'"
+            ) from None
 
 
 class AlertsConfig(_Section):
@@ -159,7 +158,11 @@ class StackConfig(_Section):
     aws_region: str = "us-east-1"
     gcp_region: str = "us-central1"
     firebase_project_id: str = "demo-hybridstack"
-    authorized_domains: tuple[str, ...] = ("localhost",)
+    authorized_domains: tuple[str, ...] = ()
+    identity_issuer: str | None = Field(
+        default=None,
+        description="token issuer the API trusts instead of Firebase's (the local signing issuer)",
+    )
     log_retention_days: int = Field(
         ge=1, le=3653, description="CloudWatch log retention: 7 in dev/local, 30 in staging/prod"
     )
@@ -246,6 +249,8 @@ def _reason(error: Mapping[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "missing":
         return "required"
+    if error["type"] == "literal_error":
+        return f"allowed: {error.get('ctx', {}).get('expected', message)}"
     field = _field(tuple(error["loc"]))
     if field is not None and "allowed" not in message:
         bounds = {type(m).__name__: m for m in field.metadata}

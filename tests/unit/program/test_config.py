@@ -60,7 +60,7 @@ def test_values_arrive_as_strings_and_json_objects_like_the_cli_sends_them() -> 
     ("values", "expected"),
     [
         ({"media": {"retention_days": 0}}, r"hybridstack:media\.retention_days = 0: .*1 to 3650"),
-        ({"env": "qa"}, r"hybridstack:env = 'qa': .*'dev', 'staging', 'prod' or 'local'"),
+        ({"env": "qa"}, r"hybridstack:env = 'qa': allowed: 'dev', 'staging', 'prod' or 'local'"),
         ({"database": "mysql"}, r"hybridstack:database = 'mysql': .*'dynamodb', 'postgres'"),
         ({"log_retention_days": 10}, r"hybridstack:log_retention_days = 10: .*7, 14, 30"),
         ({"analytics": {"schedule": "hourly"}}, r"hybridstack:analytics\.schedule .*rate\("),

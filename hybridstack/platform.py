@@ -1,0 +1,244 @@
+"""The reference platform: the four reference architectures' common core, from stack config.
+
+:func:`build_platform` turns a validated :class:`~hybridstack.config.StackConfig` into
+components (the program in ``__main__.py``, the tests, the examples and the benchmark all call
+it):
+
+- ``FirebaseProject`` (APIs, Firebase, web app) and ``Identity`` (sign-in; the JWT issuer and
+  audience the API trusts);
+- ``CrossCloudAccess``: the API and analytics functions' roles may act in GCP through Workload
+  Identity (no keys);
+- ``RealtimeStore``: Firestore with closed-by-default rules, PITR and delete protection when
+  ``protect_data``;
+- ``HttpApi`` with the Firebase JWT authorizer: ``GET /health`` (public) and ``GET /me``;
+- ``MediaStore``, ``Database`` (DynamoDB, Aurora PostgreSQL or both), analytics ``Schedule``,
+  ``StaticSite`` and ``Alerts``, each behind its feature switch.
+
+Example (``__main__.py``)::
+
+    from hybridstack.platform import build_platform
+
+    platform = build_platform()           # reads and validates hybridstack:* config first
+    platform.export()
+
+Example (a test)::
+
+    from hybridstack.config import parse_stack_config
+    resources = run_under_mocks(lambda: build_platform(parse_stack_config({"env": "prod"})),
+                                stack="prod")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from hybridstack.components.cross_cloud_access import CrossCloudAccess
+from hybridstack.components.firebase_project import FirebaseProject
+from hybridstack.components.function import Function
+from hybridstack.components.http_api import HttpApi
+from hybridstack.components.identity import Identity
+from hybridstack.components.realtime_store import RealtimeStore
+from hybridstack.components.schedule import Schedule
+from hybridstack.components.secure_bucket import SecureBucket
+from hybridstack.config import StackConfig, load_stack_config
+
+API_HANDLER = "hybridstack.services.api.handler.handle"
+ANALYTICS_HANDLER = "hybridstack.services.analytics.handler.collect"
+PUBLIC_ROUTES = ("GET /health",)
+"""Routes served without an authorizer (everything else needs a Firebase ID token)."""
+
+REALTIME_RULES = """rules_version = '2';
+service cloud.firestore {
+  match /databases/{database}/documents {
+    // Per-user documents: only their owner reads or writes them.
+    match /users/{uid}/{document=**} {
+      allow read, write: if request.auth != null && request.auth.uid == uid;
+    }
+    // Dashboards are written by the analytics pipeline (server side, IAM) and read by users.
+    match /dashboards/{dashboard} {
+      allow read: if request.auth != null;
+      allow write: if false;
+    }
+  }
+}
+"""
+"""The platform's Firestore rules: owner-only user data, read-only dashboards."""
+
+
+def role_name(function: str) -> str:
+    """The fixed IAM role name of a platform function (CrossCloudAccess trusts it by name)."""
+    return f"hybridstack-{pulumi.get_stack()}-{function}"[:64]
+
+
+def _fixed_role_name(function: str) -> Any:
+    def transform(args: dict[str, Any]) -> None:
+        args["name"] = role_name(function)
+
+    return transform
+
+
+@dataclass
+class Platform:
+    """The components of one stack of the reference platform, and what it exports."""
+
+    config: StackConfig
+    firebase: FirebaseProject
+    identity: Identity
+    access: CrossCloudAccess
+    realtime: RealtimeStore
+    api: HttpApi
+    api_function: Function
+    public_routes: tuple[str, ...] = PUBLIC_ROUTES
+    analytics_bucket: SecureBucket | None = None
+    analytics_function: Function | None = None
+    analytics_schedule: Schedule | None = None
+    extra_outputs: dict[str, pulumi.Input[Any]] = field(default_factory=dict)
+
+    def outputs(self) -> dict[str, pulumi.Input[Any]]:
+        """The stack outputs: endpoints, buckets and the Firebase client config."""
+        outputs: dict[str, pulumi.Input[Any]] = {
+            "env": self.config.env,
+            "apiUrl": self.api.url,
+            "firebaseConfig": self.firebase.client_config,
+            "firebaseProjectId": self.firebase.project_id,
+            "jwtIssuer": self.identity.issuer,
+            "jwtAudience": self.identity.audience,
+            "firestoreDatabase": self.realtime.database_id,
+            "gcpCredentialConfig": self.access.credential_config,
+            "publicRoutes": list(self.public_routes),
+        }
+        if self.analytics_bucket is not None:
+            outputs["analyticsBucket"] = self.analytics_bucket.bucket_name
+        outputs.update(self.extra_outputs)
+        return outputs
+
+    def export(self) -> None:
+        """``pulumi.export`` every output of :meth:`outputs`."""
+        for key, value in self.outputs().items():
+            pulumi.export(key, value)
+
+
+def build_platform(config: StackConfig | None = None) -> Platform:
+    """Compose the reference platform for ``config`` (default: this stack's validated config).
+
+    Config is read and validated before the first resource is declared, so a bad value fails
+    with :class:`~hybridstack.config.StackConfigError` and nothing registers.
+    """
+    config = config if config is not None else load_stack_config()
+    project = config.firebase_project_id
+    protect = config.protect_data
+    retention = config.log_retention_days
+    tags = {"hybridstack:env": config.env}
+
+    firebase = FirebaseProject("firebase", project=project, web_app_name="hybridstack")
+    after_firebase = pulumi.ResourceOptions(depends_on=firebase.ready)
+    identity_args: dict[str, Any] = {
+        "project": project,
+        "authorized_domains": list(config.authorized_domains),
+    }
+    if config.identity_issuer:
+        identity_args["issuer"] = config.identity_issuer
+    identity = Identity("identity", identity_args, opts=after_firebase)  # type: ignore[arg-type]
+
+    trusted = ["api"] + (["analytics"] if config.analytics.enabled else [])
+    access = CrossCloudAccess(
+        "xc",
+        project=project,
+        trusted_aws_roles=[role_name(f) for f in trusted],
+        opts=after_firebase,
+    )
+    realtime = RealtimeStore(
+        "realtime",
+        project=project,
+        protect=protect,
+        rules=REALTIME_RULES,
+        ttl_fields=[{"collection": "presence", "field": "expireAt"}],
+        access=access,
+        opts=after_firebase,
+    )
+
+    api_function = Function(
+        "api",
+        {
+            "handler": API_HANDLER,
+            "link": [realtime],
+            "log_retention_days": retention,
+            "dead_letter": False,  # invoked synchronously by API Gateway only
+            "tags": tags,
+        },
+        transform={"role": _fixed_role_name("api")},
+    )
+    api = HttpApi(
+        "api",
+        {
+            "authorizer": identity,
+            "cors": {"allow_origins": list(config.media.cors_origins)},
+            "log_retention_days": retention,
+            "tags": tags,
+        },
+    )
+    api.route("GET /health", api_function, public=True)
+    api.route("GET /me", api_function)
+
+    platform = Platform(
+        config=config,
+        firebase=firebase,
+        identity=identity,
+        access=access,
+        realtime=realtime,
+        api=api,
+        api_function=api_function,
+    )
+
+    if config.analytics.enabled:
+        bucket = SecureBucket(
+            "analytics-raw",
+            {
+                "lifecycle_rules": [
+                    {
+                        "id": "expire-raw",
+                        "status": "Enabled",
+                        "filter": {"prefix": "raw/"},
+                        "expiration": {"days": config.media.retention_days},
+                    }
+                ],
+                "tags": tags,
+            },
+        )
+        collector = Function(
+            "analytics",
+            {
+                "handler": ANALYTICS_HANDLER,
+                "link": [bucket, realtime],
+                "log_retention_days": retention,
+                "timeout": 300,
+                "tags": tags,
+            },
+            transform={"role": _fixed_role_name("analytics")},
+        )
+        schedule = Schedule(
+            "analytics",
+            {
+                "function": collector,
+                "schedule": config.analytics.schedule,
+                "input": {"sources": ["youtube", "spotify", "tiktok"]},
+                "tags": tags,
+            },
+        )
+        platform.analytics_bucket = bucket
+        platform.analytics_function = collector
+        platform.analytics_schedule = schedule
+    return platform
+
+
+def platform_program(config: Mapping[str, Any] | None = None) -> Platform:
+    """The program as ``__main__.py`` runs it (config from the stack, or ``config`` values)."""
+    from hybridstack.config import parse_stack_config
+
+    platform = build_platform(parse_stack_config(config) if config is not None else None)
+    platform.export()
+    return platform

@@ -1,0 +1,116 @@
+"""The whole reference program under Pulumi mocks, for each stack file: it registers the
+platform, differs per environment the way the stack files say, passes every policy rule, and
+refuses invalid config before anything registers."""
+
+from __future__ import annotations
+
+import runpy
+from typing import Any
+
+import pulumi
+import pytest
+
+from hybridstack.config import StackConfigError
+from hybridstack.platform import PUBLIC_ROUTES, build_platform
+from hybridstack.policy import check_resources
+from hybridstack.testing import RecordingMocks, RegisteredResource, of_type, run_under_mocks
+from tests.unit.program.stacks import ROOT, STACKS, stack_config
+
+Run = tuple[list[RegisteredResource], dict[str, Any]]
+
+
+def _run(stack: str, overrides: dict[str, Any] | None = None) -> Run:
+    outputs: dict[str, Any] = {}
+
+    def program() -> pulumi.Output[Any]:
+        platform = build_platform()
+        return pulumi.Output.all(**platform.outputs()).apply(outputs.update)
+
+    config = {**stack_config(stack), **(overrides or {})}
+    return run_under_mocks(program, stack=stack, config=config), outputs
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def stack_run(request: pytest.FixtureRequest) -> tuple[str, Run]:
+    return request.param, _run(request.param)
+
+
+def test_main_runs_the_platform_from_the_stack_config() -> None:
+    resources = run_under_mocks(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        stack="dev",
+        config=stack_config("dev"),
+    )
+    (api,) = of_type(resources, "aws:apigatewayv2/api:Api")
+    routes = {r.inputs["routeKey"] for r in of_type(resources, "aws:apigatewayv2/route:Route")}
+    assert {"GET /health", "GET /me"} <= routes
+    assert api.inputs["protocolType"] == "HTTP"
+
+
+def test_every_policy_rule_passes_on_every_stack(stack_run: tuple[str, Run]) -> None:
+    stack, (resources, _) = stack_run
+    assert check_resources(resources, stack=stack, public_routes=PUBLIC_ROUTES) == []
+
+
+def test_outputs_give_clients_what_they_need(stack_run: tuple[str, Run]) -> None:
+    stack, (_, outputs) = stack_run
+    assert outputs["env"] == stack
+    assert outputs["apiUrl"].startswith("https://")
+    project = stack_config(stack)["hybridstack:firebase_project_id"]
+    assert outputs["firebaseConfig"]["projectId"] == project
+    assert outputs["jwtAudience"] == project
+    assert outputs["publicRoutes"] == ["GET /health"]
+
+
+def test_only_the_public_route_goes_without_the_firebase_authorizer(
+    stack_run: tuple[str, Run],
+) -> None:
+    stack, (resources, _) = stack_run
+    (authorizer,) = of_type(resources, "aws:apigatewayv2/authorizer:Authorizer")
+    project = stack_config(stack)["hybridstack:firebase_project_id"]
+    issuer = stack_config(stack).get("hybridstack:identity_issuer")
+    assert authorizer.inputs["jwtConfiguration"] == {
+        "issuer": issuer or f"https://securetoken.google.com/{project}",
+        "audiences": [project],
+    }
+    for route in of_type(resources, "aws:apigatewayv2/route:Route"):
+        public = route.inputs["routeKey"] in PUBLIC_ROUTES
+        assert (route.inputs["authorizationType"] == "NONE") is public, route.inputs
+
+
+def test_log_retention_follows_the_environment(stack_run: tuple[str, Run]) -> None:
+    stack, (resources, _) = stack_run
+    expected = 30 if stack == "prod" else 7
+    groups = of_type(resources, "aws:cloudwatch/logGroup:LogGroup")
+    assert groups
+    assert {g.inputs["retentionInDays"] for g in groups} == {expected}
+
+
+def test_data_protection_only_in_prod(stack_run: tuple[str, Run]) -> None:
+    stack, (resources, _) = stack_run
+    (database,) = of_type(resources, "gcp:firestore/database:Database")
+    protected = stack == "prod"
+    assert (database.inputs["deleteProtectionState"] == "DELETE_PROTECTION_ENABLED") is protected
+    pitr = database.inputs["pointInTimeRecoveryEnablement"]
+    assert (pitr == "POINT_IN_TIME_RECOVERY_ENABLED") is protected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("hybridstack:media", {"retention_days": 0}, "hybridstack:media.retention_days = 0: "),
+        ("hybridstack:database", "mysql", "hybridstack:database = 'mysql': "),
+        ("hybridstack:analytics", {"schedule": "every hour"}, "hybridstack:analytics.schedule"),
+    ],
+)
+def test_invalid_config_fails_before_any_resource_registers(
+    key: str, value: Any, message: str
+) -> None:
+    mocks = RecordingMocks()
+    with pytest.raises(StackConfigError) as caught:
+        run_under_mocks(
+            build_platform, stack="prod", config={**stack_config("prod"), key: value}, mocks=mocks
+        )
+    assert message in str(caught.value)
+    assert "allowed" in str(caught.value)
+    assert mocks.resources == []
