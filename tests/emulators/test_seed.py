@@ -230,3 +230,43 @@ def test_gitkeep_files_are_not_data(tmp_path):
     seed = read_seed(tmp_path)
 
     assert (seed.s3_buckets, seed.s3_objects, seed.documents) == (["empty"], [], [])
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_cli_loads_and_exports_through_the_shell_environment(tmp_path, cloud, s3):
+    from typer.testing import CliRunner
+
+    from hybridstack.emulators.seed_cli import seed_app
+
+    seed = make_seed(tmp_path / "seed")
+    runner = CliRunner()
+
+    loaded = runner.invoke(seed_app, ["load", str(seed)])
+    exported = runner.invoke(seed_app, ["export", str(tmp_path / "out")])
+    again = runner.invoke(seed_app, ["export", str(tmp_path / "out")])
+
+    assert loaded.exit_code == 0, loaded.output
+    assert "3 Firestore documents, 3 Auth users, 2 S3 objects, 1 Storage objects" in loaded.output
+    assert exported.exit_code == 0, exported.output
+    assert _tree(tmp_path / "out") == _tree(seed)
+    assert again.exit_code == 1
+    assert "not empty" in again.output
+
+
+def test_cli_without_a_local_cloud_in_the_environment_says_how_to_get_one(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hybridstack.emulators.seed_cli import seed_app
+
+    for name in ("AWS_ENDPOINT_URL", "LOCALSTACK_HOST", "FIREBASE_AUTH_EMULATOR_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    _write(tmp_path / "seed" / "s3" / "b" / "k.txt", "x")
+
+    result = CliRunner().invoke(seed_app, ["load", str(tmp_path / "seed")])
+
+    assert result.exit_code == 1
+    assert "hybridstack local env" in result.output
