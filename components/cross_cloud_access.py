@@ -256,6 +256,17 @@ class CrossCloudAccess(HybridComponent):
     """The external-account credential configuration JSON (no secret material in it)."""
     google_audience: pulumi.Output[str]
     google_role_arn: pulumi.Output[str] | None
+    trusted_aws_roles: list[pulumi.Input[str]]
+    """The trusted role names/ARNs as given."""
+
+    def trusts_role(self, role_name: str) -> bool | None:
+        """Whether ``role_name`` is among the trusted roles (None if some are outputs)."""
+        names = []
+        for role in self.trusted_aws_roles:
+            if not isinstance(role, str):
+                return None
+            names.append(role.rsplit("/", 1)[-1])
+        return role_name in names
 
     def __init__(
         self,
@@ -316,6 +327,7 @@ class CrossCloudAccess(HybridComponent):
             )
 
         trusted: Sequence[pulumi.Input[str]] = merged.get("trusted_aws_roles") or ()
+        self.trusted_aws_roles = list(trusted)
         self.pool_name = pulumi.Output.concat(
             "projects/", self.project_number, "/locations/global/workloadIdentityPools/", pool_id
         )

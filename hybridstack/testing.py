@@ -208,6 +208,9 @@ class RecordingMocks(Mocks):
                 "webAppId": args.args.get("webAppId"),
                 "id": args.args.get("webAppId"),
             }, None
+        if token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+            email = "service-123456789@gs-project-accounts.iam.gserviceaccount.com"
+            return {"emailAddress": email, "member": f"serviceAccount:{email}", "id": email}, None
         if token == "gcp:organizations/getClientConfig:getClientConfig":
             return {"project": self.project, "region": "us-central1", "id": self.project}, None
         return dict(args.args), None

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from hybridstack.components.component import ComponentArgsError
@@ -121,7 +122,7 @@ def test_aws_access_is_granted_on_this_database_only_and_linked() -> None:
             if isinstance(value, str):
                 seen[key] = value
             else:
-                value.apply(lambda v, k=key: seen.__setitem__(k, v))
+                pulumi.Output.from_input(value).apply(lambda v, k=key: seen.__setitem__(k, v))
 
     resources = run_under_mocks(program)
     grants = [
