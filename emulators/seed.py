@@ -11,7 +11,7 @@ Folder layout (every part optional)::
       storage/<bucket>/<key...>                              Cloud Storage (Firebase Storage)
 
 A document file holds a JSON object. Firestore types JSON lacks are written as one-key objects:
-``{"$timestamp": "2026-01-31T12:00:00.000000Z"}``, ``{"$ref": "users/alice"}``,
+``{"$timestamp": "2026-01-31T12:00:00Z"}`` (any zone; exported in UTC), ``{"$ref": "users/alice"}``,
 ``{"$geopoint": {"latitude": 48.85, "longitude": 2.35}}``, ``{"$bytes": "<base64>"}``.
 A document that only holds subcollections has a ``<doc-id>/`` folder and no ``<doc-id>.json``.
 
@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import mimetypes
 import shutil
@@ -187,9 +188,32 @@ class Seed:
 # --- Firestore values <-> JSON ---------------------------------------------------------------
 
 
+def parse_timestamp(text: str) -> datetime.datetime:
+    """RFC 3339 with a zone (``Z`` or ``+02:00``), up to nanoseconds -> an aware UTC datetime."""
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
+
+    try:
+        return DatetimeWithNanoseconds.from_rfc3339(text)  # keeps nanoseconds; needs "Z"
+    except ValueError:
+        value = datetime.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("a timestamp needs a time zone: end it with Z or +hh:mm")
+    return value.astimezone(datetime.UTC)
+
+
+def format_timestamp(value: datetime.datetime) -> str:
+    """The seed form of a timestamp: UTC, ``Z``, fraction only as long as needed."""
+    nanos = int(getattr(value, "nanosecond", 0) or value.microsecond * 1000)
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if nanos:
+        text += "." + f"{nanos:09d}".rstrip("0")
+    return text + "Z"
+
+
 def decode_value(value: Any, client: Any) -> Any:
     """A JSON value of a seed document -> a Firestore value (see the module doc for tags)."""
-    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
     from google.cloud.firestore import GeoPoint
 
     if isinstance(value, list):
@@ -199,7 +223,7 @@ def decode_value(value: Any, client: Any) -> Any:
     if len(value) == 1:
         ((tag, inner),) = value.items()
         if tag == "$timestamp":
-            return DatetimeWithNanoseconds.from_rfc3339(str(inner))
+            return parse_timestamp(str(inner))
         if tag == "$ref":
             return client.document(str(inner))
         if tag == "$geopoint":
@@ -211,15 +235,10 @@ def decode_value(value: Any, client: Any) -> Any:
 
 def encode_value(value: Any) -> Any:
     """A Firestore value -> the JSON a seed document holds."""
-    import datetime
-
-    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
     from google.cloud.firestore import DocumentReference, GeoPoint
 
-    if isinstance(value, DatetimeWithNanoseconds):
-        return {"$timestamp": value.rfc3339()}
     if isinstance(value, datetime.datetime):
-        return {"$timestamp": value.isoformat()}
+        return {"$timestamp": format_timestamp(value)}
     if isinstance(value, DocumentReference):
         return {"$ref": value.path}
     if isinstance(value, GeoPoint):
@@ -245,9 +264,7 @@ def _check_tags(value: Any, where: str) -> None:
         ((tag, inner),) = value.items()
         try:
             if tag == "$timestamp":
-                from google.api_core.datetime_helpers import DatetimeWithNanoseconds
-
-                DatetimeWithNanoseconds.from_rfc3339(str(inner))
+                parse_timestamp(str(inner))
             elif tag == "$ref":
                 parts = str(inner).strip("/").split("/")
                 if len(parts) % 2 or not all(parts):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -42,7 +43,17 @@ def _doc(fields: dict) -> str:
 def make_seed(root: Path) -> Path:
     """A seed folder using every feature of the layout."""
     fs = root / "firestore"
-    _write(fs / "users" / "alice.json", _doc({"name": "Alice", "plan": "pro", "score": 1.5}))
+    _write(
+        fs / "users" / "alice.json",
+        _doc(
+            {
+                "name": "Alice",
+                "plan": "pro",
+                "score": 1.5,
+                "joined": {"$timestamp": "2025-06-01T08:00:00Z"},
+            }
+        ),
+    )
     _write(
         fs / "users" / "alice" / "orders" / "o1.json",
         _doc(
@@ -95,6 +106,8 @@ def test_load_puts_every_kind_of_data_where_clients_find_it(
     assert order["receipt"] == b"\x00\x01\x02\xff"
     assert order["lines"] == [{"sku": "tee", "qty": 2}, None, True]
     assert firestore_client.document("rooms/lobby/messages/m1").get().get("text") == "héllo"
+    joined = firestore_client.document("users/alice").get().get("joined")
+    assert joined == datetime.datetime(2025, 6, 1, 8, tzinfo=datetime.UTC)
     alice = auth.sign_in("alice@example.com", "alice-secret")
     claims = admin_auth.verify_id_token(alice.id_token, app=firebase_app)
     assert (claims["uid"], claims["role"], claims["tier"]) == ("alice", "admin", 2)
@@ -184,6 +197,11 @@ def test_a_bad_file_loads_nothing(tmp_path, cloud, firestore_client, s3):
             "firestore/users/alice.json",
             '{"at": {"$timestamp": "yesterday"}}',
             r"alice\.json: bad \$timestamp value 'yesterday'",
+        ),
+        (
+            "firestore/users/alice.json",
+            '{"at": {"$timestamp": "2026-01-31T12:00:00"}}',
+            r"alice\.json: bad \$timestamp .*needs a time zone",
         ),
         ("firestore/u/a.json", '{"r": {"$ref": "users"}}', r"a\.json: bad \$ref value 'users'"),
         ("auth/users.json", '{"uid": "x"}', r"users\.json: expected a JSON list of users"),
