@@ -37,10 +37,12 @@ from typing import Any
 import pulumi
 
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
+from hybridstack.components.database import PostgresCluster, Table
 from hybridstack.components.firebase_project import FirebaseProject
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.identity import Identity
+from hybridstack.components.link import Linkable
 from hybridstack.components.realtime_store import RealtimeStore
 from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
@@ -93,6 +95,8 @@ class Platform:
     api: HttpApi
     api_function: Function
     public_routes: tuple[str, ...] = PUBLIC_ROUTES
+    table: Table | None = None
+    postgres: PostgresCluster | None = None
     analytics_bucket: SecureBucket | None = None
     analytics_function: Function | None = None
     analytics_schedule: Schedule | None = None
@@ -113,6 +117,11 @@ class Platform:
         }
         if self.analytics_bucket is not None:
             outputs["analyticsBucket"] = self.analytics_bucket.bucket_name
+        if self.table is not None:
+            outputs["tableName"] = self.table.table_name
+        if self.postgres is not None:
+            outputs["postgresClusterArn"] = self.postgres.arn
+            outputs["postgresSecretArn"] = self.postgres.secret_arn
         outputs.update(self.extra_outputs)
         return outputs
 
@@ -120,6 +129,40 @@ class Platform:
         """``pulumi.export`` every output of :meth:`outputs`."""
         for key, value in self.outputs().items():
             pulumi.export(key, value)
+
+
+def _database(
+    config: StackConfig, tags: Mapping[str, str]
+) -> tuple[Table | None, PostgresCluster | None]:
+    """The DynamoDB single table and/or Aurora PostgreSQL, as ``config.database`` says."""
+    protect = config.protect_data
+    table = None
+    postgres = None
+    if config.database in ("dynamodb", "both"):
+        table = Table(
+            "data",
+            {
+                "global_secondary_indexes": [
+                    {"name": "GSI1", "partition_key": "GSI1PK", "sort_key": "GSI1SK"}
+                ],
+                "ttl_attribute": "expiresAt",
+                "point_in_time_recovery": protect,
+                "deletion_protection": protect,
+                "tags": dict(tags),
+            },
+        )
+    if config.database in ("postgres", "both"):
+        postgres = PostgresCluster(
+            "catalog",
+            {
+                "database_name": "platform",
+                "min_capacity": 0.5 if config.is_prod else 0,
+                "max_capacity": 8 if config.is_prod else 2,
+                "deletion_protection": protect,
+                "tags": dict(tags),
+            },
+        )
+    return table, postgres
 
 
 def build_platform(config: StackConfig | None = None) -> Platform:
@@ -161,11 +204,14 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         opts=after_firebase,
     )
 
+    table, postgres = _database(config, tags)
+    data_links: list[Linkable] = [d for d in (table, postgres) if d is not None]
+
     api_function = Function(
         "api",
         {
             "handler": API_HANDLER,
-            "link": [realtime],
+            "link": [realtime, *data_links],
             "log_retention_days": retention,
             "dead_letter": False,  # invoked synchronously by API Gateway only
             "tags": tags,
@@ -192,6 +238,8 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         realtime=realtime,
         api=api,
         api_function=api_function,
+        table=table,
+        postgres=postgres,
     )
 
     if config.analytics.enabled:

@@ -1,0 +1,102 @@
+"""How long the whole reference program takes under Pulumi mocks, per stack (target <= 5 s).
+
+    .venv/bin/python benchmarks/program_under_mocks.py              # dev, prod, local
+    .venv/bin/python benchmarks/program_under_mocks.py --stack prod --repeat 5
+
+Each stack runs in a fresh interpreter, so the figures include what a ``pulumi preview`` pays
+before the engine sees the first resource: importing pulumi / pulumi_aws / pulumi_gcp and
+hybridstack ("import"), then validating the stack file's config and declaring every resource
+until all registrations resolved ("program", first run). ``--repeat`` adds warm runs in the same
+interpreter (what a test session pays per extra run). The policy checks' time is shown too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STACKS = ("dev", "prod", "local")
+TARGET_SECONDS = 5.0
+
+
+def measure(stack: str, repeat: int) -> dict[str, float | int]:
+    """Run in this interpreter (call it from a fresh one): import, first and warm runs."""
+    started = time.perf_counter()
+    import yaml
+
+    from hybridstack.platform import PUBLIC_ROUTES, build_platform
+    from hybridstack.policy import check_resources
+    from hybridstack.testing import run_under_mocks
+
+    imported = time.perf_counter()
+    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    config = dict(document["config"])
+
+    def program() -> None:
+        build_platform().export()
+
+    runs = []
+    resources = []
+    for _ in range(1 + repeat):
+        begin = time.perf_counter()
+        resources = run_under_mocks(program, stack=stack, config=config)
+        runs.append(time.perf_counter() - begin)
+    begin = time.perf_counter()
+    violations = check_resources(resources, stack=stack, public_routes=PUBLIC_ROUTES)
+    checked = time.perf_counter() - begin
+    return {
+        "import_s": imported - started,
+        "first_run_s": runs[0],
+        "warm_run_s": statistics.median(runs[1:]) if repeat else float("nan"),
+        "total_s": imported - started + runs[0],
+        "policy_s": checked,
+        "resources": sum(1 for r in resources if r.custom),
+        "components": sum(1 for r in resources if not r.custom),
+        "violations": len(violations),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stack", choices=STACKS, action="append")
+    parser.add_argument("--repeat", type=int, default=3, help="warm runs after the first")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    stacks = args.stack or list(STACKS)
+    if args.child:
+        print(json.dumps(measure(stacks[0], args.repeat)))
+        return
+
+    print(f"reference program under Pulumi mocks (target <= {TARGET_SECONDS:.0f} s per stack)")
+    header = (
+        f"{'stack':<6} {'resources':>9} {'components':>10} {'import':>8} {'program':>8} "
+        f"{'total':>8} {'warm run':>9} {'policies':>9} {'violations':>10}  verdict"
+    )
+    print(header)
+    print("-" * len(header))
+    for stack in stacks:
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", "--stack", stack, "--repeat", str(args.repeat)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        verdict = "ok" if figures["total_s"] <= TARGET_SECONDS else "OVER TARGET"
+        print(
+            f"{stack:<6} {figures['resources']:>9} {figures['components']:>10} "
+            f"{figures['import_s']:>7.2f}s {figures['first_run_s']:>7.2f}s "
+            f"{figures['total_s']:>7.2f}s {figures['warm_run_s']:>8.2f}s "
+            f"{figures['policy_s'] * 1000:>7.1f}ms {figures['violations']:>10}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()
