@@ -1,11 +1,13 @@
 """pytest plugin (entry point ``hybridstack``): the local cloud and its clients as fixtures.
 
-The local cloud is started once per test session, and only if a selected test asks for it:
-unit tests never wait for an emulator. It starts only the emulators the selected tests need,
-read from the fixtures they use (``s3`` needs ``aws``, ``firestore_client`` needs
-``firestore``, ...) and from ``@pytest.mark.emulators("aws", "auth")``. While it runs, the
-session's environment points every SDK at it (``AWS_ENDPOINT_URL``, ``FIRESTORE_EMULATOR_HOST``,
-...; restored afterwards), and each test that uses it starts from an empty cloud.
+The local cloud is started once per test session, and only if a selected test asks for it (a
+fixture below, or the ``emulators`` marker): unit tests never wait for an emulator. It starts
+only the emulators the selected tests need, read from the fixtures they use (``s3`` needs
+``aws``, ``firestore_client`` needs ``firestore``, ...) and from
+``@pytest.mark.emulators("aws", "auth")`` (a bare ``emulators`` marker: all but Functions).
+While it runs, the session's environment points every SDK at it (``AWS_ENDPOINT_URL``,
+``FIRESTORE_EMULATOR_HOST``, ...; restored afterwards), and each test that uses it starts from
+an empty cloud.
 
 Fixtures:
     local_cloud         session: the running backend (``.endpoints``, ``.reset()``, ``.health()``)
@@ -195,16 +197,23 @@ def item_services(item: pytest.Item) -> set[str]:
             services.add(service)
     for fixture in names:
         services.update(FIXTURE_SERVICES.get(fixture, ()))
-    if not services and "local_cloud" in names:
+    if not services and uses_local_cloud(item):
         services.update(DEFAULT_SERVICES)
     return services
+
+
+def uses_local_cloud(item: pytest.Item) -> bool:
+    """A test uses the local cloud through a fixture or by its ``emulators`` marker."""
+    return "local_cloud" in getattr(item, "fixturenames", ()) or (
+        item.get_closest_marker("emulators") is not None
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that uses the local cloud ``emulators`` (so ``-m "not emulators"`` works)."""
     for item in items:
-        if "local_cloud" in getattr(item, "fixturenames", ()):
+        if uses_local_cloud(item):
             item_services(item)  # fail on a bad marker at collection, not mid-run
             if item.get_closest_marker("emulators") is None:
                 item.add_marker(pytest.mark.emulators)
@@ -217,7 +226,7 @@ def session_services(session: pytest.Session) -> tuple[str, ...]:
         return forced
     needed: set[str] = set()
     for item in session.items:
-        if "local_cloud" in getattr(item, "fixturenames", ()):
+        if uses_local_cloud(item):
             needed |= item_services(item)
     return tuple(sorted(needed or DEFAULT_SERVICES))
 
@@ -284,6 +293,14 @@ def cloud(local_cloud: CloudBackend) -> LocalCloudEndpoints:
     """Wipe every emulator, then hand the test the endpoints: each test starts from empty."""
     local_cloud.reset()
     return local_cloud.endpoints
+
+
+@pytest.fixture(autouse=True)
+def _local_cloud_for_marked_tests(request: pytest.FixtureRequest) -> None:
+    """A test marked ``emulators`` gets a freshly reset cloud even without asking for a fixture
+    (service code under test makes its own clients from the environment)."""
+    if request.node.get_closest_marker("emulators") is not None:
+        request.getfixturevalue("cloud")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

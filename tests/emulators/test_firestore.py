@@ -96,3 +96,15 @@ def test_snapshot_listener_receives_a_change(firestore_client):
         watch.unsubscribe()
 
     assert ("ADDED", "m1", {"text": "hi there", "from": "alice"}) in seen
+
+
+@pytest.mark.emulators("firestore")
+def test_service_code_with_a_plain_client_reaches_the_emulator():
+    """Service code makes ``firestore.Client()`` with no arguments; the marker alone gives the
+    test an empty, running emulator and the environment that points the client at it."""
+    client = firestore.Client()
+    assert list(client.collections()) == []
+
+    client.collection("presence").document("alice").set({"online": True})
+
+    assert client.document("presence/alice").get().get("online") is True

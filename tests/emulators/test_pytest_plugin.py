@@ -101,3 +101,15 @@ def test_bad_options_are_refused_by_name(tmp_path, source, args, message):
 
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+
+
+def test_a_marked_test_without_fixtures_gets_the_cloud(tmp_path):
+    source = (
+        "import pytest\n\n@pytest.mark.emulators('pubsub')\ndef test_service_code():\n    pass\n"
+    )
+
+    result = run_pytest(tmp_path, source, "--local-cloud=external")
+
+    assert "the tests need pubsub but PUBSUB_EMULATOR_HOST is not set" in (
+        result.stdout + result.stderr
+    )
