@@ -1,0 +1,489 @@
+"""The local cloud as processes: every emulator started in parallel on 127.0.0.1, ready for real.
+
+``LocalCloud`` starts MiniStack (AWS), firebase-tools (Auth, Functions), the Firestore and
+Pub/Sub emulators and fake-gcs-server (Storage), each in its own process group with a log and a
+pid file in the state directory; it waits for a request that really works, reports each start
+time, wipes every emulator's data without restarting, and stops leaving nothing behind. A run
+that was killed is cleaned up by the next one (its pid files).
+
+Example:
+    with LocalCloud(services=["aws", "firestore"]) as cloud:
+        os.environ.update(cloud.endpoints.environment())
+        boto3.client("s3").create_bucket(Bucket="media")
+        cloud.reset()                    # empty again, in well under a second
+
+    cloud = LocalCloud()                 # everything but Functions
+    endpoints = cloud.start(progress=lambda service, status: print(service, status))
+    print(cloud.start_seconds)           # {"aws": 1.9, "auth": 2.8, ...}
+    cloud.stop()
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from hybridstack.emulators import firebase_tools, firestore, ministack, pubsub, storage
+from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
+from hybridstack.emulators.ports import choose_port, release_port
+from hybridstack.emulators.process import EmulatorStartError, Launch, ManagedProcess, reap_stale
+from hybridstack.emulators.run_state import (
+    ProcessRecord,
+    clear_state,
+    default_state_dir,
+    new_state,
+    owner_alive,
+    read_state,
+    write_state,
+)
+from hybridstack.emulators.storage import StorageEvents
+
+__all__ = [
+    "DEFAULT_PROJECT_ID",
+    "SERVICES",
+    "LocalCloud",
+    "LocalCloudAlreadyRunningError",
+    "StorageEvents",
+    "health_of",
+    "reset_services",
+]
+
+SERVICES = ("aws", "auth", "functions", "firestore", "pubsub", "storage")
+DEFAULT_SERVICES = tuple(service for service in SERVICES if service != "functions")
+PORT_CLASH_MARKERS = ("address already in use", "port taken", "bindexception", "is already in use")
+
+Progress = Callable[[str, str], None]
+"""``progress(service, status)`` with status ``"starting"``, ``"ready"`` or ``"failed"``."""
+
+
+class LocalCloudAlreadyRunningError(RuntimeError):
+    """Another live process owns the state directory's local cloud."""
+
+
+def _address_of(endpoints: LocalCloudEndpoints, service: str) -> str | None:
+    value = getattr(endpoints, service)
+    return value if isinstance(value, str) else None
+
+
+def _health_check(service: str) -> Callable[[str], bool]:
+    checks: dict[str, Callable[[str], bool]] = {
+        "aws": ministack.health,
+        "auth": firebase_tools.health_auth,
+        "functions": firebase_tools.health_functions,
+        "firestore": firestore.health,
+        "pubsub": pubsub.health,
+        "storage": storage.health,
+    }
+    return checks[service]
+
+
+def _reset_action(service: str) -> Callable[[str, str], None] | None:
+    resets: dict[str, Callable[[str, str], None]] = {
+        "aws": ministack.reset,
+        "auth": firebase_tools.reset_auth,
+        "firestore": firestore.reset,
+        "pubsub": pubsub.reset,
+        "storage": storage.reset,
+    }
+    return resets.get(service)  # functions hold no data
+
+
+def health_of(endpoints: LocalCloudEndpoints) -> dict[str, bool]:
+    """Each emulator the endpoints name -> whether it answers (checked in parallel)."""
+    services = [service for service in SERVICES if _address_of(endpoints, service)]
+    with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
+        futures = {
+            service: pool.submit(_health_check(service), str(_address_of(endpoints, service)))
+            for service in services
+        }
+    return {service: future.result() for service, future in futures.items()}
+
+
+def reset_services(
+    endpoints: LocalCloudEndpoints,
+    services: Iterable[str] | None = None,
+    *,
+    storage_event_topic: str | None = None,
+) -> dict[str, float]:
+    """Wipe each emulator's data without restarting, in parallel; seconds per emulator.
+
+    ``storage_event_topic`` is re-created after the Pub/Sub wipe, so Storage events keep flowing.
+    """
+    chosen = [
+        service
+        for service in (services or SERVICES)
+        if _address_of(endpoints, service) and _reset_action(service)
+    ]
+
+    def run(service: str) -> float:
+        started = time.perf_counter()
+        action = _reset_action(service)
+        address = str(_address_of(endpoints, service))
+        if action:
+            action(address, endpoints.project_id)
+        if service == "pubsub" and storage_event_topic:
+            pubsub.ensure_topic(address, endpoints.project_id, storage_event_topic)
+        return time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
+        futures = {service: pool.submit(run, service) for service in chosen}
+    return {service: future.result() for service, future in futures.items()}
+
+
+@dataclass
+class _Started:
+    process: ManagedProcess
+    addresses: dict[str, str]
+    ports: list[int]
+    seconds: float
+
+
+@dataclass
+class _Unit:
+    """One process to start: the services it serves and how to build its launch."""
+
+    name: str
+    services: list[str]
+    build: Callable[[], tuple[Launch, dict[str, str], list[int]]]
+    before: Callable[[], None] | None = None
+    depends_on: list[str] = field(default_factory=list)
+
+
+class LocalCloud:
+    """AWS and Firebase emulators as local processes; see the module docstring.
+
+    Args:
+        services: which of :data:`SERVICES` to run; ``None`` = all but ``functions``, plus
+            ``functions`` when ``functions_source`` is given.
+        project_id: the Firebase/GCP project (a ``demo-`` id needs no real project).
+        state_dir: logs, pid files, ``state.json``, persisted data (default
+            ``$HYBRIDSTACK_STATE_DIR`` or ``./.hybridstack/local``).
+        aws_iam: enforce IAM in MiniStack (``AUTH=true``).
+        persist: keep emulator data across restarts under ``<state_dir>/data``.
+        functions_source: a Firebase functions codebase (python311) for the Functions emulator.
+        storage_events: publish Storage object events to a Pub/Sub topic (needs ``pubsub``).
+    """
+
+    def __init__(
+        self,
+        *,
+        services: Iterable[str] | None = None,
+        project_id: str = DEFAULT_PROJECT_ID,
+        state_dir: Path | None = None,
+        aws_iam: bool = False,
+        persist: bool = False,
+        functions_source: Path | None = None,
+        storage_events: StorageEvents | None = None,
+    ) -> None:
+        if services is None:
+            chosen = list(DEFAULT_SERVICES) + (["functions"] if functions_source else [])
+        else:
+            chosen = list(dict.fromkeys(services))
+        unknown = [service for service in chosen if service not in SERVICES]
+        if unknown:
+            raise ValueError(f"unknown local cloud service(s) {unknown}; choose from {SERVICES}")
+        if not chosen:
+            raise ValueError(f"no service to start; choose from {SERVICES}")
+        if "functions" in chosen and functions_source is None:
+            raise ValueError("the 'functions' service needs functions_source (a codebase folder)")
+        if functions_source is not None and "functions" not in chosen:
+            chosen.append("functions")
+        if storage_events and not {"storage", "pubsub"} <= set(chosen):
+            raise ValueError("storage_events needs both 'storage' and 'pubsub' services")
+        if not project_id:
+            raise ValueError("project_id must not be empty")
+        self.services: list[str] = [service for service in SERVICES if service in chosen]
+        self.project_id = project_id
+        self.state_dir = (state_dir or default_state_dir()).resolve()
+        self.aws_iam = aws_iam
+        self.persist = persist
+        self.functions_source = functions_source
+        self.storage_events = storage_events
+        self.endpoints = LocalCloudEndpoints(project_id=project_id)
+        self.start_seconds: dict[str, float] = {}
+        self._processes: dict[str, _Started] = {}
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether this object started emulators that are not stopped yet."""
+        return bool(self._processes)
+
+    def start(self, progress: Progress | None = None) -> LocalCloudEndpoints:
+        """Start every chosen emulator in parallel and wait until each really answers."""
+        if self._processes:
+            return self.endpoints
+        report = progress or (lambda service, status: None)
+        self._claim_state_dir()
+        units = self._units()
+        started_at = time.perf_counter()
+        futures: dict[str, Future[_Started]] = {}
+        atexit.register(self.stop)
+        with ThreadPoolExecutor(max_workers=len(units)) as pool:
+            for unit in units:
+                futures[unit.name] = pool.submit(self._start_unit, unit, futures, report)
+            errors: list[BaseException] = []
+            for future in futures.values():
+                error = future.exception()
+                if error is not None:
+                    errors.append(error)
+        if errors:
+            self.stop()
+            starts = [error for error in errors if isinstance(error, EmulatorStartError)]
+            raise (starts or errors)[0]
+        addresses: dict[str, str] = {}
+        for started in self._processes.values():
+            addresses |= started.addresses
+        self.endpoints = LocalCloudEndpoints(project_id=self.project_id, **addresses)
+        self.start_seconds["total"] = time.perf_counter() - started_at
+        self._write_state()
+        return self.endpoints
+
+    def stop(self) -> None:
+        """Stop every emulator process group (SIGTERM, then SIGKILL); nothing is left running."""
+        with self._lock:
+            started = list(self._processes.values())
+            self._processes.clear()
+        if started:
+            with ThreadPoolExecutor(max_workers=len(started)) as pool:
+                list(pool.map(lambda item: item.process.stop(), started))
+            for item in started:
+                for port in item.ports:
+                    release_port(port)
+        state = read_state(self.state_dir)
+        if state is not None and state.owner_pid == _own_pid():
+            clear_state(self.state_dir)
+        atexit.unregister(self.stop)
+
+    def reset(self) -> dict[str, float]:
+        """Wipe every emulator's data without restarting; seconds per emulator."""
+        topic = self.storage_events.topic if self.storage_events else None
+        return reset_services(self.endpoints, self.services, storage_event_topic=topic)
+
+    def health(self) -> dict[str, bool]:
+        """Each running emulator -> whether it answers."""
+        return health_of(self.endpoints)
+
+    def log_path(self, name: str) -> Path:
+        """Log file of a process (``aws``, ``firebase``, ``firestore``, ``pubsub``, ``storage``)."""
+        return self.state_dir / f"{name}.log"
+
+    def pids(self) -> dict[str, int]:
+        """Process-group id of each running emulator process."""
+        return {name: item.process.pgid for name, item in self._processes.items()}
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _claim_state_dir(self) -> None:
+        state = read_state(self.state_dir)
+        if state is not None and owner_alive(state) and state.owner_pid != _own_pid():
+            raise LocalCloudAlreadyRunningError(
+                f"a local cloud is already running (pid {state.owner_pid}, state dir "
+                f"{self.state_dir}): stop it with `hybridstack local down`, or give this one "
+                "another state directory (HYBRIDSTACK_STATE_DIR)"
+            )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        reap_stale(self.state_dir)  # process groups a killed run left behind
+        clear_state(self.state_dir)
+
+    def _data_dir(self, name: str) -> Path | None:
+        return self.state_dir / "data" / name if self.persist else None
+
+    def _units(self) -> list[_Unit]:
+        """The processes to start; tools are located here, so a missing one fails before any."""
+        units: list[_Unit] = []
+        run_dir = self.state_dir
+        if "aws" in self.services:
+
+            def build_aws() -> tuple[Launch, dict[str, str], list[int]]:
+                port = choose_port(4566)
+                launch = ministack.launch(
+                    port, run_dir, iam=self.aws_iam, persist_dir=self._data_dir("aws")
+                )
+                return launch, {"aws": ministack.address(port)}, [port]
+
+            units.append(_Unit("aws", ["aws"], build_aws))
+        firebase_services: list[str] = [s for s in ("auth", "functions") if s in self.services]
+        if firebase_services:
+            functions_source = self.functions_source if "functions" in self.services else None
+
+            def build_firebase() -> tuple[Launch, dict[str, str], list[int]]:
+                ports = firebase_tools.FirebasePorts.choose(functions=functions_source is not None)
+                launch = firebase_tools.launch(
+                    ports,
+                    run_dir,
+                    project_id=self.project_id,
+                    functions_source=functions_source,
+                    persist_dir=self._data_dir("firebase"),
+                )
+                addresses = {}
+                if "auth" in self.services:
+                    addresses["auth"] = firebase_tools.address(ports.auth)
+                if functions_source is not None and ports.functions:
+                    addresses["functions"] = firebase_tools.address(ports.functions)
+                used = [p for p in vars(ports).values() if isinstance(p, int)]
+                return launch, addresses, used
+
+            units.append(_Unit("firebase", firebase_services, build_firebase))
+        if "firestore" in self.services:
+
+            def build_firestore() -> tuple[Launch, dict[str, str], list[int]]:
+                port = choose_port(8080)
+                data = self._data_dir("firestore")
+                launch = firestore.launch(
+                    port, run_dir, project_id=self.project_id, persist_dir=data
+                )
+                return launch, {"firestore": firestore.address(port)}, [port]
+
+            units.append(_Unit("firestore", ["firestore"], build_firestore))
+        if "pubsub" in self.services:
+
+            def build_pubsub() -> tuple[Launch, dict[str, str], list[int]]:
+                port = choose_port(8085)
+                return pubsub.launch(port, run_dir), {"pubsub": pubsub.address(port)}, [port]
+
+            units.append(_Unit("pubsub", ["pubsub"], build_pubsub))
+        if "storage" in self.services:
+            events = self.storage_events
+
+            def build_storage() -> tuple[Launch, dict[str, str], list[int]]:
+                port = choose_port(9023)
+                pubsub_address = self._processes["pubsub"].addresses["pubsub"] if events else None
+                launch = storage.launch(
+                    port,
+                    run_dir,
+                    persist_dir=self._data_dir("storage"),
+                    events=events,
+                    pubsub_address=pubsub_address,
+                )
+                return launch, {"storage": storage.address(port)}, [port]
+
+            def create_event_topic() -> None:
+                if events:
+                    address = self._processes["pubsub"].addresses["pubsub"]
+                    pubsub.ensure_topic(address, events.project_id, events.topic)
+
+            units.append(
+                _Unit(
+                    "storage",
+                    ["storage"],
+                    build_storage,
+                    before=create_event_topic,
+                    depends_on=["pubsub"] if events else [],
+                )
+            )
+        self._check_tools(units)
+        return units
+
+    def _check_tools(self, units: list[_Unit]) -> None:
+        """Locate every program now, so a missing one fails before anything starts."""
+        from hybridstack.emulators import tools
+
+        for unit in units:
+            if unit.name == "aws":
+                tools.ministack_python()
+            elif unit.name == "firebase":
+                tools.node()
+                tools.firebase_tools_dir()
+            elif unit.name == "firestore":
+                tools.java()
+                tools.firestore_emulator_jar()
+            elif unit.name == "pubsub":
+                tools.java()
+                tools.pubsub_emulator_jar()
+            elif unit.name == "storage":
+                tools.fake_gcs_server()
+
+    def _start_unit(
+        self, unit: _Unit, futures: Mapping[str, Future[_Started]], report: Progress
+    ) -> _Started:
+        for dependency in unit.depends_on:
+            while dependency not in futures:
+                time.sleep(0.01)
+            futures[dependency].result()  # raises when the dependency failed
+        for service in unit.services:
+            report(service, "starting")
+        clock = time.perf_counter()
+        try:
+            if unit.before:
+                unit.before()
+            started = self._spawn_with_retry(unit)
+        except BaseException:
+            for service in unit.services:
+                report(service, "failed")
+            raise
+        started.seconds = time.perf_counter() - clock
+        with self._lock:
+            self._processes[unit.name] = started
+        for service in unit.services:
+            self.start_seconds[service] = started.seconds
+            report(service, "ready")
+        return started
+
+    def _spawn_with_retry(self, unit: _Unit, attempts: int = 3) -> _Started:
+        for attempt in range(attempts):
+            launch, addresses, ports = unit.build()
+            process = ManagedProcess.spawn(launch, self.state_dir)
+            with self._lock:
+                pending = _Started(process, addresses, ports, 0.0)
+                self._processes[unit.name] = pending  # so stop() reaches it while starting
+            try:
+                process.wait_ready(launch.ready, launch.start_timeout)
+            except EmulatorStartError as error:
+                with self._lock:
+                    self._processes.pop(unit.name, None)
+                process.stop()
+                clash = any(marker in error.log_tail.lower() for marker in PORT_CLASH_MARKERS)
+                if clash and attempt + 1 < attempts:
+                    continue  # someone took the port between choosing and binding: new ports
+                raise
+            return pending
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_state(self) -> None:
+        processes = {
+            name: ProcessRecord(
+                name=name,
+                pid=item.process.pid,
+                pgid=item.process.pgid,
+                log=str(item.process.log_path),
+                services=sorted(item.addresses),
+            )
+            for name, item in self._processes.items()
+        }
+        write_state(
+            self.state_dir,
+            new_state(
+                project_id=self.project_id,
+                services=self.services,
+                endpoints=self.endpoints,
+                processes=processes,
+                storage_event_topic=self.storage_events.topic if self.storage_events else None,
+            ),
+        )
+
+
+def _own_pid() -> int:
+    import os
+
+    return os.getpid()

@@ -1,0 +1,18 @@
+# firebase-tools (the Auth and Functions emulators) pinned by emulators/firebase/package-lock.json,
+# installed with `npm ci` into .tools/firebase-tools. Reinstalled only when the lock file changes.
+FIREBASE_TOOLS_DIR="$TOOLS/firebase-tools"
+FIREBASE_TOOLS_LOCK="$ROOT/emulators/firebase/package-lock.json"
+FIREBASE_TOOLS_STAMP="$FIREBASE_TOOLS_DIR/.lock.sha256"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: Node.js 20+ and npm are missing; install them with: apt-get install -y nodejs npm" >&2
+  exit 1
+fi
+firebase_lock_sum="$(sha256sum "$FIREBASE_TOOLS_LOCK" | cut -d' ' -f1)"
+if [ ! -x "$FIREBASE_TOOLS_DIR/node_modules/.bin/firebase" ] \
+  || [ "$(cat "$FIREBASE_TOOLS_STAMP" 2>/dev/null)" != "$firebase_lock_sum" ]; then
+  echo "setup: installing firebase-tools into .tools/firebase-tools (npm ci)"
+  mkdir -p "$FIREBASE_TOOLS_DIR"
+  cp "$ROOT/emulators/firebase/package.json" "$FIREBASE_TOOLS_LOCK" "$FIREBASE_TOOLS_DIR/"
+  (cd "$FIREBASE_TOOLS_DIR" && npm ci --quiet --no-audit --no-fund --loglevel=error)
+  echo "$firebase_lock_sum" > "$FIREBASE_TOOLS_STAMP"
+fi
