@@ -46,6 +46,7 @@ from hybridstack.components.link import Linkable
 from hybridstack.components.realtime_store import RealtimeStore
 from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
+from hybridstack.components.static_site import StaticSite
 from hybridstack.config import StackConfig, load_stack_config
 
 API_HANDLER = "hybridstack.services.api.handler.handle"
@@ -95,6 +96,7 @@ class Platform:
     api: HttpApi
     api_function: Function
     public_routes: tuple[str, ...] = PUBLIC_ROUTES
+    site: StaticSite | None = None
     table: Table | None = None
     postgres: PostgresCluster | None = None
     analytics_bucket: SecureBucket | None = None
@@ -117,6 +119,9 @@ class Platform:
         }
         if self.analytics_bucket is not None:
             outputs["analyticsBucket"] = self.analytics_bucket.bucket_name
+        if self.site is not None:
+            outputs["siteBucket"] = self.site.bucket_name
+            outputs["siteUrl"] = self.site.url
         if self.table is not None:
             outputs["tableName"] = self.table.table_name
         if self.postgres is not None:
@@ -241,6 +246,9 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         table=table,
         postgres=postgres,
     )
+
+    if config.static_site.enabled:
+        platform.site = StaticSite("web", {"enabled": config.static_site.cdn, "tags": tags})
 
     if config.analytics.enabled:
         bucket = SecureBucket(

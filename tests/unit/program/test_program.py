@@ -114,3 +114,26 @@ def test_invalid_config_fails_before_any_resource_registers(
     assert message in str(caught.value)
     assert "allowed" in str(caught.value)
     assert mocks.resources == []
+
+
+def test_cloudfront_only_outside_dev_and_local(stack_run: tuple[str, Run]) -> None:
+    stack, (resources, outputs) = stack_run
+    distributions = of_type(resources, "aws:cloudfront/distribution:Distribution")
+    if stack == "prod":
+        assert distributions
+        assert outputs["siteUrl"].startswith("https://")
+    else:
+        assert distributions == []  # architecture D: faster deploys without CloudFront
+    assert outputs["siteBucket"]
+
+
+def test_database_layer_follows_the_stack_file(stack_run: tuple[str, Run]) -> None:
+    stack, (resources, _) = stack_run
+    tables = of_type(resources, "aws:dynamodb/table:Table")
+    clusters = of_type(resources, "aws:rds/cluster:Cluster")
+    kind = stack_config(stack)["hybridstack:database"]
+    assert bool(tables) is (kind in ("dynamodb", "both"))
+    assert bool(clusters) is (kind in ("postgres", "both"))
+    for cluster in clusters:
+        assert cluster.inputs["enableHttpEndpoint"] is True  # the Data API, no VPC needed
+        assert cluster.inputs["deletionProtection"] is (stack == "prod")
