@@ -2,13 +2,14 @@
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pytest
 
 from hybridstack.components.component import ComponentArgsError
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
+from hybridstack.components.function import FunctionArgs
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.jwt_authorizer import JwtAuthorizerConfig
 from hybridstack.components.media_store import (
@@ -17,10 +18,12 @@ from hybridstack.components.media_store import (
     PROCESSING_PREFIXES,
     SHORT,
     MediaStore,
+    MediaStoreArgs,
     cache_behaviours,
     function_role_names,
     lifecycle_rules,
 )
+from hybridstack.policy import check_resources
 from hybridstack.testing import RecordingMocks, RegisteredResource, of_type, run_under_mocks
 from tests.unit.components.aws_helpers import make_code_root, policy_statements
 
@@ -33,15 +36,23 @@ def code_root(tmp_path: Path) -> Path:
     return make_code_root(tmp_path)
 
 
-def _fn_args(code_root: Path) -> dict[str, Any]:
+def _fn_args(code_root: Path) -> FunctionArgs:
     return {"code_root": str(code_root), "layer": False}
+
+
+def _record(seen: dict[str, Any], key: str, value: Any) -> None:
+    """Put the resolved ``value`` (a plain value or an output) in ``seen[key]``."""
+    pulumi.Output.from_input(value).apply(lambda v: seen.__setitem__(key, v))
 
 
 def _aws_only(code_root: Path, **extra: Any) -> Any:
     def program() -> MediaStore:
         return MediaStore(
             "media",
-            {"processing_handler": PROCESS, "processing": _fn_args(code_root), **extra},  # type: ignore[typeddict-item]
+            cast(
+                MediaStoreArgs,
+                {"processing_handler": PROCESS, "processing": _fn_args(code_root), **extra},
+            ),
         )
 
     return program
@@ -54,17 +65,20 @@ def _hybrid(code_root: Path, project: str = "acme", trust: bool = True, **extra:
         access = CrossCloudAccess("xc", project=project, trusted_aws_roles=roles)
         return MediaStore(
             "media",
-            {
-                "processing_handler": PROCESS,
-                "processing": _fn_args(code_root),  # type: ignore[typeddict-item]
-                "sync_handler": SYNC,
-                "sync": _fn_args(code_root),  # type: ignore[typeddict-item]
-                "project": project,
-                "api": api,
-                "access": access,
-                "cors_origins": ["https://app.acme.com", "capacitor://localhost"],
-                **extra,
-            },
+            cast(
+                MediaStoreArgs,
+                {
+                    "processing_handler": PROCESS,
+                    "processing": _fn_args(code_root),
+                    "sync_handler": SYNC,
+                    "sync": _fn_args(code_root),
+                    "project": project,
+                    "api": api,
+                    "access": access,
+                    "cors_origins": ["https://app.acme.com", "capacitor://localhost"],
+                    **extra,
+                },
+            ),
         )
 
     return program
@@ -265,7 +279,7 @@ def test_link_spec_names_bucket_cdn_and_firebase_bucket(code_root: Path) -> None
         seen["actions"] = actions
         seen["read_actions"] = sorted({a for s in media.read_only().statements for a in s.actions})
         for key, value in spec.environment.items():
-            pulumi.Output.from_input(value).apply(lambda v, k=key: seen.__setitem__(k, v))
+            _record(seen, key, value)
 
     run_under_mocks(program)
     assert seen["MEDIA_BUCKET"] == seen["MEDIA_BUCKET_NAME"]
@@ -331,9 +345,15 @@ def test_transform_reaches_the_distribution(code_root: Path) -> None:
     def program() -> MediaStore:
         return MediaStore(
             "media",
-            {"processing_handler": PROCESS, "processing": _fn_args(code_root)},  # type: ignore[typeddict-item]
+            {"processing_handler": PROCESS, "processing": _fn_args(code_root)},
             transform={"distribution": lambda a: {**a, "price_class": "PriceClass_All"}},
         )
 
     (changed,) = of_type(run_under_mocks(program), "aws:cloudfront/distribution:Distribution")
     assert changed.inputs["priceClass"] == "PriceClass_All"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_whole_pipeline_passes_the_policy_checks(code_root: Path, stack: str) -> None:
+    resources = run_under_mocks(_hybrid(code_root), stack=stack)
+    assert check_resources(resources, stack=stack) == []

@@ -9,6 +9,7 @@ import pytest
 from hybridstack.components.component import ComponentArgsError
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
 from hybridstack.components.realtime_store import RealtimeStore, rules_release_name
+from hybridstack.policy import check_resources
 from hybridstack.testing import RecordingMocks, of_type, run_under_mocks
 
 DATABASE = "gcp:firestore/database:Database"
@@ -108,6 +109,11 @@ def test_indexes_and_ttl_fields() -> None:
     assert ttl.inputs["indexConfig"] == {}
 
 
+def _record(seen: dict[str, Any], key: str, value: Any) -> None:
+    """Put the resolved ``value`` (a plain value or an output) in ``seen[key]``."""
+    pulumi.Output.from_input(value).apply(lambda v: seen.__setitem__(key, v))
+
+
 def test_aws_access_is_granted_on_this_database_only_and_linked() -> None:
     seen: dict[str, Any] = {}
 
@@ -119,10 +125,7 @@ def test_aws_access_is_granted_on_this_database_only_and_linked() -> None:
         spec = store.link_spec()
         assert spec.statements == []
         for key, value in spec.environment.items():
-            if isinstance(value, str):
-                seen[key] = value
-            else:
-                pulumi.Output.from_input(value).apply(lambda v, k=key: seen.__setitem__(k, v))
+            _record(seen, key, value)
 
     resources = run_under_mocks(program)
     grants = [
@@ -174,3 +177,12 @@ def test_transform_reaches_the_database_only() -> None:
     assert db.inputs["locationId"] == "eur3"
     (ruleset,) = of_type(resources, "gcp:firebaserules/ruleset:Ruleset")
     assert "locationId" not in ruleset.inputs
+
+
+def test_policy_checks_see_an_unprotected_prod_database() -> None:
+    assert check_resources(run_under_mocks(_store(), stack="prod"), stack="prod") == []
+    violations = check_resources(run_under_mocks(_store(protect=False), stack="prod"), stack="prod")
+    assert {v.rule for v in violations} == {"prod-data-protected"}
+    reasons = " ".join(v.reason for v in violations)
+    assert "delete protection is off" in reasons
+    assert len(violations) == 2
