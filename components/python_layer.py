@@ -22,9 +22,10 @@ Example:
     deps = PythonLayer("deps", {"architecture": "arm64", "python_version": "3.12"})
     Function("api", {"handler": "hybridstack.services.health.handler.handle", "layer": deps})
 
-    # local cloud (MiniStack on this x86_64 host, Python 3.11):
-    PythonLayer("deps", {"architecture": "x86_64", "python_version": "3.11",
-                         "manylinux": "manylinux_2_28"})
+    # local cloud (MiniStack runs Lambdas on this host's interpreter):
+    local_deps = PythonLayer("deps", host_layer_args())
+    Function("api", {"handler": "...", "layer": local_deps, "architecture": "x86_64",
+                     "runtime": "python3.11"})
 """
 
 from __future__ import annotations
@@ -286,6 +287,26 @@ class PythonLayer(HybridComponent):
         )
         self.arn = layer.arn
         self.register_outputs({"arn": self.arn})
+
+
+def host_layer_args() -> PythonLayerArgs:
+    """Args building the layer for THIS machine's interpreter: what MiniStack runs Lambdas on.
+
+    Example:
+        deps = PythonLayer("deps", host_layer_args())    # local stack
+    """
+    import platform
+
+    machine = platform.machine().lower()
+    architecture = "arm64" if machine in {"aarch64", "arm64"} else "x86_64"
+    libc, version = platform.libc_ver()
+    parts = [int(p) for p in version.split(".")[:2] if p.isdigit()] if libc == "glibc" else []
+    manylinux = "manylinux_2_28" if parts and tuple(parts) >= (2, 28) else "manylinux2014"
+    return PythonLayerArgs(
+        architecture=architecture,  # type: ignore[typeddict-item]
+        python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+        manylinux=manylinux,
+    )
 
 
 _SHARED: dict[tuple[str, str], tuple[object, PythonLayer]] = {}

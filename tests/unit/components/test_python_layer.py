@@ -15,6 +15,7 @@ from hybridstack.components.python_layer import (
     PythonLayer,
     build_layer,
     default_manylinux,
+    host_layer_args,
     layer_cache_key,
     python_platform,
 )
@@ -99,3 +100,11 @@ def test_bad_platform_is_named() -> None:
     with pytest.raises(ComponentArgsError, match=r"python_version='2\.7'"):
         run_under_mocks(lambda: PythonLayer("deps", {"python_version": "2.7"}), mocks=mocks)
     assert mocks.resources == []
+
+
+def test_host_layer_args_match_this_interpreter() -> None:
+    import sys
+
+    args = host_layer_args()
+    assert args["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert args["architecture"] in ("arm64", "x86_64")
