@@ -44,6 +44,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import uuid4
 
@@ -234,11 +235,14 @@ def session_services(session: pytest.Session) -> tuple[str, ...]:
 # --- the session's local cloud ---------------------------------------------------------------
 
 
-def _make_backend(kind: str, services: tuple[str, ...], project_id: str) -> CloudBackend:
+def _make_backend(
+    kind: str, services: tuple[str, ...], project_id: str, state_dir: Path
+) -> CloudBackend:
     if kind == "process":
         from hybridstack.emulators.local_cloud import LocalCloud
 
-        return LocalCloud(services=list(services), project_id=project_id)
+        # Its own state folder: a `hybridstack local up` running beside the tests is untouched.
+        return LocalCloud(services=list(services), project_id=project_id, state_dir=state_dir)
     if kind == "containers":
         from hybridstack.emulators.containers.cloud import ContainerCloud
 
@@ -258,12 +262,15 @@ def _make_backend(kind: str, services: tuple[str, ...], project_id: str) -> Clou
 
 
 @pytest.fixture(scope="session")
-def local_cloud(request: pytest.FixtureRequest) -> Iterator[CloudBackend]:
+def local_cloud(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CloudBackend]:
     """The session's local cloud, started on first use and stopped at the end of the session."""
     config = request.config
     kind = _backend_kind(config)
     services = session_services(request.session)
-    backend = _make_backend(kind, services, str(config.getini("local_cloud_project")))
+    project_id = str(config.getini("local_cloud_project"))
+    backend = _make_backend(kind, services, project_id, tmp_path_factory.mktemp("local-cloud"))
     patcher = pytest.MonkeyPatch()
     try:
         try:
