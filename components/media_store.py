@@ -490,10 +490,9 @@ class MediaStore(HybridComponent):
                     for pattern, tier in cache_behaviours()
                 ],
                 "restrictions": {"geo_restriction": {"restriction_type": "none"}},
-                "viewer_certificate": {
-                    "cloudfront_default_certificate": True,
-                    "minimum_protocol_version": "TLSv1.2_2021",
-                },
+                # The default *.cloudfront.net certificate (CloudFront then fixes the minimum TLS
+                # version itself); use transform={"distribution": ...} for an ACM certificate.
+                "viewer_certificate": {"cloudfront_default_certificate": True},
             },
         )
 

@@ -357,3 +357,39 @@ def test_transform_reaches_the_distribution(code_root: Path) -> None:
 def test_the_whole_pipeline_passes_the_policy_checks(code_root: Path, stack: str) -> None:
     resources = run_under_mocks(_hybrid(code_root), stack=stack)
     assert check_resources(resources, stack=stack) == []
+
+
+def test_demo_project_syncs_without_federation(code_root: Path) -> None:
+    def program() -> MediaStore:
+        api = HttpApi("api", {"authorizer": JwtAuthorizerConfig.firebase("demo-acme")})
+        return MediaStore(
+            "media",
+            {
+                "processing_handler": PROCESS,
+                "processing": _fn_args(code_root),
+                "sync_handler": SYNC,
+                "sync": _fn_args(code_root),
+                "project": "demo-acme",
+                "api": api,
+            },
+        )
+
+    resources = run_under_mocks(program, stack="local")
+    assert of_type(resources, "gcp:pubsub/subscription:Subscription")
+    assert not of_type(resources, "gcp:storage/bucketIAMMember:BucketIAMMember")
+    mocks = RecordingMocks()
+    with pytest.raises(ComponentArgsError, match="access \\(a CrossCloudAccess"):
+        run_under_mocks(
+            lambda: MediaStore(
+                "media",
+                {
+                    "processing_handler": PROCESS,
+                    "processing": _fn_args(code_root),
+                    "sync_handler": SYNC,
+                    "project": "acme",
+                    "api": HttpApi("api", {}),
+                },
+            ),
+            mocks=mocks,
+        )
+    assert [r for r in mocks.resources if r.type.startswith("hybridstack:index:MediaStore")] == []
