@@ -1,18 +1,387 @@
-"""Placeholder: `hybridstack local ...` commands (replaced by the local-cloud work)."""
+"""``hybridstack local up|down|status|env|logs|reset`` and the top-level ``hybridstack up``.
+
+``up`` starts the local cloud with a live progress display, prints where each emulator listens
+and keeps running until Ctrl-C or ``hybridstack local down`` from another shell. The other
+commands work from any shell through the run's state directory (``$HYBRIDSTACK_STATE_DIR`` or
+``./.hybridstack/local``: state.json, pid files, logs).
+
+Example:
+    hybridstack local up --services aws,firestore     # Ctrl-C to stop
+    eval "$(hybridstack local env)"                    # in another shell
+    hybridstack local status
+    hybridstack local reset                            # wipe data, keep running
+    hybridstack local logs auth --lines 50
+    hybridstack local down
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
+
+if TYPE_CHECKING:
+    from hybridstack.emulators.local_cloud import LocalCloud
+    from hybridstack.emulators.run_state import RunState
 
 local_app = typer.Typer(
-    help="Run the local cloud (AWS and Firebase emulators).", no_args_is_help=True
+    help="Run the local cloud (AWS and Firebase emulators) as local processes.",
+    no_args_is_help=True,
 )
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+# Which process (log file) serves each service.
+PROCESS_OF = {
+    "aws": "aws",
+    "auth": "firebase",
+    "functions": "firebase",
+    "firestore": "firestore",
+    "pubsub": "pubsub",
+    "storage": "storage",
+}
+DOWN_TIMEOUT_SECONDS = 30.0
+
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="where the run keeps state.json, pid files and logs "
+        "[default: $HYBRIDSTACK_STATE_DIR or ./.hybridstack/local]",
+    ),
+]
 
 
-@local_app.command()
-def status() -> None:
-    """Show each emulator's health and address."""
-    raise typer.Exit(1)
+class _StopRequestedError(Exception):
+    """Raised in the main thread by SIGTERM/SIGHUP (``hybridstack local down``)."""
 
 
-def up() -> None:
-    """Start the local cloud and deploy the local stack into it."""
-    raise typer.Exit(1)
+def _state_dir(option: Path | None) -> Path:
+    from hybridstack.emulators.run_state import default_state_dir
+
+    return (option or default_state_dir()).resolve()
+
+
+def _running_state(state_dir: Path) -> RunState:
+    """The live run's record, or exit 1 saying none runs."""
+    from hybridstack.emulators.run_state import owner_alive, read_state
+
+    state = read_state(state_dir)
+    if state is None or not owner_alive(state):
+        errors.print(
+            f"no local cloud is running (state dir {state_dir}): start one with "
+            "`hybridstack local up`"
+        )
+        raise typer.Exit(1)
+    return state
+
+
+def _parse_services(services: str | None) -> list[str] | None:
+    from hybridstack.emulators.local_cloud import SERVICES
+
+    if not services or services == "all":
+        return None
+    chosen = [name.strip() for name in services.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SERVICES]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}",
+            param_hint="--services",
+        )
+    return chosen
+
+
+def _endpoint_table(endpoints: LocalCloudEndpoints, health: dict[str, bool] | None) -> Table:
+    from hybridstack.emulators.local_cloud import SERVICES
+
+    table = Table(title=f"local cloud · project {endpoints.project_id}")
+    table.add_column("service")
+    table.add_column("address")
+    if health is not None:
+        table.add_column("health")
+    for service in SERVICES:
+        address = getattr(endpoints, service)
+        if not address:
+            continue
+        row = [service, str(address)]
+        if health is not None:
+            row.append("[green]healthy[/green]" if health.get(service) else "[red]down[/red]")
+        table.add_row(*row)
+    return table
+
+
+def _start_with_progress(cloud: LocalCloud) -> LocalCloudEndpoints:
+    """Start ``cloud`` showing one spinner per emulator, then its start time."""
+    from hybridstack.emulators.process import EmulatorStartError
+    from hybridstack.emulators.tools import MissingToolError
+
+    started = time.perf_counter()
+    with Progress(
+        SpinnerColumn(finished_text="[green]✔[/green]"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        tasks: dict[str, TaskID] = {
+            service: progress.add_task(f"{service:<10} waiting", total=1)
+            for service in cloud.services
+        }
+
+        def report(service: str, status: str) -> None:
+            task = tasks[service]
+            if status == "starting":
+                progress.update(task, description=f"{service:<10} starting")
+            elif status == "ready":
+                seconds = time.perf_counter() - started
+                progress.update(
+                    task, description=f"{service:<10} ready in {seconds:.1f} s", completed=1
+                )
+            else:
+                progress.update(task, description=f"{service:<10} [red]failed[/red]")
+                progress.stop_task(task)
+
+        try:
+            return cloud.start(progress=report)
+        except (MissingToolError, EmulatorStartError, ValueError, RuntimeError) as error:
+            progress.stop()
+            errors.print(f"[red]local cloud did not start:[/red] {error}")
+            raise typer.Exit(1) from error
+
+
+def deploy_local_stack(cloud: LocalCloud) -> None:
+    """Hook for ``hybridstack up``: deploy the local stack into the running local cloud.
+
+    The deploy engine (the Pulumi program under mocks that creates each resource in the
+    emulators) arrives with a later issue and plugs in here; for now nothing is deployed.
+    """
+    del cloud
+
+
+def _run_until_stopped(cloud: LocalCloud, *, deploy: bool) -> None:
+    """Start, maybe deploy, print endpoints; wait for Ctrl-C, SIGTERM or a dead emulator."""
+
+    def stop_signal(signum: int, frame: FrameType | None) -> None:
+        del frame
+        raise _StopRequestedError(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        endpoints = _start_with_progress(cloud)
+        if deploy:
+            deploy_local_stack(cloud)
+        console.print(_endpoint_table(endpoints, None))
+        console.print(
+            f"ready in {cloud.start_seconds.get('total', 0.0):.1f} s · state in {cloud.state_dir}\n"
+            'in another shell: eval "$(hybridstack local env)" · hybridstack local down to stop'
+            " · Ctrl-C here"
+        )
+        while True:
+            time.sleep(1.0)
+            dead = cloud.exited()
+            if dead:
+                for name, code in dead.items():
+                    errors.print(
+                        f"[red]{name} emulator exited (code {code})[/red]; "
+                        f"log: {cloud.log_path(name)}"
+                    )
+                raise typer.Exit(1)
+    except (KeyboardInterrupt, _StopRequestedError):
+        console.print("stopping the local cloud ...")
+    finally:
+        cloud.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print("local cloud stopped")
+
+
+def _make_cloud(
+    services: str | None,
+    project: str,
+    iam: bool,
+    persist: bool,
+    functions_source: Path | None,
+    state_dir: Path | None,
+) -> LocalCloud:
+    from hybridstack.emulators.local_cloud import LocalCloud
+
+    try:
+        return LocalCloud(
+            services=_parse_services(services),
+            project_id=project,
+            state_dir=_state_dir(state_dir),
+            aws_iam=iam,
+            persist=persist,
+            functions_source=functions_source,
+        )
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+ServicesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--services",
+        help="comma-separated: aws,auth,functions,firestore,pubsub,storage [default: all but "
+        "functions, plus functions with --functions-source]",
+    ),
+]
+ProjectOption = Annotated[str, typer.Option("--project", help="Firebase/GCP project id")]
+IamOption = Annotated[bool, typer.Option("--iam/--no-iam", help="enforce IAM in the AWS emulator")]
+PersistOption = Annotated[
+    bool, typer.Option("--persist/--no-persist", help="keep data across restarts")
+]
+FunctionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--functions-source", help="Firebase functions codebase for the Functions emulator"
+    ),
+]
+
+
+@local_app.command("up")
+def local_up(
+    services: ServicesOption = None,
+    project: ProjectOption = DEFAULT_PROJECT_ID,
+    iam: IamOption = False,
+    persist: PersistOption = False,
+    functions_source: FunctionsOption = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Start the emulators and run until Ctrl-C or `hybridstack local down`."""
+    cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir)
+    _run_until_stopped(cloud, deploy=False)
+
+
+def up(
+    services: ServicesOption = None,
+    project: ProjectOption = DEFAULT_PROJECT_ID,
+    iam: IamOption = False,
+    persist: PersistOption = False,
+    functions_source: FunctionsOption = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Start the local cloud and deploy the local stack into it; Ctrl-C to stop."""
+    cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir)
+    _run_until_stopped(cloud, deploy=True)
+
+
+@local_app.command("down")
+def down(state_dir: StateDirOption = None) -> None:
+    """Stop the running local cloud (from any shell); nothing is left running."""
+    from hybridstack.emulators.process import reap_stale
+    from hybridstack.emulators.run_state import clear_state, owner_alive, read_state
+
+    directory = _state_dir(state_dir)
+    state = read_state(directory)
+    if state is not None and owner_alive(state) and state.owner_pid != os.getpid():
+        os.kill(state.owner_pid, signal.SIGTERM)  # its `up` stops the emulators and exits
+        deadline = time.monotonic() + DOWN_TIMEOUT_SECONDS
+        while owner_alive(state) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    stopped = reap_stale(directory, grace=3.0) if directory.is_dir() else []
+    clear_state(directory)
+    if state is None and not stopped:
+        console.print(f"no local cloud was running (state dir {directory})")
+        return
+    console.print("local cloud stopped")
+
+
+@local_app.command("status")
+def status(state_dir: StateDirOption = None) -> None:
+    """Show each emulator's address and whether it answers; exit 1 if any is down."""
+    from hybridstack.emulators.local_cloud import health_of
+
+    state = _running_state(_state_dir(state_dir))
+    health = health_of(state.endpoints)
+    console.print(_endpoint_table(state.endpoints, health))
+    console.print(f"owner pid {state.owner_pid} · started {time.ctime(state.started_at)}")
+    if not all(health.values()):
+        raise typer.Exit(1)
+
+
+@local_app.command("env")
+def env(state_dir: StateDirOption = None) -> None:
+    """Print `export` lines pointing AWS and Firebase SDKs at the running local cloud."""
+    state = _running_state(_state_dir(state_dir))
+    for name, value in sorted(state.endpoints.environment().items()):
+        sys.stdout.write(f"export {name}={shlex.quote(value)}\n")
+
+
+@local_app.command("reset")
+def reset(state_dir: StateDirOption = None) -> None:
+    """Wipe every emulator's data without restarting."""
+    from hybridstack.emulators.local_cloud import reset_services
+
+    state = _running_state(_state_dir(state_dir))
+    started = time.perf_counter()
+    seconds = reset_services(
+        state.endpoints, state.services, storage_event_topic=state.storage_event_topic
+    )
+    total = time.perf_counter() - started
+    detail = ", ".join(f"{service} {value * 1000:.0f} ms" for service, value in seconds.items())
+    console.print(f"reset in {total * 1000:.0f} ms ({detail})")
+
+
+@local_app.command("logs")
+def logs(
+    service: Annotated[
+        str | None, typer.Argument(help="aws, auth, functions, firestore, pubsub or storage")
+    ] = None,
+    lines: Annotated[int, typer.Option("--lines", "-n", help="lines per log")] = 40,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Print the last lines of each emulator's log (or of one)."""
+    from hybridstack.emulators.process import log_tail
+
+    directory = _state_dir(state_dir)
+    if service is not None and service not in PROCESS_OF:
+        raise typer.BadParameter(
+            f"unknown service {service!r}; choose from {', '.join(PROCESS_OF)}",
+            param_hint="SERVICE",
+        )
+    names = [PROCESS_OF[service]] if service else list(dict.fromkeys(PROCESS_OF.values()))
+    shown = 0
+    for name in names:
+        path = directory / f"{name}.log"
+        if not path.exists():
+            continue
+        shown += 1
+        console.rule(f"{name} · {path}")
+        console.print(log_tail(path, lines), markup=False, highlight=False)
+    if not shown:
+        errors.print(f"no emulator logs in {directory}")
+        raise typer.Exit(1)
+
+
+def _seed_endpoints_provider(state_dir: Path | None = None) -> LocalCloudEndpoints:
+    """The running local cloud's endpoints (state dir first, then the exported environment)."""
+    from hybridstack.emulators.run_state import owner_alive, read_state
+
+    state = read_state(_state_dir(state_dir))
+    if state is not None and owner_alive(state):
+        return state.endpoints
+    from hybridstack.emulators.seed_cli import endpoints_from_environment
+
+    return endpoints_from_environment()
+
+
+try:
+    from hybridstack.emulators.seed_cli import make_seed_app
+except ImportError:  # the `local` extra (Google/AWS clients) is not installed
+    pass
+else:
+    local_app.add_typer(make_seed_app(_seed_endpoints_provider), name="seed")

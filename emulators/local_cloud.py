@@ -288,6 +288,14 @@ class LocalCloud:
         """Log file of a process (``aws``, ``firebase``, ``firestore``, ``pubsub``, ``storage``)."""
         return self.state_dir / f"{name}.log"
 
+    def exited(self) -> dict[str, int]:
+        """Emulator processes that have exited on their own -> exit code."""
+        with self._lock:
+            items = list(self._processes.items())
+        return {
+            name: code for name, item in items if (code := item.process.popen.poll()) is not None
+        }
+
     def pids(self) -> dict[str, int]:
         """Process-group id of each running emulator process."""
         return {name: item.process.pgid for name, item in self._processes.items()}
