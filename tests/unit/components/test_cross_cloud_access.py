@@ -1,6 +1,7 @@
 """CrossCloudAccess: only named roles are trusted, the credential config works, no keys exist."""
 
 import json
+import urllib.parse
 from typing import Any
 
 import google.auth.aws
@@ -208,3 +209,29 @@ def test_google_jwt_authorizer_and_expected_caller() -> None:
     assert seen["default_audience"] == "sts.amazonaws.com"
     assert seen["audience"] == ["https://api.acme.com/sync"]
     assert seen["caller"] == "xc-cross@demo-acme.iam.gserviceaccount.com"
+
+
+def test_lambda_session_credentials_become_a_signed_subject_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Lambda, google-auth signs GetCallerIdentity with the role's session credentials from
+    the environment (no metadata server) and targets the provider: what Google STS verifies."""
+    for key, value in {
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_SESSION_TOKEN": "session-token",
+    }.items():
+        monkeypatch.setenv(key, value)
+    config = aws_external_account_config(
+        project_number="42", pool_id="xc-aws", provider_id="aws-roles", service_account_email="a@b"
+    )
+    token = google.auth.aws.Credentials.from_info(config).retrieve_subject_token(None)
+    request = json.loads(urllib.parse.unquote(token))
+    assert request["url"] == (
+        "https://sts.eu-west-1.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"
+    )
+    headers = {h["key"]: h["value"] for h in request["headers"]}
+    assert headers["x-goog-cloud-target-resource"] == config["audience"]
+    assert headers["x-amz-security-token"] == "session-token"
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/")
