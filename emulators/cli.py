@@ -379,9 +379,20 @@ def _seed_endpoints_provider(state_dir: Path | None = None) -> LocalCloudEndpoin
     return endpoints_from_environment()
 
 
-try:
+@local_app.command(
+    "seed",
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": [],
+    },
+    add_help_option=False,
+)
+def seed(ctx: typer.Context) -> None:
+    """Load a seed folder into the running local cloud, or export one (`seed --help`)."""
+    # Imported here: the seed module pulls in the Google/AWS clients (~2 s), which the other
+    # commands (env, status, down) should not pay for.
     from hybridstack.emulators.seed_cli import make_seed_app
-except ImportError:  # the `local` extra (Google/AWS clients) is not installed
-    pass
-else:
-    local_app.add_typer(make_seed_app(_seed_endpoints_provider), name="seed")
+
+    command = typer.main.get_command(make_seed_app(_seed_endpoints_provider))
+    command.main(args=list(ctx.args), prog_name="hybridstack local seed")
