@@ -36,6 +36,7 @@ from typing import Any
 
 import pulumi
 
+from hybridstack.components.alerts import Alerts
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
 from hybridstack.components.database import PostgresCluster, Table
 from hybridstack.components.firebase_project import FirebaseProject
@@ -95,6 +96,7 @@ class Platform:
     realtime: RealtimeStore
     api: HttpApi
     api_function: Function
+    alerts: Alerts | None = None
     public_routes: tuple[str, ...] = PUBLIC_ROUTES
     site: StaticSite | None = None
     table: Table | None = None
@@ -119,6 +121,8 @@ class Platform:
         }
         if self.analytics_bucket is not None:
             outputs["analyticsBucket"] = self.analytics_bucket.bucket_name
+        if self.alerts is not None:
+            outputs["alertsTopicArn"] = self.alerts.topic_arn
         if self.site is not None:
             outputs["siteBucket"] = self.site.bucket_name
             outputs["siteUrl"] = self.site.url
@@ -277,7 +281,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
             transform={"role": _fixed_role_name("analytics")},
         )
         schedule = Schedule(
-            "analytics",
+            "analytics-schedule",
             {
                 "function": collector,
                 "schedule": config.analytics.schedule,
@@ -288,7 +292,30 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         platform.analytics_bucket = bucket
         platform.analytics_function = collector
         platform.analytics_schedule = schedule
+    platform.alerts = _alerts(config, platform, tags)
     return platform
+
+
+def _alerts(config: StackConfig, platform: Platform, tags: Mapping[str, str]) -> Alerts:
+    """Alarms on every function, the API and every dead-letter queue; the monthly budget."""
+    settings = config.alerts
+    alerts = Alerts(
+        "ops",
+        {
+            "emails": [settings.email] if settings.email else [],
+            "monthly_budget_usd": settings.budget_usd,
+            "budget_thresholds_percent": list(settings.budget_thresholds_percent),
+            "tags": dict(tags),
+        },
+    )
+    functions = [platform.api_function, platform.analytics_function]
+    for function in functions:
+        if function is not None:
+            alerts.watch_function(function, error_rate_percent=settings.error_rate_percent)
+    alerts.watch_api(platform.api, latency_ms=settings.latency_ms)
+    if platform.analytics_schedule is not None:
+        alerts.watch_queue(platform.analytics_schedule)
+    return alerts
 
 
 def platform_program(config: Mapping[str, Any] | None = None) -> Platform:

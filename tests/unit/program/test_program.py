@@ -137,3 +137,21 @@ def test_database_layer_follows_the_stack_file(stack_run: tuple[str, Run]) -> No
     for cluster in clusters:
         assert cluster.inputs["enableHttpEndpoint"] is True  # the Data API, no VPC needed
         assert cluster.inputs["deletionProtection"] is (stack == "prod")
+
+
+def test_alerts_reach_the_configured_address_within_the_configured_budget(
+    stack_run: tuple[str, Run],
+) -> None:
+    stack, (resources, _) = stack_run
+    alerts = stack_config(stack)["hybridstack:alerts"]
+    (budget,) = of_type(resources, "aws:budgets/budget:Budget")
+    assert float(budget.inputs["limitAmount"]) == float(alerts["budget_usd"])
+    emails = [
+        s.inputs["endpoint"]
+        for s in of_type(resources, "aws:sns/topicSubscription:TopicSubscription")
+        if s.inputs["protocol"] == "email"
+    ]
+    assert emails == [alerts["email"]]
+    alarms = of_type(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")
+    functions = of_type(resources, "aws:lambda/function:Function")
+    assert len(alarms) >= 2 * len(functions) + 2  # errors + throttles each, API 5xx + latency
