@@ -134,8 +134,8 @@ def _balanced(text: str) -> bool:
 def condition_is_trivially_true(condition: str | None) -> bool:
     """Whether an ``allow`` condition grants access unconditionally.
 
-    ``None`` (no ``if`` at all), ``true``, ``(true)``, ``true || x`` and ``x || (true)`` are
-    trivially true; anything that looks at the request or the data is not.
+    ``None`` (no ``if`` at all), ``true``, ``(true)``, ``!false``, ``1 == 1``, ``true || x`` and
+    ``x || (true)`` are trivially true; anything that looks at the request or the data is not.
     """
     if condition is None:
         return True
@@ -150,7 +150,16 @@ def condition_is_trivially_true(condition: str | None) -> bool:
     conjuncts = _split_top_level(text, "&&")
     if len(conjuncts) > 1:
         return all(condition_is_trivially_true(f"if {part}") for part in conjuncts)
-    return text == "true"
+    if text in {"true", "!false", "!(false)"}:
+        return True
+    sides = _split_top_level(text, "==")
+    # `1 == 1`, `'a' == 'a'`: the same constant on both sides.
+    return (
+        len(sides) == 2
+        and sides[0].strip() == sides[1].strip()
+        and re.fullmatch(r"-?\d+(\.\d+)?|'[^']*'|\"[^\"]*\"|true|false|null", sides[0].strip())
+        is not None
+    )
 
 
 def find_open_rules(source: str) -> list[RulesFinding]:

@@ -89,6 +89,11 @@ def test_trivial_conditions() -> None:
     assert not condition_is_trivially_true("if request.auth != null")
     assert not condition_is_trivially_true("if (true) && request.auth != null")
     assert not condition_is_trivially_true("if false")
+    assert condition_is_trivially_true("if 1 == 1")
+    assert condition_is_trivially_true("if !false")
+    assert condition_is_trivially_true("if 'a' == 'a'")
+    assert not condition_is_trivially_true("if request.auth.uid == request.auth.uid")
+    assert not condition_is_trivially_true("if resource.data.owner == request.auth.uid")
 
 
 def test_default_rules_deny_everything_and_pass(tmp_path: Path) -> None:
