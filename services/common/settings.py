@@ -1,0 +1,63 @@
+"""The environment variables the services read, in one place, with errors that name them.
+
+Components set these through links (``components/link.py``): a linked resource named ``media``
+sets ``MEDIA_BUCKET_NAME``, a RealtimeStore named ``realtime`` sets ``REALTIME_FIRESTORE_*``,
+a CrossCloudAccess sets ``<NAME>_GCP_CREDENTIALS`` / ``<NAME>_GOOGLE_CALLER``. No endpoint URL is
+ever read here: boto3 follows ``AWS_ENDPOINT_URL`` and the Google clients ``*_EMULATOR_HOST``.
+
+Example:
+    bucket = require(MEDIA_BUCKET)          # "media-bucket-1a2b" or a clear MissingSettingError
+    creds = by_suffix("_GCP_CREDENTIALS")   # the one linked credential config, if any
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+MEDIA_BUCKET = "MEDIA_BUCKET_NAME"
+"""The S3 media bucket (architecture B's prefixes), linked as ``media``."""
+MEDIA_CDN_URL = "MEDIA_CDN_URL"
+"""Optional base URL of the CDN in front of the media bucket (``https://dxxx.cloudfront.net``)."""
+DATABASE_TABLE = "DATABASE_TABLE_NAME"
+"""The DynamoDB single table (``PK``/``SK``) holding users, media records and aggregates."""
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
+"""The DynamoDB table (partition key ``id``) of Powertools' idempotency records."""
+ANALYTICS_RAW_BUCKET = "ANALYTICS_RAW_BUCKET_NAME"
+"""The S3 bucket for raw analytics pages (partitioned by date)."""
+REALTIME_PROJECT = "REALTIME_FIRESTORE_PROJECT"
+REALTIME_DATABASE = "REALTIME_FIRESTORE_DATABASE"
+REALTIME_PREFIX = "REALTIME_FIRESTORE_COLLECTION_PREFIX"
+ANALYTICS_SOURCE_MODE = "ANALYTICS_SOURCE_MODE"
+"""``generated`` (deterministic, for local runs) or ``live`` (the platforms' APIs)."""
+HYBRIDSTACK_ENV = "HYBRIDSTACK_ENV"
+"""The stack's environment (``local``, ``dev``, ``prod``); only ``local`` may use emulators."""
+
+
+class MissingSettingError(RuntimeError):
+    """A variable the code needs is not set: the message names it and what sets it."""
+
+
+def require(name: str, env: Mapping[str, str] | None = None) -> str:
+    """The value of ``name``, or an error naming the variable and how it is normally set."""
+    value = (env if env is not None else os.environ).get(name)
+    if not value:
+        raise MissingSettingError(
+            f"environment variable {name} is not set: link the resource to this function "
+            "(Function(..., link=[...])) or export it for local runs"
+        )
+    return value
+
+
+def by_suffix(suffix: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The one variable ending in ``suffix`` (set by a link whose name we don't assume).
+
+    None when there is none; an error when several would make the choice ambiguous.
+    """
+    source = env if env is not None else os.environ
+    found = sorted(name for name in source if name.endswith(suffix) and source[name])
+    if len(found) > 1:
+        raise MissingSettingError(
+            f"several variables end in {suffix}: {', '.join(found)}; link only one"
+        )
+    return source[found[0]] if found else None

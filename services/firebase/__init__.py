@@ -1,0 +1,1 @@
+"""Firebase (Cloud Functions for Firebase, Python) adapters of the services."""

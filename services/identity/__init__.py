@@ -1,0 +1,1 @@
+"""Identity: AWS-side user records for Firebase users, profiles, and roles as custom claims."""

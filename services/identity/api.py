@@ -1,0 +1,105 @@
+"""The identity API's Lambda adapter (HTTP API, payload 2.0, JWT-authorized routes).
+
+- ``GET /users/me``: the caller's profile; the record is created on this first call when the
+  registration call from Firebase never arrived (lazy creation).
+- ``PATCH /users/me``: change ``display_name`` / ``bio``.
+- ``PUT /users/{uid}/role``: an admin sets a role (a Firebase custom claim + the record).
+- ``POST /internal/users``: the Firebase blocking function registers a new user (Google-signed
+  token of the registration service account).
+
+Example event -> response::
+
+    handle({"rawPath": "/users/me", "requestContext": {"http": {"method": "GET"},
+            "authorizer": {"jwt": {"claims": {"sub": "u1", "email": "a@b.c"}}}}, ...}, ctx)
+    # {"statusCode": 200, "body": '{"uid": "u1", "created_by": "lazy", ...}'}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from firebase_admin import auth as firebase_auth
+
+from hybridstack.services.common.http import caller, json_body
+from hybridstack.services.identity.registration import (
+    RegistrationRefusedError,
+    accept_registration,
+)
+from hybridstack.services.identity.roles import NotAllowedError, RoleChange, assign_role
+from hybridstack.services.identity.users import (
+    NewUser,
+    ProfileUpdate,
+    UserNotFoundError,
+    UserStore,
+)
+
+logger = Logger(service="identity")
+app = APIGatewayHttpResolver()
+
+
+@app.get("/users/me")
+def get_me() -> dict[str, Any]:
+    """The caller's record, created now if registration never happened."""
+    me = caller(app.current_event)
+    users = UserStore()
+    record = users.get(me.uid)
+    if record is None:
+        record, created = users.create_if_absent(NewUser(uid=me.uid, email=me.email), source="lazy")
+        if created:
+            logger.info("user record created lazily", extra={"uid": me.uid})
+    return record.model_dump()
+
+
+@app.patch("/users/me")
+def patch_me() -> dict[str, Any]:
+    me = caller(app.current_event)
+    update = json_body(app.current_event, ProfileUpdate)
+    users = UserStore()
+    if users.get(me.uid) is None:
+        users.create_if_absent(NewUser(uid=me.uid, email=me.email), source="lazy")
+    try:
+        return users.update_profile(me.uid, update).model_dump()
+    except ValueError as error:
+        raise BadRequestError(str(error)) from None
+
+
+@app.put("/users/<uid>/role")
+def put_role(uid: str) -> dict[str, Any]:
+    me = caller(app.current_event)
+    change = json_body(app.current_event, RoleChange)
+    try:
+        return assign_role(me, uid, change.role).model_dump()
+    except NotAllowedError as error:
+        raise ForbiddenError(str(error)) from None
+    except (firebase_auth.UserNotFoundError, UserNotFoundError):
+        raise NotFoundError(f"no user with uid {uid!r}") from None
+
+
+@app.post("/internal/users")
+def register() -> Response[Any]:
+    service = caller(app.current_event)
+    user = json_body(app.current_event, NewUser)
+    try:
+        record, created = accept_registration(service, user)
+    except RegistrationRefusedError as error:
+        raise ForbiddenError(str(error)) from None
+    return Response(
+        status_code=201 if created else 200,
+        content_type="application/json",
+        body=record.model_dump(),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The Lambda entry point."""
+    return app.resolve(event, context)

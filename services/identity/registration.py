@@ -1,0 +1,90 @@
+"""Registration: a new Firebase user gets its AWS user record through a verifiable call.
+
+Two halves:
+
+- :func:`register_with_aws` runs in the Firebase blocking function (``beforeUserCreated``): it
+  asks Google for an ID token of the function's service account with the API as audience
+  (:func:`google_id_token`, from the metadata server on GCP) and POSTs the new user to
+  ``<api>/internal/users``. A failure never blocks the sign-up: it is logged, and the record is
+  created lazily on the user's first authenticated request instead.
+- :func:`accept_registration` runs behind the API's Google JWT authorizer (issuer
+  ``https://accounts.google.com``, signature, audience and expiry already checked) and admits
+  only the registration service account named by the linked CrossCloudAccess
+  (``<NAME>_GOOGLE_CALLER``): any Google identity can mint a token for an audience.
+
+Example:
+    register_with_aws(NewUser(uid="u1", email="a@b.c"), api_url="https://api.example.com",
+                      token=google_id_token("https://api.example.com"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from aws_lambda_powertools import Logger
+
+from hybridstack.services.common import settings
+from hybridstack.services.common.http import Caller
+from hybridstack.services.identity.users import NewUser, UserRecord, UserStore
+
+GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+REGISTRATION_PATH = "/internal/users"
+logger = Logger(service="identity")
+
+Post = Callable[..., Any]
+
+
+class RegistrationRefusedError(PermissionError):
+    """The caller of the registration endpoint is not the registration service."""
+
+
+def google_id_token(audience: str) -> str:
+    """A Google-signed ID token for this code's service account (metadata server on GCP)."""
+    import google.auth.transport.requests
+    from google.oauth2 import id_token
+
+    token: str = id_token.fetch_id_token(google.auth.transport.requests.Request(), audience)
+    return token
+
+
+def register_with_aws(
+    user: NewUser, *, api_url: str, token: str, post: Post = requests.post, timeout: float = 5.0
+) -> bool:
+    """POST the new user to the AWS API; True when it answered 2xx. Never raises."""
+    try:
+        response = post(
+            api_url.rstrip("/") + REGISTRATION_PATH,
+            json=user.model_dump(exclude_none=True),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+    except Exception as error:
+        logger.warning("registration call failed; lazy creation will follow", exc_info=error)
+        return False
+    if not 200 <= response.status_code < 300:
+        logger.warning(
+            "registration refused; lazy creation will follow",
+            extra={"status": response.status_code, "body": response.text[:500]},
+        )
+        return False
+    return True
+
+
+def accept_registration(
+    caller_claims: Caller, user: NewUser, *, users: UserStore | None = None
+) -> tuple[UserRecord, bool]:
+    """Create the record for ``user`` if the call came from the registration service."""
+    expected = settings.by_suffix("_GOOGLE_CALLER")
+    if not expected:
+        raise RegistrationRefusedError(
+            "registration is closed: no registration service account is linked "
+            "(<NAME>_GOOGLE_CALLER is not set)"
+        )
+    if caller_claims.issuer not in GOOGLE_ISSUERS or caller_claims.email != expected:
+        raise RegistrationRefusedError(
+            f"only {expected} may register users (the token is {caller_claims.email!r} "
+            f"issued by {caller_claims.issuer!r})"
+        )
+    return (users or UserStore()).create_if_absent(user, source="registration")

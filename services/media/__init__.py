@@ -1,0 +1,1 @@
+"""Media: pre-signed uploads, processing on upload, delivery and Firebase Storage sync."""

@@ -1,0 +1,212 @@
+"""Identity against the local cloud: user records from registration or lazily, profiles, roles
+as custom claims (Auth emulator), and the guard keeping emulator trust local."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from firebase_admin import auth as firebase_auth
+
+from hybridstack.services.common.clients import reset_clients
+from hybridstack.services.common.emulation import (
+    UnsafeEmulatorSettingError,
+    check_auth_emulator_is_local,
+)
+from hybridstack.services.identity import api
+from hybridstack.services.identity.registration import register_with_aws
+from hybridstack.services.identity.users import NewUser
+from tests.services.conftest import DATABASE_TABLE, http_event, response_json
+
+REGISTRATION_SA = "registration@demo-hybridstack.iam.gserviceaccount.com"
+GOOGLE = "https://accounts.google.com"
+
+
+def verified_claims(token: str, firebase_app: Any) -> dict[str, Any]:
+    """What the API's JWT authorizer passes on for a token: its verified claims."""
+    claims: dict[str, Any] = firebase_auth.verify_id_token(token, app=firebase_app)
+    return claims
+
+
+def stored_user(dynamodb: Any, uid: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = dynamodb.get_item(
+        TableName=DATABASE_TABLE, Key={"PK": {"S": f"USER#{uid}"}, "SK": {"S": "PROFILE"}}
+    ).get("Item")
+    return item
+
+
+def test_first_authenticated_call_creates_the_record_lazily_once(
+    platform: dict[str, str], auth: Any, firebase_app: Any, dynamodb: Any, context: Any
+) -> None:
+    alice = auth.sign_up("alice@example.com", "alice-secret")
+    claims = verified_claims(alice.id_token, firebase_app)
+    assert stored_user(dynamodb, alice.uid) is None
+
+    first = api.handle(http_event("GET", "/users/me", claims=claims), context)
+    assert first["statusCode"] == 200, first["body"]
+    body = response_json(first)
+    assert body["uid"] == alice.uid
+    assert body["email"] == "alice@example.com"
+    assert body["created_by"] == "lazy"
+    assert stored_user(dynamodb, alice.uid) is not None
+
+    again = response_json(api.handle(http_event("GET", "/users/me", claims=claims), context))
+    assert again["created_at"] == body["created_at"]
+
+
+def test_registration_from_the_blocking_function_creates_the_record(
+    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, context: Any
+) -> None:
+    monkeypatch.setenv("REGISTRATION_GOOGLE_CALLER", REGISTRATION_SA)
+    service_claims = {"sub": "1089", "email": REGISTRATION_SA, "iss": GOOGLE, "aud": "api"}
+    sent: list[dict[str, Any]] = []
+
+    def api_gateway(url: str, *, json: Any, headers: dict[str, str], timeout: float) -> Any:
+        """The HTTP API in front of the Lambda: the authorizer verified the Google token."""
+        assert url == "https://api.example.com/internal/users"
+        assert headers["Authorization"] == "Bearer google-signed-token"
+        sent.append(json)
+        event = http_event("POST", "/internal/users", claims=service_claims, body=json)
+        result = api.handle(event, context)
+        return type("R", (), {"status_code": result["statusCode"], "text": result["body"]})
+
+    new_user = NewUser(uid="u-reg-1", email="reg@example.com", display_name="Reg")
+    assert register_with_aws(
+        new_user, api_url="https://api.example.com", token="google-signed-token", post=api_gateway
+    )
+    assert sent == [{"uid": "u-reg-1", "email": "reg@example.com", "display_name": "Reg"}]
+
+    me = api.handle(
+        http_event("GET", "/users/me", claims={"sub": "u-reg-1", "email": "reg@example.com"}),
+        context,
+    )
+    assert response_json(me)["created_by"] == "registration"
+    assert response_json(me)["display_name"] == "Reg"
+
+    # A second delivery (the blocking function retried) changes nothing.
+    repeat = api.handle(
+        http_event("POST", "/internal/users", claims=service_claims, body=sent[0]), context
+    )
+    assert repeat["statusCode"] == 200
+
+
+def test_registration_refuses_any_other_google_identity(
+    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, context: Any, dynamodb: Any
+) -> None:
+    monkeypatch.setenv("REGISTRATION_GOOGLE_CALLER", REGISTRATION_SA)
+    intruder = {"sub": "7", "email": "someone@gmail.com", "iss": GOOGLE}
+    response = api.handle(
+        http_event("POST", "/internal/users", claims=intruder, body={"uid": "x1"}), context
+    )
+    assert response["statusCode"] == 403
+    assert f"only {REGISTRATION_SA} may register users" in response_json(response)["message"]
+    assert stored_user(dynamodb, "x1") is None
+
+
+def test_registration_failure_never_blocks_the_sign_up() -> None:
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("api down")
+
+    assert not register_with_aws(
+        NewUser(uid="u2"), api_url="https://api.example.com", token="t", post=unreachable
+    )
+
+
+def test_profile_update_and_its_bad_inputs(
+    platform: dict[str, str], auth: Any, firebase_app: Any, context: Any
+) -> None:
+    bob = auth.sign_up("bob@example.com", "bob-secret")
+    claims = verified_claims(bob.id_token, firebase_app)
+
+    def patch(body: Any, content_type: str | None = "application/json") -> dict[str, Any]:
+        event = http_event("PATCH", "/users/me", claims=claims, body=body,
+                           content_type=content_type)  # fmt: skip
+        return api.handle(event, context)
+
+    malformed = patch('{"display_name": "Bob"')
+    assert malformed["statusCode"] == 400
+    assert "malformed JSON body" in response_json(malformed)["message"]
+
+    wrong_type = patch("display_name=Bob", content_type="application/x-www-form-urlencoded")
+    assert wrong_type["statusCode"] == 415
+    assert "Content-Type: application/json" in response_json(wrong_type)["message"]
+
+    unknown = patch({"display_name": "Bob", "role": "admin"})
+    assert unknown["statusCode"] == 422
+    assert "role: Extra inputs are not permitted" in response_json(unknown)["message"]
+
+    too_long = patch({"bio": "x" * 501})
+    assert too_long["statusCode"] == 422
+    assert "bio:" in response_json(too_long)["message"]
+
+    empty = patch({})
+    assert empty["statusCode"] == 400
+    assert "nothing to update" in response_json(empty)["message"]
+
+    ok = patch({"display_name": "Bob B.", "bio": "plays bass"})
+    assert ok["statusCode"] == 200
+    assert response_json(ok)["display_name"] == "Bob B."
+    me = response_json(api.handle(http_event("GET", "/users/me", claims=claims), context))
+    assert (me["display_name"], me["bio"]) == ("Bob B.", "plays bass")
+
+
+def test_no_verified_identity_is_401(platform: dict[str, str], context: Any) -> None:
+    response = api.handle(http_event("GET", "/users/me"), context)
+    assert response["statusCode"] == 401
+
+
+def test_an_admin_sets_roles_as_custom_claims(
+    platform: dict[str, str], auth: Any, firebase_app: Any, context: Any
+) -> None:
+    admin = auth.sign_up("admin@example.com", "admin-secret")
+    carol = auth.sign_up("carol@example.com", "carol-secret")
+    firebase_auth.set_custom_user_claims(admin.uid, {"role": "admin"}, app=firebase_app)
+    admin_claims = verified_claims(auth.sign_in("admin@example.com", "admin-secret").id_token,
+                                   firebase_app)  # fmt: skip
+    carol_claims = verified_claims(carol.id_token, firebase_app)
+    api.handle(http_event("GET", "/users/me", claims=carol_claims), context)  # lazy record
+
+    def put_role(claims: dict[str, Any], uid: str, body: Any) -> dict[str, Any]:
+        return api.handle(http_event("PUT", f"/users/{uid}/role", claims=claims, body=body,
+                                     route="PUT /users/{uid}/role"), context)  # fmt: skip
+
+    by_carol = put_role(carol_claims, carol.uid, {"role": "admin"})
+    assert by_carol["statusCode"] == 403
+    assert "only an admin may change roles" in response_json(by_carol)["message"]
+
+    bad_role = put_role(admin_claims, carol.uid, {"role": "owner"})
+    assert bad_role["statusCode"] == 422
+    assert "role:" in response_json(bad_role)["message"]
+
+    assert put_role(admin_claims, "no-such-user", {"role": "editor"})["statusCode"] == 404
+
+    granted = put_role(admin_claims, carol.uid, {"role": "editor"})
+    assert granted["statusCode"] == 200, granted["body"]
+    assert response_json(granted)["role"] == "editor"
+    refreshed = auth.sign_in("carol@example.com", "carol-secret")
+    assert verified_claims(refreshed.id_token, firebase_app)["role"] == "editor"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "10.0.0.5:9099"}, "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "HYBRIDSTACK_ENV": "prod"},
+         "set on the 'prod' stack"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
+          "AWS_LAMBDA_FUNCTION_NAME": "api"}, "runs on real AWS"),
+    ],
+)  # fmt: skip
+def test_the_auth_emulator_is_refused_outside_a_local_stack(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(UnsafeEmulatorSettingError, match=message):
+        check_auth_emulator_is_local(env)
+
+
+def test_the_auth_emulator_is_accepted_on_the_local_stack() -> None:
+    check_auth_emulator_is_local(
+        {"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "HYBRIDSTACK_ENV": "local",
+         "AWS_LAMBDA_FUNCTION_NAME": "api", "AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}
+    )  # fmt: skip
+    reset_clients()
