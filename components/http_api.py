@@ -257,6 +257,8 @@ class HttpApi(HybridComponent):
         self._integrations: dict[str, aws.apigatewayv2.Integration] = {}
         self._integration_labels: dict[str, str] = {}
         self.routes: dict[str, aws.apigatewayv2.Route] = {}
+        self.public_routes: list[str] = []
+        """Route keys created with ``public=True`` (export them for the policy checks)."""
         if default_authorizer is not None:
             self._authorizer(default_authorizer)
         self.register_outputs(
@@ -360,6 +362,8 @@ class HttpApi(HybridComponent):
             "route", aws.apigatewayv2.Route, f"{self.component_name}-{slug}", route_args
         )
         self.routes[route_key] = route
+        if public:
+            self.public_routes.append(route_key)
         function.allow_invoke_from(
             f"{self.component_name}-{slug}",
             "apigateway.amazonaws.com",
