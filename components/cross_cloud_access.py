@@ -22,7 +22,9 @@ Example:
         trusted_aws_roles=["media-processor-role", "arn:aws:iam::123456789012:role/sync-role"],
         gcp_roles=["roles/pubsub.publisher"],
     )
-    Function("processor", handler="hybridstack.services.media.handler.process", link=[access])
+    Function("processor", {"handler": "hybridstack.services.media.handler.process",
+                           "link": [access]},
+             transform={"role": lambda a: a.update(name="media-processor-role")})
     pulumi.export("gcp_credentials", access.credential_config)
 
     # GCP -> AWS: Google-signed tokens of the service account may assume a role that can send
@@ -230,7 +232,8 @@ class CrossCloudAccess(HybridComponent):
 
         access = CrossCloudAccess("xc", trusted_aws_roles=["processor-role"],
                                   gcp_roles=["roles/datastore.user"])
-        Function("processor", handler="...", link=[access])
+        Function("processor", {"handler": "...", "link": [access]},
+                 transform={"role": lambda a: a.update(name="processor-role")})
     """
 
     TYPE: ClassVar[str] = "hybridstack:index:CrossCloudAccess"
