@@ -58,6 +58,9 @@ SERVICES = ("aws", "auth", "functions", "firestore", "pubsub", "storage")
 DEFAULT_SERVICES = tuple(service for service in SERVICES if service != "functions")
 PORT_CLASH_MARKERS = ("address already in use", "port taken", "bindexception", "is already in use")
 
+_ACTIVE_STATE_DIRS: set[Path] = set()  # claimed by a LocalCloud of this process
+_ACTIVE_LOCK = threading.Lock()
+
 Progress = Callable[[str, str], None]
 """``progress(service, status)`` with status ``"starting"``, ``"ready"`` or ``"failed"``."""
 
@@ -209,6 +212,7 @@ class LocalCloud:
         self.start_seconds: dict[str, float] = {}
         self._processes: dict[str, _Started] = {}
         self._lock = threading.Lock()
+        self._claimed = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -235,7 +239,11 @@ class LocalCloud:
             return self.endpoints
         report = progress or (lambda service, status: None)
         self._claim_state_dir()
-        units = self._units()
+        try:
+            units = self._units()
+        except BaseException:
+            self.stop()
+            raise
         started_at = time.perf_counter()
         futures: dict[str, Future[_Started]] = {}
         atexit.register(self.stop)
@@ -273,6 +281,10 @@ class LocalCloud:
         state = read_state(self.state_dir)
         if state is not None and state.owner_pid == _own_pid():
             clear_state(self.state_dir)
+        if self._claimed:
+            with _ACTIVE_LOCK:
+                _ACTIVE_STATE_DIRS.discard(self.state_dir)
+            self._claimed = False
         atexit.unregister(self.stop)
 
     def reset(self) -> dict[str, float]:
@@ -304,12 +316,17 @@ class LocalCloud:
 
     def _claim_state_dir(self) -> None:
         state = read_state(self.state_dir)
-        if state is not None and owner_alive(state) and state.owner_pid != _own_pid():
-            raise LocalCloudAlreadyRunningError(
-                f"a local cloud is already running (pid {state.owner_pid}, state dir "
-                f"{self.state_dir}): stop it with `hybridstack local down`, or give this one "
-                "another state directory (HYBRIDSTACK_STATE_DIR)"
-            )
+        other_process = state is not None and owner_alive(state) and state.owner_pid != _own_pid()
+        with _ACTIVE_LOCK:
+            if other_process or self.state_dir in _ACTIVE_STATE_DIRS:
+                owner = state.owner_pid if state and other_process else _own_pid()
+                raise LocalCloudAlreadyRunningError(
+                    f"a local cloud is already running (pid {owner}, state dir "
+                    f"{self.state_dir}): stop it with `hybridstack local down`, or give this one "
+                    "another state directory (HYBRIDSTACK_STATE_DIR)"
+                )
+            _ACTIVE_STATE_DIRS.add(self.state_dir)
+            self._claimed = True
         self.state_dir.mkdir(parents=True, exist_ok=True)
         reap_stale(self.state_dir)  # process groups a killed run left behind
         clear_state(self.state_dir)
