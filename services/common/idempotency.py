@@ -27,6 +27,12 @@ from hybridstack.services.common import settings
 from hybridstack.services.common.clients import aws_client
 
 DEFAULT_EXPIRY_SECONDS = 7 * 24 * 3600
+_context: list[Any] = []
+
+
+def register_context(context: Any) -> None:
+    """Tell the idempotency records how long this invocation may still run (Lambda adapters)."""
+    _context[:] = [context]
 
 
 @cache
@@ -48,11 +54,14 @@ def run_once(
     def call(*, payload: dict[str, Any]) -> dict[str, Any]:
         return action(payload)
 
+    config = IdempotencyConfig(expires_after_seconds=expires_after_seconds)
+    if _context and hasattr(_context[0], "get_remaining_time_in_millis"):
+        config.register_lambda_context(_context[0])
     guarded = idempotent_function(
         call,
         data_keyword_argument="payload",
         persistence_store=store,
-        config=IdempotencyConfig(expires_after_seconds=expires_after_seconds),
+        config=config,
         key_prefix=name,
     )
     result: dict[str, Any] = guarded(payload=payload)

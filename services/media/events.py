@@ -31,10 +31,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
 from hybridstack.services.common.http import describe_validation_error
+from hybridstack.services.common.idempotency import register_context
 from hybridstack.services.media.processing import process_upload
 
 logger = Logger(service="media")
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class S3Object(BaseModel):
@@ -103,6 +104,7 @@ def handle_record(record: SQSRecord) -> list[dict[str, Any]]:
 @logger.inject_lambda_context
 def handle(event: dict[str, Any], context: LambdaContext) -> Any:
     """The Lambda entry point: partial batch failures for SQS."""
+    register_context(context)
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

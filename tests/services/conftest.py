@@ -27,6 +27,9 @@ class LambdaContext:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:service-test"
     aws_request_id: str = "req-1"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
 
 @pytest.fixture
 def context() -> LambdaContext:
