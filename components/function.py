@@ -13,7 +13,9 @@ and creates around it:
   (``FunctionEventInvokeConfig``), so failed events are kept, never dropped;
 - environment variables from its links (``UPLOADS_QUEUE_URL``, ...) and ``environment``.
 
-Defaults: arm64, python3.12, 256 MB, 15 s timeout.
+Defaults: arm64, python3.12, 256 MB, 15 s timeout. On a local stack (``local``, ``local-*``) the
+architecture, runtime and the default layer follow the host instead, because the local cloud
+(MiniStack) runs Lambdas on its own interpreter (x86_64 / python3.11 here).
 
 A Function is itself linkable: linking it to another Function grants ``lambda:InvokeFunction``
 on it only and sets ``<NAME>_FUNCTION_NAME`` / ``<NAME>_FUNCTION_ARN``.
@@ -52,8 +54,13 @@ from hybridstack.components.link import (
     resolve_link,
 )
 from hybridstack.components.policy_document import assume_role_policy, policy_document
-from hybridstack.components.python_layer import ARCHITECTURES, PythonLayer, shared_layer
-from hybridstack.components.stack_defaults import log_retention_days
+from hybridstack.components.python_layer import (
+    ARCHITECTURES,
+    PythonLayer,
+    host_layer_args,
+    shared_layer,
+)
+from hybridstack.components.stack_defaults import is_local, log_retention_days
 
 RUNTIMES: tuple[str, ...] = ("python3.11", "python3.12", "python3.13")
 DEFAULT_CODE_ROOT = Path(__file__).parent.parent.parent
@@ -89,9 +96,9 @@ class FunctionArgs(TypedDict, total=False):
     environment: Mapping[str, pulumi.Input[str]]
     """Extra environment variables (a name also set by a link is an error)."""
     runtime: str
-    """``python3.12`` (default), ``python3.11`` or ``python3.13``."""
+    """``python3.12`` (default; the host's Python on local stacks), python3.11 or 3.13."""
     architecture: Literal["arm64", "x86_64"]
-    """``arm64`` (default, Graviton) or ``x86_64``."""
+    """``arm64`` (default, Graviton; the host's CPU on local stacks) or ``x86_64``."""
     memory: int
     """Memory in MB, 128-10240 (default 256)."""
     timeout: int
@@ -264,12 +271,14 @@ class Function(HybridComponent):
             files = package_files(code_root, handler, a.get("include", ()))
         except ValueError as error:
             raise ComponentArgsError(f"{owner}: {error}") from None
-        runtime = a.get("runtime", "python3.12")
+        local = is_local()
+        host = host_layer_args() if local else None
+        runtime = a.get("runtime", f"python{host['python_version']}" if host else "python3.12")
         if runtime not in RUNTIMES:
             raise ComponentArgsError(
                 f"{owner}: runtime={runtime!r}; use one of {', '.join(RUNTIMES)}"
             )
-        architecture = a.get("architecture", "arm64")
+        architecture = a.get("architecture", host["architecture"] if host else "arm64")
         if architecture not in ARCHITECTURES:
             raise ComponentArgsError(
                 f"{owner}: architecture={architecture!r}; use one of {', '.join(ARCHITECTURES)}"
@@ -373,7 +382,13 @@ class Function(HybridComponent):
 
         layer_arns: list[pulumi.Input[str]] = []
         if layer is True:
-            layer_arns.append(shared_layer(architecture, runtime.removeprefix("python")).arn)
+            python_version = runtime.removeprefix("python")
+            on_host = host is not None and (architecture, python_version) == (
+                host["architecture"],
+                host["python_version"],
+            )
+            manylinux = host["manylinux"] if host is not None and on_host else None
+            layer_arns.append(shared_layer(architecture, python_version, manylinux).arn)
         elif isinstance(layer, PythonLayer):
             layer_arns.append(layer.arn)
         elif layer is not False:

@@ -309,10 +309,12 @@ def host_layer_args() -> PythonLayerArgs:
     )
 
 
-_SHARED: dict[tuple[str, str], tuple[object, PythonLayer]] = {}
+_SHARED: dict[tuple[str, str, str], tuple[object, PythonLayer]] = {}
 
 
-def shared_layer(architecture: str = "arm64", python_version: str = "3.12") -> PythonLayer:
+def shared_layer(
+    architecture: str = "arm64", python_version: str = "3.12", manylinux: str | None = None
+) -> PythonLayer:
     """The program's one default dependency layer for a platform, created on first use.
 
     Functions left at ``layer=True`` share it, so the stack uploads the dependencies once per
@@ -321,13 +323,15 @@ def shared_layer(architecture: str = "arm64", python_version: str = "3.12") -> P
     from pulumi.runtime.settings import get_monitor
 
     monitor = get_monitor()
-    key = (architecture, python_version)
+    key = (architecture, python_version, manylinux or "")
     cached = _SHARED.get(key)
     if cached is not None and cached[0] is monitor:
         return cached[1]
+    args = PythonLayerArgs(architecture=architecture, python_version=python_version)  # type: ignore[typeddict-item]
+    if manylinux:
+        args["manylinux"] = manylinux
     layer = PythonLayer(
-        f"hybridstack-deps-{architecture}-py{python_version.replace('.', '')}",
-        PythonLayerArgs(architecture=architecture, python_version=python_version),  # type: ignore[typeddict-item]
+        f"hybridstack-deps-{architecture}-py{python_version.replace('.', '')}", args
     )
     _SHARED[key] = (monitor, layer)
     return layer

@@ -4,6 +4,9 @@ The reference architectures keep logs a week in dev and a month in prod, turn on
 recovery, deletion protection and versioning in prod only, and so on. These pure functions say
 which stack counts as production and pick the defaults, so every component agrees.
 
+Functions on a local stack default to the host's platform, because the local cloud (MiniStack)
+runs Lambdas on its own interpreter: see ``Function``.
+
 Example:
     >>> default_log_retention_days("prod")
     30
@@ -31,6 +34,16 @@ def is_production(stack: str | None = None) -> bool:
     """Whether ``stack`` (default: the current Pulumi stack) is a production stack."""
     name = (stack if stack is not None else pulumi.get_stack()).lower()
     return name in PRODUCTION_STACKS or name.startswith(("prod-", "prod_"))
+
+
+LOCAL_STACKS = frozenset({"local"})
+"""Stack names deployed into the local cloud (also any name starting with ``local-``)."""
+
+
+def is_local(stack: str | None = None) -> bool:
+    """Whether ``stack`` (default: the current stack) targets the local cloud (MiniStack)."""
+    name = (stack if stack is not None else pulumi.get_stack()).lower()
+    return name in LOCAL_STACKS or name.startswith(("local-", "local_"))
 
 
 def default_log_retention_days(stack: str | None = None) -> int:

@@ -108,3 +108,20 @@ def test_host_layer_args_match_this_interpreter() -> None:
     args = host_layer_args()
     assert args["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
     assert args["architecture"] in ("arm64", "x86_64")
+
+
+def test_local_stack_functions_run_on_the_host_platform_with_a_host_layer(tmp_path: Path) -> None:
+    root = make_code_root(tmp_path)
+    host = host_layer_args()
+    resources = run_under_mocks(
+        lambda: Function(
+            "api", {"handler": "app.svc.health.handler.handle", "code_root": str(root)}
+        ),
+        stack="local",
+    )
+    (function,) = of_type(resources, "aws:lambda/function:Function")
+    assert function.inputs["architectures"] == [host["architecture"]]
+    assert function.inputs["runtime"] == f"python{host['python_version']}"
+    (layer,) = of_type(resources, "aws:lambda/layerVersion:LayerVersion")
+    assert layer.inputs["compatibleRuntimes"] == [function.inputs["runtime"]]
+    assert function.inputs["layers"] == [layer.outputs["arn"]]
