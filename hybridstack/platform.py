@@ -97,7 +97,6 @@ class Platform:
     api: HttpApi
     api_function: Function
     alerts: Alerts | None = None
-    public_routes: tuple[str, ...] = PUBLIC_ROUTES
     site: StaticSite | None = None
     table: Table | None = None
     postgres: PostgresCluster | None = None
@@ -105,6 +104,11 @@ class Platform:
     analytics_function: Function | None = None
     analytics_schedule: Schedule | None = None
     extra_outputs: dict[str, pulumi.Input[Any]] = field(default_factory=dict)
+
+    @property
+    def public_routes(self) -> tuple[str, ...]:
+        """Every route served without an authorizer (for the policy checks)."""
+        return tuple(self.api.public_routes)
 
     def outputs(self) -> dict[str, pulumi.Input[Any]]:
         """The stack outputs: endpoints, buckets and the Firebase client config."""
@@ -236,7 +240,8 @@ def build_platform(config: StackConfig | None = None) -> Platform:
             "tags": tags,
         },
     )
-    api.route("GET /health", api_function, public=True)
+    for route in PUBLIC_ROUTES:
+        api.route(route, api_function, public=True)
     api.route("GET /me", api_function)
 
     platform = Platform(
