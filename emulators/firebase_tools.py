@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,11 @@ def firebase_json(ports: FirebasePorts, functions_source: Path | None) -> dict[s
     return config
 
 
+def lazy_validators_enabled() -> bool:
+    """Preload ``lazy-validators.js`` unless ``HYBRIDSTACK_FIREBASE_LAZY_VALIDATORS=0``."""
+    return os.environ.get("HYBRIDSTACK_FIREBASE_LAZY_VALIDATORS", "1") != "0"
+
+
 def launch(
     ports: FirebasePorts,
     run_dir: Path,
@@ -125,10 +131,10 @@ def launch(
     config_path = work / "firebase.json"
     config_path.write_text(json.dumps(firebase_json(ports, functions_source), indent=2))
     only = "auth,functions" if functions_source is not None else "auth"
+    preload = ["--require", str(LAZY_VALIDATORS)] if lazy_validators_enabled() else []
     argv = [
         str(node),
-        "--require",
-        str(LAZY_VALIDATORS),
+        *preload,
         str(script),
         "emulators:start",
         "--only",
