@@ -1,0 +1,1 @@
+"""Data: MiniStack's pinned requirements (ministack.in -> ministack.lock, with hashes)."""

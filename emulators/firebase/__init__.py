@@ -1,0 +1,1 @@
+"""Data: firebase-tools pinned (package.json + package-lock.json) and its start-up preload."""
