@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
@@ -223,6 +224,26 @@ def merge_environment(
 def _check_range(owner: str, arg: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ComponentArgsError(f"{owner}: {arg}={value!r} must be an integer in {low}..{high}")
+
+
+@dataclass(frozen=True)
+class ExistingFunction:
+    """A function created elsewhere, linkable like a Function (``Function.from_existing``)."""
+
+    name: str
+    arn: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+
+    def link_spec(self) -> LinkSpec:
+        """Invoke it only; ``<NAME>_FUNCTION_NAME`` and ``<NAME>_FUNCTION_ARN``."""
+        prefix = env_prefix(self.name)
+        return LinkSpec(
+            statements=[IamStatement(["lambda:InvokeFunction"], [self.arn])],
+            environment={
+                f"{prefix}_FUNCTION_NAME": self.function_name,
+                f"{prefix}_FUNCTION_ARN": self.arn,
+            },
+        )
 
 
 class Function(HybridComponent):
@@ -454,6 +475,13 @@ class Function(HybridComponent):
         if self.dead_letter_arn is not None:
             outputs["dead_letter_arn"] = self.dead_letter_arn
         self.register_outputs(outputs)
+
+    @staticmethod
+    def from_existing(
+        name: str, *, arn: pulumi.Input[str], function_name: pulumi.Input[str]
+    ) -> ExistingFunction:
+        """Adopt a function made elsewhere: linkable for invoke, nothing is created."""
+        return ExistingFunction(name, arn, function_name)
 
     def link_spec(self) -> LinkSpec:
         """Invoke this function only; ``<NAME>_FUNCTION_NAME`` and ``<NAME>_FUNCTION_ARN``."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import pulumi
@@ -152,6 +153,32 @@ class SecureBucketArgs(TypedDict, total=False):
     """Create the policy later, with ``attach_policy`` (for statements on later resources)."""
     tags: Mapping[str, str]
     """Tags of the bucket."""
+
+
+@dataclass(frozen=True)
+class ExistingBucket:
+    """A bucket created elsewhere, linkable like a SecureBucket (``SecureBucket.from_existing``)."""
+
+    name: str
+    bucket_name: pulumi.Input[str]
+
+    def _spec(self, object_actions: Sequence[str]) -> LinkSpec:
+        arn = pulumi.Output.concat("arn:aws:s3:::", self.bucket_name)
+        return LinkSpec(
+            statements=[
+                IamStatement(list(object_actions), [pulumi.Output.concat(arn, "/*")]),
+                IamStatement(list(LIST_ACTIONS), [arn]),
+            ],
+            environment={f"{env_prefix(self.name)}_BUCKET_NAME": self.bucket_name},
+        )
+
+    def link_spec(self) -> LinkSpec:
+        """Read, write and delete its objects, list it."""
+        return self._spec((*READ_ACTIONS, *WRITE_ACTIONS))
+
+    def read_only(self) -> LinkSpec:
+        """Read its objects and list it."""
+        return self._spec(READ_ACTIONS)
 
 
 class SecureBucket(HybridComponent):
@@ -333,6 +360,11 @@ class SecureBucket(HybridComponent):
             opts=pulumi.ResourceOptions(depends_on=self._policy_deps),
         )
         return self.policy
+
+    @staticmethod
+    def from_existing(name: str, *, bucket_name: pulumi.Input[str]) -> ExistingBucket:
+        """Adopt a bucket made elsewhere: linkable (``<NAME>_BUCKET_NAME``), nothing created."""
+        return ExistingBucket(name, bucket_name)
 
     def _spec(self, object_actions: Sequence[str]) -> LinkSpec:
         statements = [

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 import pulumi
@@ -148,6 +149,34 @@ class TableArgs(TypedDict, total=False):
     """Tags of the table."""
 
 
+@dataclass(frozen=True)
+class ExistingTable:
+    """A table created elsewhere, linkable like a Table (``Table.from_existing``)."""
+
+    name: str
+    arn: pulumi.Input[str]
+    table_name: pulumi.Input[str]
+    index_names: Sequence[str] = ()
+
+    def _spec(self, actions: Sequence[str]) -> LinkSpec:
+        resources = [
+            self.arn,
+            *(pulumi.Output.concat(self.arn, "/index/", n) for n in self.index_names),
+        ]
+        return LinkSpec(
+            statements=[IamStatement(list(actions), resources)],
+            environment={f"{env_prefix(self.name)}_TABLE_NAME": self.table_name},
+        )
+
+    def link_spec(self) -> LinkSpec:
+        """Read and write items of the table and the named indexes."""
+        return self._spec((*READ_ACTIONS, *WRITE_ACTIONS))
+
+    def read_only(self) -> LinkSpec:
+        """Read items of the table and the named indexes."""
+        return self._spec(READ_ACTIONS)
+
+
 class Table(HybridComponent):
     """A DynamoDB single table, linkable with least privilege on the table and its indexes.
 
@@ -232,6 +261,17 @@ class Table(HybridComponent):
         if self.stream_arn is not None:
             outputs["stream_arn"] = self.stream_arn
         self.register_outputs(outputs)
+
+    @staticmethod
+    def from_existing(
+        name: str,
+        *,
+        arn: pulumi.Input[str],
+        table_name: pulumi.Input[str],
+        index_names: Sequence[str] = (),
+    ) -> ExistingTable:
+        """Adopt a table made elsewhere: linkable (``<NAME>_TABLE_NAME``), nothing created."""
+        return ExistingTable(name, arn, table_name, tuple(index_names))
 
     def _resources(self) -> list[pulumi.Input[str]]:
         return [self.arn, *(pulumi.Output.concat(self.arn, "/index/", n) for n in self.index_names)]

@@ -23,7 +23,7 @@ from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
 from hybridstack.policy import check_resources
 from hybridstack.testing import run_under_mocks
-from tests.unit.components.aws_helpers import make_code_root
+from tests.unit.components.aws_helpers import actions_on, make_code_root, policy_statements
 
 
 def _platform(root: Path, public: list[str]) -> None:
@@ -75,3 +75,44 @@ def test_the_checks_notice_an_unauthorized_route_without_the_declaration(tmp_pat
     resources = run_under_mocks(lambda: _platform(root, []))
     violations = check_resources(resources, rules=["api-route-authorized"])
     assert [v.rule for v in violations] == ["api-route-authorized"]
+
+
+def test_existing_resources_are_linkable_with_the_same_least_privilege(tmp_path: Path) -> None:
+    root = make_code_root(tmp_path)
+    table_arn = "arn:aws:dynamodb:us-east-1:1:table/legacy"
+
+    def program() -> None:
+        Function(
+            "api",
+            {
+                "handler": "app.svc.health.handler.handle",
+                "code_root": str(root),
+                "layer": False,
+                "dead_letter": False,
+                "link": [
+                    Function.from_existing("mailer", arn="arn:aws:lambda:r:1:function:m",
+                                           function_name="m"),
+                    Table.from_existing("legacy", arn=table_arn, table_name="legacy",
+                                        index_names=["GSI1"]).read_only(),
+                    SecureBucket.from_existing("archive", bucket_name="archive-bucket"),
+                    Queue.from_existing("old", arn="arn:aws:sqs:r:1:old", url="https://q/old"),
+                ],
+            },
+        )  # fmt: skip
+
+    resources = run_under_mocks(program)
+    (policy,) = [r for r in resources if r.type == "aws:iam/rolePolicy:RolePolicy"]
+    statements = policy_statements(policy)
+    assert actions_on(statements, "arn:aws:lambda:r:1:function:m") == {"lambda:InvokeFunction"}
+    assert "dynamodb:PutItem" not in actions_on(statements, table_arn)
+    assert "dynamodb:Query" in actions_on(statements, f"{table_arn}/index/GSI1")
+    assert "s3:PutObject" in actions_on(statements, "arn:aws:s3:::archive-bucket/*")
+    assert "sqs:SendMessage" in actions_on(statements, "arn:aws:sqs:r:1:old")
+    (function,) = [r for r in resources if r.type == "aws:lambda/function:Function"]
+    assert set(function.inputs["environment"]["variables"]) == {
+        "MAILER_FUNCTION_NAME",
+        "MAILER_FUNCTION_ARN",
+        "LEGACY_TABLE_NAME",
+        "ARCHIVE_BUCKET_NAME",
+        "OLD_QUEUE_URL",
+    }
