@@ -42,6 +42,7 @@ Example:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -103,6 +104,7 @@ _EMULATOR_VARIABLES = {
 _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 _started = pytest.StashKey[tuple[str, Any]]()
+_reset_seconds = pytest.StashKey[list[float]]()
 
 
 class CloudBackend(Protocol):
@@ -296,9 +298,11 @@ def local_cloud(
 
 
 @pytest.fixture
-def cloud(local_cloud: CloudBackend) -> LocalCloudEndpoints:
+def cloud(request: pytest.FixtureRequest, local_cloud: CloudBackend) -> LocalCloudEndpoints:
     """Wipe every emulator, then hand the test the endpoints: each test starts from empty."""
+    started = time.perf_counter()
     local_cloud.reset()
+    request.config.stash.setdefault(_reset_seconds, []).append(time.perf_counter() - started)
     return local_cloud.endpoints
 
 
@@ -318,6 +322,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     figures = ", ".join(f"{name} {value:.1f} s" for name, value in sorted(seconds.items()))
     terminalreporter.write_sep("-", "hybridstack local cloud")
     terminalreporter.write_line(f"backend {kind}; started: {figures or 'already running'}")
+    recorded: list[float] = config.stash.get(_reset_seconds, [])
+    resets = sorted(recorded)
+    if resets:
+        median = resets[len(resets) // 2]
+        terminalreporter.write_line(
+            f"{len(resets)} per-test resets: median {median * 1000:.0f} ms, "
+            f"slowest {resets[-1] * 1000:.0f} ms"
+        )
 
 
 # --- clients ---------------------------------------------------------------------------------
