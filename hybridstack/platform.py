@@ -44,6 +44,7 @@ from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.identity import Identity
 from hybridstack.components.link import Linkable
+from hybridstack.components.media_store import MediaStore, function_role_names
 from hybridstack.components.realtime_store import RealtimeStore
 from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
@@ -52,6 +53,9 @@ from hybridstack.config import StackConfig, load_stack_config
 
 API_HANDLER = "hybridstack.services.api.handler.handle"
 ANALYTICS_HANDLER = "hybridstack.services.analytics.handler.collect"
+MEDIA_EVENTS_HANDLER = "hybridstack.services.media.events.handle"
+MEDIA_API_HANDLER = "hybridstack.services.media.api.handle"
+MEDIA_ROUTES = ("POST /media/upload", "GET /media/{media_id}", "DELETE /media/{media_id}")
 PUBLIC_ROUTES = ("GET /health",)
 """Routes served without an authorizer (everything else needs a Firebase ID token)."""
 
@@ -94,21 +98,33 @@ class Platform:
     identity: Identity
     access: CrossCloudAccess
     realtime: RealtimeStore
+    table: Table
+    idempotency: Table
     api: HttpApi
     api_function: Function
-    alerts: Alerts | None = None
-    site: StaticSite | None = None
-    table: Table | None = None
     postgres: PostgresCluster | None = None
+    media: MediaStore | None = None
+    media_function: Function | None = None
+    site: StaticSite | None = None
     analytics_bucket: SecureBucket | None = None
     analytics_function: Function | None = None
     analytics_schedule: Schedule | None = None
+    alerts: Alerts | None = None
     extra_outputs: dict[str, pulumi.Input[Any]] = field(default_factory=dict)
 
     @property
     def public_routes(self) -> tuple[str, ...]:
         """Every route served without an authorizer (for the policy checks)."""
         return tuple(self.api.public_routes)
+
+    @property
+    def functions(self) -> list[Function]:
+        """Every Lambda of the platform (the alarms watch each)."""
+        found = [self.api_function, self.media_function, self.analytics_function]
+        if self.media is not None:
+            found.append(self.media.processor)
+            found.append(getattr(self.media, "sync_function", None))
+        return [f for f in found if f is not None]
 
     def outputs(self) -> dict[str, pulumi.Input[Any]]:
         """The stack outputs: endpoints, buckets and the Firebase client config."""
@@ -121,20 +137,24 @@ class Platform:
             "jwtAudience": self.identity.audience,
             "firestoreDatabase": self.realtime.database_id,
             "gcpCredentialConfig": self.access.credential_config,
+            "tableName": self.table.table_name,
+            "idempotencyTableName": self.idempotency.table_name,
             "publicRoutes": list(self.public_routes),
         }
+        if self.postgres is not None:
+            outputs["postgresClusterArn"] = self.postgres.arn
+            outputs["postgresSecretArn"] = self.postgres.secret_arn
+        if self.media is not None:
+            outputs["mediaBucket"] = self.media.bucket_name
+            outputs["mediaCdnUrl"] = self.media.cdn_url
+            outputs["mediaFirebaseBucket"] = self.media.firebase_bucket
+        if self.site is not None:
+            outputs["siteBucket"] = self.site.bucket_name
+            outputs["siteUrl"] = self.site.url
         if self.analytics_bucket is not None:
             outputs["analyticsBucket"] = self.analytics_bucket.bucket_name
         if self.alerts is not None:
             outputs["alertsTopicArn"] = self.alerts.topic_arn
-        if self.site is not None:
-            outputs["siteBucket"] = self.site.bucket_name
-            outputs["siteUrl"] = self.site.url
-        if self.table is not None:
-            outputs["tableName"] = self.table.table_name
-        if self.postgres is not None:
-            outputs["postgresClusterArn"] = self.postgres.arn
-            outputs["postgresSecretArn"] = self.postgres.secret_arn
         outputs.update(self.extra_outputs)
         return outputs
 
@@ -144,38 +164,49 @@ class Platform:
             pulumi.export(key, value)
 
 
-def _database(
-    config: StackConfig, tags: Mapping[str, str]
-) -> tuple[Table | None, PostgresCluster | None]:
-    """The DynamoDB single table and/or Aurora PostgreSQL, as ``config.database`` says."""
+def _tables(config: StackConfig, tags: Mapping[str, str]) -> tuple[Table, Table]:
+    """The single table (``DATABASE_TABLE_NAME`` for the services) and the idempotency table."""
     protect = config.protect_data
-    table = None
-    postgres = None
-    if config.database in ("dynamodb", "both"):
-        table = Table(
-            "data",
-            {
-                "global_secondary_indexes": [
-                    {"name": "GSI1", "partition_key": "GSI1PK", "sort_key": "GSI1SK"}
-                ],
-                "ttl_attribute": "expiresAt",
-                "point_in_time_recovery": protect,
-                "deletion_protection": protect,
-                "tags": dict(tags),
-            },
-        )
-    if config.database in ("postgres", "both"):
-        postgres = PostgresCluster(
-            "catalog",
-            {
-                "database_name": "platform",
-                "min_capacity": 0.5 if config.is_prod else 0,
-                "max_capacity": 8 if config.is_prod else 2,
-                "deletion_protection": protect,
-                "tags": dict(tags),
-            },
-        )
-    return table, postgres
+    table = Table(
+        "database",
+        {
+            "global_secondary_indexes": [
+                {"name": "GSI1", "partition_key": "GSI1PK", "sort_key": "GSI1SK"}
+            ],
+            "ttl_attribute": "expiresAt",
+            "point_in_time_recovery": protect,
+            "deletion_protection": protect,
+            "tags": dict(tags),
+        },
+    )
+    idempotency = Table(
+        "idempotency",
+        {
+            "partition_key": "id",
+            "sort_key": None,
+            "ttl_attribute": "expiration",  # Powertools' idempotency records expire themselves
+            "point_in_time_recovery": protect,
+            "deletion_protection": protect,
+            "tags": dict(tags),
+        },
+    )
+    return table, idempotency
+
+
+def _postgres(config: StackConfig, tags: Mapping[str, str]) -> PostgresCluster | None:
+    """Aurora PostgreSQL (Data API) when ``config.database`` is ``postgres`` or ``both``."""
+    if config.database == "dynamodb":
+        return None
+    return PostgresCluster(
+        "catalog",
+        {
+            "database_name": "platform",
+            "min_capacity": 0.5 if config.is_prod else 0,
+            "max_capacity": 8 if config.is_prod else 2,
+            "deletion_protection": config.protect_data,
+            "tags": dict(tags),
+        },
+    )
 
 
 def build_platform(config: StackConfig | None = None) -> Platform:
@@ -186,9 +217,19 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     """
     config = config if config is not None else load_stack_config()
     project = config.firebase_project_id
-    protect = config.protect_data
     retention = config.log_retention_days
     tags = {"hybridstack:env": config.env}
+    environment = {"HYBRIDSTACK_ENV": config.env}
+
+    def function_args(handler: str, links: list[Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "handler": handler,
+            "link": links,
+            "environment": environment,
+            "log_retention_days": retention,
+            "tags": tags,
+            **extra,
+        }
 
     firebase = FirebaseProject("firebase", project=project, web_app_name="hybridstack")
     after_firebase = pulumi.ResourceOptions(depends_on=firebase.ready)
@@ -200,35 +241,31 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         identity_args["issuer"] = config.identity_issuer
     identity = Identity("identity", identity_args, opts=after_firebase)  # type: ignore[arg-type]
 
-    trusted = ["api"] + (["analytics"] if config.analytics.enabled else [])
-    access = CrossCloudAccess(
-        "xc",
-        project=project,
-        trusted_aws_roles=[role_name(f) for f in trusted],
-        opts=after_firebase,
-    )
+    # AWS -> GCP: these roles (fixed names, created below) may act as the platform's service
+    # account; RealtimeStore and MediaStore grant that account what it needs.
+    trusted = [role_name("api")]
+    if config.analytics.enabled:
+        trusted.append(role_name("analytics"))
+    if config.media.enabled:
+        trusted += [role_name("media-api"), *function_role_names("media").values()]
+    access = CrossCloudAccess("xc", project=project, trusted_aws_roles=trusted, opts=after_firebase)
     realtime = RealtimeStore(
         "realtime",
         project=project,
-        protect=protect,
+        protect=config.protect_data,
         rules=REALTIME_RULES,
         ttl_fields=[{"collection": "presence", "field": "expireAt"}],
         access=access,
         opts=after_firebase,
     )
-
-    table, postgres = _database(config, tags)
-    data_links: list[Linkable] = [d for d in (table, postgres) if d is not None]
+    table, idempotency = _tables(config, tags)
+    postgres = _postgres(config, tags)
+    data: list[Linkable] = [table, *([postgres] if postgres is not None else [])]
 
     api_function = Function(
         "api",
-        {
-            "handler": API_HANDLER,
-            "link": [realtime, *data_links],
-            "log_retention_days": retention,
-            "dead_letter": False,  # invoked synchronously by API Gateway only
-            "tags": tags,
-        },
+        # invoked synchronously by API Gateway only: no dead-letter queue
+        function_args(API_HANDLER, [realtime, *data], dead_letter=False),  # type: ignore[arg-type]
         transform={"role": _fixed_role_name("api")},
     )
     api = HttpApi(
@@ -250,60 +287,91 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         identity=identity,
         access=access,
         realtime=realtime,
+        table=table,
+        idempotency=idempotency,
         api=api,
         api_function=api_function,
-        table=table,
         postgres=postgres,
     )
-
+    if config.media.enabled:
+        _media(platform, function_args)
     if config.static_site.enabled:
         platform.site = StaticSite("web", {"enabled": config.static_site.cdn, "tags": tags})
-
     if config.analytics.enabled:
-        bucket = SecureBucket(
-            "analytics-raw",
-            {
-                "lifecycle_rules": [
-                    {
-                        "id": "expire-raw",
-                        "status": "Enabled",
-                        "filter": {"prefix": "raw/"},
-                        "expiration": {"days": config.media.retention_days},
-                    }
-                ],
-                "tags": tags,
-            },
-        )
-        collector = Function(
-            "analytics",
-            {
-                "handler": ANALYTICS_HANDLER,
-                "link": [bucket, realtime],
-                "log_retention_days": retention,
-                "timeout": 300,
-                "tags": tags,
-            },
-            transform={"role": _fixed_role_name("analytics")},
-        )
-        schedule = Schedule(
-            "analytics-schedule",
-            {
-                "function": collector,
-                "schedule": config.analytics.schedule,
-                "input": {"sources": ["youtube", "spotify", "tiktok"]},
-                "tags": tags,
-            },
-        )
-        platform.analytics_bucket = bucket
-        platform.analytics_function = collector
-        platform.analytics_schedule = schedule
-    platform.alerts = _alerts(config, platform, tags)
+        _analytics(platform, function_args)
+    platform.alerts = _alerts(platform, tags)
     return platform
 
 
-def _alerts(config: StackConfig, platform: Platform, tags: Mapping[str, str]) -> Alerts:
+def _media(platform: Platform, function_args: Any) -> None:
+    """MediaStore (S3 + CloudFront + processing, Firebase Storage sync) and the media API."""
+    config = platform.config
+    shared = [platform.table, platform.idempotency, platform.realtime]
+    media = MediaStore(
+        "media",
+        {  # type: ignore[arg-type]
+            "processing_handler": MEDIA_EVENTS_HANDLER,
+            "processing": {
+                "environment": function_args("", [])["environment"],
+                "log_retention_days": config.log_retention_days,
+                "tags": {"hybridstack:env": config.env},
+            },
+            "link": shared,  # the realtime link carries the cross-cloud credentials
+            "cors_origins": list(config.media.cors_origins),
+            "cdn": config.media.cdn,
+            "noncurrent_version_days": config.media.retention_days,
+        },
+    )
+    media_function = Function(
+        "media-api",
+        function_args(MEDIA_API_HANDLER, [media, *shared], dead_letter=False),
+        transform={"role": _fixed_role_name("media-api")},
+    )
+    for route in MEDIA_ROUTES:
+        platform.api.route(route, media_function)
+    platform.media = media
+    platform.media_function = media_function
+
+
+def _analytics(platform: Platform, function_args: Any) -> None:
+    """The raw analytics bucket, the collector Function and its Schedule."""
+    config = platform.config
+    bucket = SecureBucket(
+        "analytics-raw",
+        {
+            "lifecycle_rules": [
+                {
+                    "id": "expire-raw",
+                    "status": "Enabled",
+                    "filter": {"prefix": "raw/"},
+                    "expiration": {"days": config.media.retention_days},
+                }
+            ],
+            "tags": {"hybridstack:env": config.env},
+        },
+    )
+    collector = Function(
+        "analytics",
+        function_args(ANALYTICS_HANDLER, [bucket, platform.table, platform.realtime], timeout=300),
+        transform={"role": _fixed_role_name("analytics")},
+    )
+    schedule = Schedule(
+        "analytics-schedule",
+        {
+            "function": collector,
+            "schedule": config.analytics.schedule,
+            "input": {"sources": ["youtube", "spotify", "tiktok"]},
+            "tags": {"hybridstack:env": config.env},
+        },
+    )
+    platform.analytics_bucket = bucket
+    platform.analytics_function = collector
+    platform.analytics_schedule = schedule
+
+
+def _alerts(platform: Platform, tags: Mapping[str, str]) -> Alerts:
     """Alarms on every function, the API and every dead-letter queue; the monthly budget."""
-    settings = config.alerts
+    settings = platform.config.alerts
     alerts = Alerts(
         "ops",
         {
@@ -313,10 +381,8 @@ def _alerts(config: StackConfig, platform: Platform, tags: Mapping[str, str]) ->
             "tags": dict(tags),
         },
     )
-    functions = [platform.api_function, platform.analytics_function]
-    for function in functions:
-        if function is not None:
-            alerts.watch_function(function, error_rate_percent=settings.error_rate_percent)
+    for function in platform.functions:
+        alerts.watch_function(function, error_rate_percent=settings.error_rate_percent)
     alerts.watch_api(platform.api, latency_ms=settings.latency_ms)
     if platform.analytics_schedule is not None:
         alerts.watch_queue(platform.analytics_schedule)

@@ -155,3 +155,55 @@ def test_alerts_reach_the_configured_address_within_the_configured_budget(
     alarms = of_type(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")
     functions = of_type(resources, "aws:lambda/function:Function")
     assert len(alarms) >= 2 * len(functions) + 2  # errors + throttles each, API 5xx + latency
+
+
+def _function(resources: list[RegisteredResource], name: str) -> RegisteredResource:
+    (found,) = [r for r in of_type(resources, "aws:lambda/function:Function") if r.name == name]
+    return found
+
+
+def test_functions_get_the_settings_the_services_read(stack_run: tuple[str, Run]) -> None:
+    from hybridstack.services.common import settings
+
+    stack, (resources, _) = stack_run
+    expected = {
+        "api": {settings.DATABASE_TABLE, settings.REALTIME_PROJECT, settings.HYBRIDSTACK_ENV},
+        "media-api": {
+            settings.MEDIA_BUCKET,
+            settings.DATABASE_TABLE,
+            settings.IDEMPOTENCY_TABLE,
+            settings.REALTIME_PROJECT,
+            settings.REALTIME_DATABASE,
+        },
+        "media-processor": {
+            settings.MEDIA_BUCKET,
+            settings.DATABASE_TABLE,
+            settings.IDEMPOTENCY_TABLE,
+            settings.REALTIME_PROJECT,
+            settings.HYBRIDSTACK_ENV,
+        },
+        "analytics": {settings.ANALYTICS_RAW_BUCKET, settings.DATABASE_TABLE},
+    }
+    for name, variables in expected.items():
+        environment = _function(resources, name).inputs["environment"]["variables"]
+        assert variables <= set(environment), (name, sorted(environment))
+        assert environment[settings.HYBRIDSTACK_ENV] == stack
+        assert any(key.endswith("_GCP_CREDENTIALS") for key in environment) or name == "analytics"
+
+
+def test_media_uploads_are_processed_through_a_queue_with_a_dead_letter_queue(
+    stack_run: tuple[str, Run],
+) -> None:
+    _, (resources, _) = stack_run
+    (notification,) = of_type(resources, "aws:s3/bucketNotification:BucketNotification")
+    assert notification.inputs["queues"]
+    assert "lambdaFunctions" not in notification.inputs  # S3 -> SQS -> Lambda, never direct
+    (mapping,) = [
+        m
+        for m in of_type(resources, "aws:lambda/eventSourceMapping:EventSourceMapping")
+        if "media-processor" in str(m.inputs["functionName"])
+    ]
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    routes = {r.inputs["routeKey"]: r for r in of_type(resources, "aws:apigatewayv2/route:Route")}
+    for key in ("POST /media/upload", "GET /media/{media_id}", "DELETE /media/{media_id}"):
+        assert routes[key].inputs["authorizationType"] == "JWT"
