@@ -134,7 +134,12 @@ def firebase_app(endpoints: LocalCloudEndpoints, name: str | None = None) -> Any
 
 @dataclass(frozen=True)
 class SignedInUser:
-    """A user signed in through the Auth emulator: its uid and the tokens it received."""
+    """A user signed in through the Auth emulator: its uid and the tokens it received.
+
+    Example:
+        alice = AuthEmulator(endpoints).sign_up("alice@example.com", "alice-secret")
+        requests.get(url, headers=alice.authorization)
+    """
 
     uid: str
     email: str | None

@@ -34,7 +34,12 @@ class ExternalCloudError(RuntimeError):
 
 
 class ExternalCloud:
-    """The LocalCloud interface over emulators that are already running."""
+    """The LocalCloud interface over emulators that are already running.
+
+    Example:
+        cloud = ExternalCloud(LocalCloudEndpoints(aws="http://127.0.0.1:4566"))
+        cloud.reset()     # {"aws": 0.01}: the LocalStack/MiniStack there is empty again
+    """
 
     def __init__(self, endpoints: LocalCloudEndpoints):
         self.endpoints = endpoints

@@ -219,6 +219,8 @@ def test_a_bad_file_loads_nothing(tmp_path, cloud, firestore_client, s3):
         ("auth/people.json", "[]", r"people\.json: the auth folder holds only users\.json"),
         ("s3/loose-file.txt", "x", r"loose-file\.txt: objects live in <bucket>/<key> folders"),
         ("firebase/users.json", "[]", r"firebase: unexpected in a seed folder"),
+        ("s3/My_Bucket/a.txt", "x", r"My_Bucket: 'My_Bucket' is not a valid bucket name"),
+        ("storage/x/a.txt", "x", r"storage/x: 'x' is not a valid bucket name"),
     ],
 )
 def test_bad_seed_folder_is_refused_naming_the_file(tmp_path, relative, content, message):
