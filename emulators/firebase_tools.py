@@ -38,7 +38,7 @@ import requests
 
 from hybridstack.emulators import tools
 from hybridstack.emulators.ports import LOOPBACK, choose_port
-from hybridstack.emulators.process import Launch
+from hybridstack.emulators.process import EmulatorStartError, Launch
 
 NAME = "firebase"
 TIMEOUT = 5.0
@@ -75,8 +75,10 @@ def address(port: int) -> str:
     return f"{LOOPBACK}:{port}"
 
 
-def firebase_json(ports: FirebasePorts, functions_source: Path | None) -> dict[str, object]:
-    """The generated ``firebase.json``: every emulator on 127.0.0.1, UI off."""
+def firebase_json(
+    ports: FirebasePorts, functions_source: Path | None, config_dir: Path
+) -> dict[str, object]:
+    """The generated ``firebase.json`` (in ``config_dir``): every emulator on 127.0.0.1, UI off."""
 
     def listen(port: int) -> dict[str, object]:
         return {"host": LOOPBACK, "port": port}
@@ -99,7 +101,8 @@ def firebase_json(ports: FirebasePorts, functions_source: Path | None) -> dict[s
             emulators["tasks"] = listen(ports.tasks)
         config["functions"] = [
             {
-                "source": str(functions_source.resolve()),
+                # firebase-tools joins the source to the config's folder, even an absolute one.
+                "source": os.path.relpath(functions_source.resolve(), config_dir.resolve()),
                 "codebase": "default",
                 "runtime": FUNCTIONS_RUNTIME,
             }
@@ -129,7 +132,7 @@ def launch(
     work = run_dir / "firebase"
     work.mkdir(parents=True, exist_ok=True)
     config_path = work / "firebase.json"
-    config_path.write_text(json.dumps(firebase_json(ports, functions_source), indent=2))
+    config_path.write_text(json.dumps(firebase_json(ports, functions_source, work), indent=2))
     only = "auth,functions" if functions_source is not None else "auth"
     preload = ["--require", str(LAZY_VALIDATORS)] if lazy_validators_enabled() else []
     argv = [
@@ -161,11 +164,18 @@ def launch(
     auth_address = address(ports.auth)
     functions_address = address(ports.functions) if functions_source and ports.functions else None
 
+    log_path = run_dir / f"{NAME}.log"
+
     def ready() -> bool:
         if not health_auth(auth_address):
             return False
         reset_auth(auth_address, project_id)  # a real API call (and its first-call cost paid)
-        return functions_address is None or health_functions(functions_address)
+        if functions_address is None:
+            return True
+        failure = functions_load_failure(log_path)
+        if failure:
+            raise EmulatorStartError(NAME, f"could not load the functions: {failure}", log_path)
+        return functions_loaded(functions_address)
 
     return Launch(name=NAME, argv=argv, env=env, cwd=work, ready=ready, start_timeout=120.0)
 
@@ -177,6 +187,31 @@ def health_auth(address: str) -> bool:
         return response.status_code == 200 and bool(response.json()["authEmulator"]["ready"])
     except (requests.RequestException, ValueError, KeyError, TypeError):
         return False
+
+
+FUNCTIONS_LOAD_FAILURES = ("Failed to load function definition", "Error: Failed to find")
+
+
+def functions_load_failure(log_path: Path) -> str | None:
+    """The line of the firebase-tools log that says the functions codebase did not load."""
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if any(marker in line for marker in FUNCTIONS_LOAD_FAILURES):
+            return line.strip()
+    return None
+
+
+def functions_loaded(address: str) -> bool:
+    """Whether the Functions emulator lists at least one loaded function (``GET /backends``)."""
+    try:
+        response = requests.get(f"http://{address}/backends", timeout=TIMEOUT)
+        backends = response.json()["backends"]
+    except (requests.RequestException, ValueError, KeyError):
+        return False
+    return any(backend.get("functionTriggers") for backend in backends)
 
 
 def health_functions(address: str) -> bool:

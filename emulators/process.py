@@ -137,6 +137,9 @@ class ManagedProcess:
             try:
                 if ready():
                     return time.monotonic() - started
+            except EmulatorStartError:
+                self.stop()
+                raise
             except Exception:  # not ready yet: connection refused, 5xx, ...
                 pass
             if time.monotonic() > deadline:
