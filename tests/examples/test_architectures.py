@@ -10,7 +10,7 @@ import pytest
 from hybridstack.policy import check_resources
 from tests.examples.architectures import EXAMPLES, ExampleRun, run_example
 
-ARCHITECTURES = ("social-saas", "iot-audio")
+ARCHITECTURES = ("messaging-media", "social-saas", "iot-audio")
 STACKS = ("dev", "prod")
 
 _runs: dict[tuple[str, str], ExampleRun] = {}
@@ -118,3 +118,44 @@ def test_social_saas_publishes_due_posts_every_minute_with_a_dead_letter_queue()
         n["threshold"] for n in budget.inputs["notifications"] if n["notificationType"] == "ACTUAL"
     )
     assert thresholds == [25, 50, 80, 100, 120]
+
+
+# -- B: messaging with a media pipeline --------------------------------------------------------
+
+
+def test_messaging_media_caches_images_long_and_video_short() -> None:
+    run = example("messaging-media", "dev")
+    (distribution,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    policies = {p.id: p for p in run.of_type("aws:cloudfront/cachePolicy:CachePolicy")}
+    ttl = {
+        b["pathPattern"]: policies[b["cachePolicyId"]].inputs["defaultTtl"]
+        for b in distribution.inputs["orderedCacheBehaviors"]
+    }
+    assert ttl["images/thumbnails/*"] >= 7 * 86400
+    assert ttl["videos/*"] <= 3600
+    assert all(b["compress"] for b in distribution.inputs["orderedCacheBehaviors"])
+
+
+def test_messaging_media_chat_data_is_members_only_and_typing_expires() -> None:
+    run = example("messaging-media", "prod")
+    (ruleset,) = run.of_type("gcp:firebaserules/ruleset:Ruleset")
+    rules = ruleset.inputs["source"]["files"][0]["content"]
+    assert "isMember(conversation)" in rules
+    (ttl,) = run.of_type("gcp:firestore/field:Field")
+    assert (ttl.inputs["collection"], ttl.inputs["field"]) == ("typing", "expireAt")
+    (index,) = run.of_type("gcp:firestore/index:Index")
+    assert index.inputs["queryScope"] == "COLLECTION_GROUP"
+
+
+def test_messaging_media_api_is_authorized_throttled_and_alarmed() -> None:
+    run = example("messaging-media", "dev")
+    routes = {r.inputs["routeKey"]: r for r in run.of_type("aws:apigatewayv2/route:Route")}
+    for key in ("POST /media/upload", "GET /media/{media_id}", "DELETE /media/{media_id}"):
+        assert routes[key].inputs["authorizationType"] == "JWT"
+    (stage,) = run.of_type("aws:apigatewayv2/stage:Stage")
+    assert stage.inputs["defaultRouteSettings"]["throttlingRateLimit"] == 20
+    (budget,) = run.of_type("aws:budgets/budget:Budget")
+    assert float(budget.inputs["limitAmount"]) == 200
+    alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    latency = [a for a in alarms if "latency" in a.name]
+    assert [a.inputs["threshold"] for a in latency] == [500]
