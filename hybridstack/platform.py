@@ -55,6 +55,7 @@ API_HANDLER = "hybridstack.services.api.handler.handle"
 ANALYTICS_HANDLER = "hybridstack.services.analytics.handler.collect"
 MEDIA_EVENTS_HANDLER = "hybridstack.services.media.events.handle"
 MEDIA_API_HANDLER = "hybridstack.services.media.api.handle"
+MEDIA_SYNC_HANDLER = "hybridstack.services.media.storage_sync_api.handle"
 MEDIA_ROUTES = ("POST /media/upload", "GET /media/{media_id}", "DELETE /media/{media_id}")
 PUBLIC_ROUTES = ("GET /health",)
 """Routes served without an authorizer (everything else needs a Firebase ID token)."""
@@ -307,16 +308,29 @@ def _media(platform: Platform, function_args: Any) -> None:
     """MediaStore (S3 + CloudFront + processing, Firebase Storage sync) and the media API."""
     config = platform.config
     shared = [platform.table, platform.idempotency, platform.realtime]
+    tags = {"hybridstack:env": config.env}
     media = MediaStore(
         "media",
-        {  # type: ignore[arg-type]
+        {
             "processing_handler": MEDIA_EVENTS_HANDLER,
             "processing": {
                 "environment": function_args("", [])["environment"],
                 "log_retention_days": config.log_retention_days,
-                "tags": {"hybridstack:env": config.env},
+                # the realtime link carries the cross-cloud credentials the status updates use
+                "link": [platform.realtime],
+                "tags": tags,
             },
-            "link": shared,  # the realtime link carries the cross-cloud credentials
+            # Firebase Storage uploads -> Pub/Sub push -> the sync Function -> S3
+            "project": config.firebase_project_id,
+            "api": platform.api,
+            "access": platform.access,
+            "sync_handler": MEDIA_SYNC_HANDLER,
+            "sync": {
+                "environment": function_args("", [])["environment"],
+                "log_retention_days": config.log_retention_days,
+                "tags": tags,
+            },
+            "link": [platform.table, platform.idempotency],
             "cors_origins": list(config.media.cors_origins),
             "cdn": config.media.cdn,
             "noncurrent_version_days": config.media.retention_days,

@@ -62,20 +62,35 @@ def test_outputs_give_clients_what_they_need(stack_run: tuple[str, Run]) -> None
     assert outputs["publicRoutes"] == ["GET /health"]
 
 
-def test_only_the_public_route_goes_without_the_firebase_authorizer(
-    stack_run: tuple[str, Run],
-) -> None:
+def test_only_the_public_route_goes_without_an_authorizer(stack_run: tuple[str, Run]) -> None:
     stack, (resources, _) = stack_run
-    (authorizer,) = of_type(resources, "aws:apigatewayv2/authorizer:Authorizer")
+    authorizers = {
+        a.id: a.inputs["jwtConfiguration"]
+        for a in of_type(resources, "aws:apigatewayv2/authorizer:Authorizer")
+    }
     project = stack_config(stack)["hybridstack:firebase_project_id"]
     issuer = stack_config(stack).get("hybridstack:identity_issuer")
-    assert authorizer.inputs["jwtConfiguration"] == {
+    firebase = {
         "issuer": issuer or f"https://securetoken.google.com/{project}",
         "audiences": [project],
     }
     for route in of_type(resources, "aws:apigatewayv2/route:Route"):
-        public = route.inputs["routeKey"] in PUBLIC_ROUTES
-        assert (route.inputs["authorizationType"] == "NONE") is public, route.inputs
+        key = route.inputs["routeKey"]
+        if key in PUBLIC_ROUTES:
+            assert route.inputs["authorizationType"] == "NONE"
+            continue
+        assert route.inputs["authorizationType"] == "JWT", key
+        jwt = authorizers[route.inputs["authorizerId"]]
+        if key == "POST /media/sync":  # Pub/Sub pushes: Google-signed, for that URL only
+            assert jwt["issuer"] == "https://accounts.google.com"
+            assert jwt["audiences"] == [f"{outputs_api(resources)}media/sync"]
+        else:
+            assert jwt == firebase, key
+
+
+def outputs_api(resources: list[RegisteredResource]) -> str:
+    (stage,) = of_type(resources, "aws:apigatewayv2/stage:Stage")
+    return str(stage.outputs["invokeUrl"])
 
 
 def test_log_retention_follows_the_environment(stack_run: tuple[str, Run]) -> None:
