@@ -169,7 +169,8 @@ def launch(
     def ready() -> bool:
         if not health_auth(auth_address):
             return False
-        reset_auth(auth_address, project_id)  # a real API call (and its first-call cost paid)
+        if persist_dir is None:  # a real API call, its first-call cost paid; nothing to lose yet
+            reset_auth(auth_address, project_id)
         if functions_address is None:
             return True
         failure = functions_load_failure(log_path)

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import requests
@@ -24,6 +26,7 @@ NAME = "firestore"
 MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 TIMEOUT = 5.0
 # Small heap, serial GC: an emulator holding test data, not a server under load.
+EXPORT_NAME = "firestore_export"
 JVM_OPTIONS = ("-Duser.language=en", "-XX:+UseSerialGC", "-Xms32m", "-Xmx512m")
 
 
@@ -33,7 +36,7 @@ def address(port: int) -> str:
 
 
 def launch(port: int, run_dir: Path, *, project_id: str, persist_dir: Path | None = None) -> Launch:
-    """How to run the emulator; ``persist_dir`` is exported on exit and re-imported on start."""
+    """How to run the emulator; documents exported to ``persist_dir`` are loaded at start."""
     del run_dir
     argv = [
         str(tools.java()),
@@ -48,23 +51,46 @@ def launch(port: int, run_dir: Path, *, project_id: str, persist_dir: Path | Non
         "--project_id",
         project_id,
     ]
-    if persist_dir:
-        persist_dir.mkdir(parents=True, exist_ok=True)
-        argv += ["--export-on-exit", str(persist_dir)]
-        exports = sorted(persist_dir.glob("*.overall_export_metadata"))
-        if exports:
-            argv += ["--seed_from_export", str(exports[-1])]
+    seed = (
+        persist_dir / EXPORT_NAME / f"{EXPORT_NAME}.overall_export_metadata"
+        if persist_dir
+        else None
+    )
+    if seed and seed.exists():
+        argv += ["--seed_from_export", str(seed)]
     address_ = address(port)
 
     def ready() -> bool:
-        # A real request, and the emulator's first wipe (1-2 s of JIT warm-up) is paid here,
-        # not by the first reset a test makes.
         if not health(address_):
             return False
-        reset(address_, project_id)
+        if persist_dir is None:
+            # A real request, and the emulator's first wipe (1-2 s of JIT warm-up) is paid
+            # here, not by the first reset a test makes. Nothing to lose in a new emulator.
+            reset(address_, project_id)
         return True
 
     return Launch(name=NAME, argv=argv, ready=ready, start_timeout=60.0)
+
+
+def export(address: str, project_id: str, directory: Path) -> None:
+    """Write the emulator's documents to ``directory`` (read back by the next ``launch``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=directory))
+    try:
+        response = requests.post(
+            f"http://{address}/emulator/v1/projects/{project_id}:export",
+            json={
+                "database": f"projects/{project_id}/databases/(default)",
+                "export_directory": str(staging),
+                "export_name": EXPORT_NAME,
+            },
+            timeout=120,
+        )
+        response.raise_for_status()
+        shutil.rmtree(directory / EXPORT_NAME, ignore_errors=True)
+        (staging / EXPORT_NAME).replace(directory / EXPORT_NAME)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def health(address: str) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -213,6 +214,7 @@ class LocalCloud:
         self._processes: dict[str, _Started] = {}
         self._lock = threading.Lock()
         self._claimed = False
+        self._starting = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -246,6 +248,7 @@ class LocalCloud:
             raise
         started_at = time.perf_counter()
         futures: dict[str, Future[_Started]] = {}
+        self._starting = True
         atexit.register(self.stop)
         with ThreadPoolExecutor(max_workers=len(units)) as pool:
             for unit in units:
@@ -255,8 +258,10 @@ class LocalCloud:
                 error = future.exception()
                 if error is not None:
                     errors.append(error)
+        if not errors:
+            self._starting = False
         if errors:
-            self.stop()
+            self.stop()  # a failed start keeps the data it found (no export of a partial run)
             starts = [error for error in errors if isinstance(error, EmulatorStartError)]
             raise (starts or errors)[0]
         addresses: dict[str, str] = {}
@@ -272,6 +277,7 @@ class LocalCloud:
         with self._lock:
             started = list(self._processes.values())
             self._processes.clear()
+        self._export_persisted(started)
         if started:
             with ThreadPoolExecutor(max_workers=len(started)) as pool:
                 list(pool.map(lambda item: item.process.stop(), started))
@@ -286,6 +292,19 @@ class LocalCloud:
                 _ACTIVE_STATE_DIRS.discard(self.state_dir)
             self._claimed = False
         atexit.unregister(self.stop)
+
+    def _export_persisted(self, started: list[_Started]) -> None:
+        """Firestore keeps data only through an export: write it before stopping."""
+        directory = self._data_dir("firestore")
+        address = next(
+            (i.addresses["firestore"] for i in started if "firestore" in i.addresses), None
+        )
+        if directory is None or address is None or self._starting:
+            return
+        try:
+            firestore.export(address, self.project_id, directory)
+        except Exception as error:  # stopping must go on; say what was not kept
+            warnings.warn(f"Firestore data was not persisted: {error}", stacklevel=3)
 
     def reset(self) -> dict[str, float]:
         """Wipe every emulator's data without restarting; seconds per emulator."""
