@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from hybridstack.components.alerts import Alerts
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
@@ -43,7 +44,7 @@ from hybridstack.components.firebase_project import FirebaseProject
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.identity import Identity
-from hybridstack.components.link import Linkable
+from hybridstack.components.link import IamStatement, Linkable, LinkSpec
 from hybridstack.components.media_store import MediaStore, function_role_names
 from hybridstack.components.realtime_store import RealtimeStore
 from hybridstack.components.schedule import Schedule
@@ -52,7 +53,8 @@ from hybridstack.components.static_site import StaticSite
 from hybridstack.config import StackConfig, load_stack_config
 
 API_HANDLER = "hybridstack.services.api.handler.handle"
-ANALYTICS_HANDLER = "hybridstack.services.analytics.handler.collect"
+ANALYTICS_HANDLER = "hybridstack.services.analytics.jobs.run"
+ANALYTICS_SOURCES = ("youtube", "spotify", "tiktok")
 MEDIA_EVENTS_HANDLER = "hybridstack.services.media.events.handle"
 MEDIA_API_HANDLER = "hybridstack.services.media.api.handle"
 MEDIA_SYNC_HANDLER = "hybridstack.services.media.storage_sync_api.handle"
@@ -364,9 +366,26 @@ def _analytics(platform: Platform, function_args: Any) -> None:
             "tags": {"hybridstack:env": config.env},
         },
     )
+    # The live sources' API tokens (values are set out of band: `aws secretsmanager
+    # put-secret-value`); the collector may read these three secrets and nothing else.
+    tokens = []
+    for source in ANALYTICS_SOURCES:
+        secret = aws.secretsmanager.Secret(
+            f"{source}-token",
+            description=f"API token of the {source} analytics source (hybridstack)",
+            recovery_window_in_days=30 if config.protect_data else 0,
+            tags={"hybridstack:env": config.env},
+        )
+        tokens.append(
+            LinkSpec(
+                statements=[IamStatement(["secretsmanager:GetSecretValue"], [secret.arn])],
+                environment={f"{source.upper()}_TOKEN_SECRET_ARN": secret.arn},
+            )
+        )
+    links = [bucket, platform.table, platform.realtime, *tokens]
     collector = Function(
         "analytics",
-        function_args(ANALYTICS_HANDLER, [bucket, platform.table, platform.realtime], timeout=300),
+        function_args(ANALYTICS_HANDLER, links, timeout=300),
         transform={"role": _fixed_role_name("analytics")},
     )
     schedule = Schedule(
@@ -374,7 +393,7 @@ def _analytics(platform: Platform, function_args: Any) -> None:
         {
             "function": collector,
             "schedule": config.analytics.schedule,
-            "input": {"sources": ["youtube", "spotify", "tiktok"]},
+            "input": {"sources": list(ANALYTICS_SOURCES)},
             "tags": {"hybridstack:env": config.env},
         },
     )

@@ -222,3 +222,28 @@ def test_media_uploads_are_processed_through_a_queue_with_a_dead_letter_queue(
     routes = {r.inputs["routeKey"]: r for r in of_type(resources, "aws:apigatewayv2/route:Route")}
     for key in ("POST /media/upload", "GET /media/{media_id}", "DELETE /media/{media_id}"):
         assert routes[key].inputs["authorizationType"] == "JWT"
+
+
+def test_analytics_collector_reads_only_its_source_tokens(stack_run: tuple[str, Run]) -> None:
+    import json
+
+    _, (resources, _) = stack_run
+    collector = _function(resources, "analytics")
+    assert collector.inputs["handler"] == "hybridstack.services.analytics.jobs.run"
+    environment = collector.inputs["environment"]["variables"]
+    secrets = {s.name: s for s in of_type(resources, "aws:secretsmanager/secret:Secret")}
+    for source in ("youtube", "spotify", "tiktok"):
+        assert (
+            environment[f"{source.upper()}_TOKEN_SECRET_ARN"]
+            == secrets[f"{source}-token"].outputs["arn"]
+        )
+    readable = {
+        resource
+        for policy in of_type(resources, "aws:iam/rolePolicy:RolePolicy")
+        if policy.name.startswith("analytics")
+        for statement in json.loads(policy.inputs["policy"])["Statement"]
+        if "secretsmanager:GetSecretValue" in statement["Action"]
+        for resource in statement["Resource"]
+    }
+    tokens = {secrets[f"{s}-token"].outputs["arn"] for s in ("youtube", "spotify", "tiktok")}
+    assert readable == tokens

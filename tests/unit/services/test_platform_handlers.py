@@ -1,18 +1,11 @@
-"""The reference platform's thin handlers: the API answers health and the caller's verified
-claims; the analytics run validates its schedule input and records a manifest in S3."""
+"""The platform API's thin handler: health, and the caller's verified claims."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-import pytest
-from botocore.stub import ANY, Stubber
-
-from hybridstack.services.analytics import handler as analytics
 from hybridstack.services.api.handler import handle
 
 
@@ -75,40 +68,3 @@ def test_me_without_verified_claims_is_401_not_an_anonymous_user() -> None:
 def test_unknown_path_is_404() -> None:
     response = handle(_http_event("GET", "/nope"), _Context())  # type: ignore[arg-type]
     assert response["statusCode"] == 404
-
-
-@pytest.mark.parametrize(
-    ("event", "message"),
-    [
-        ([], "must be a JSON object"),
-        ({"sources": []}, "non-empty list"),
-        ({"sources": ["myspace"]}, r"unknown source\(s\) \['myspace'\]; allowed: youtube"),
-    ],
-)
-def test_analytics_refuses_bad_schedule_input(event: Any, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        analytics.requested_sources(event)
-
-
-def test_analytics_defaults_to_every_source_and_dates_the_key() -> None:
-    assert analytics.requested_sources({}) == ["spotify", "tiktok", "youtube"]
-    key = analytics.run_key("abc", datetime(2026, 11, 22, tzinfo=UTC))
-    assert key == "raw/analytics/2026/11/22/abc.json"
-
-
-def test_analytics_run_writes_its_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANALYTICS_RAW_BUCKET_NAME", "raw-bucket")
-    client = boto3.client(
-        "s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
-    )
-    monkeypatch.setattr(analytics.boto3, "client", lambda service: client)
-    with Stubber(client) as stub:
-        stub.add_response(
-            "put_object",
-            {"ETag": '"1"'},
-            {"Bucket": "raw-bucket", "Key": ANY, "Body": ANY, "ContentType": "application/json"},
-        )
-        result = analytics.collect({"sources": ["spotify"]}, _Context())  # type: ignore[arg-type]
-        stub.assert_no_pending_responses()
-    assert result["sources"] == ["spotify"]
-    assert result["key"].endswith(f"{result['run_id']}.json")
