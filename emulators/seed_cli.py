@@ -41,6 +41,7 @@ def make_seed_app(endpoints: EndpointsProvider = endpoints_from_environment) -> 
     """The ``seed`` command group, getting the running cloud's endpoints from ``endpoints``."""
     app = typer.Typer(
         help="Load a seed folder into the local cloud, or export one from it.",
+        add_completion=False,
         no_args_is_help=True,
     )
     console = Console(soft_wrap=True)  # paths in messages stay whole
