@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -41,7 +41,7 @@ from hybridstack.components.alerts import Alerts
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
 from hybridstack.components.database import PostgresCluster, Table
 from hybridstack.components.firebase_project import FirebaseProject
-from hybridstack.components.function import Function
+from hybridstack.components.function import Function, FunctionArgs
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.identity import Identity
 from hybridstack.components.link import IamStatement, Linkable, LinkSpec
@@ -51,6 +51,7 @@ from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
 from hybridstack.config import StackConfig, load_stack_config
+from hybridstack.services.messaging.rules import RULES_PATH
 
 API_HANDLER = "hybridstack.services.api.handler.handle"
 ANALYTICS_HANDLER = "hybridstack.services.analytics.jobs.run"
@@ -58,26 +59,22 @@ ANALYTICS_SOURCES = ("youtube", "spotify", "tiktok")
 MEDIA_EVENTS_HANDLER = "hybridstack.services.media.events.handle"
 MEDIA_API_HANDLER = "hybridstack.services.media.api.handle"
 MEDIA_SYNC_HANDLER = "hybridstack.services.media.storage_sync_api.handle"
+IDENTITY_API_HANDLER = "hybridstack.services.identity.api.handle"
+IDENTITY_ROUTES = ("GET /users/me", "PATCH /users/me", "PUT /users/{uid}/role")
+REGISTRATION_ROUTE = "POST /internal/users"
+MESSAGING_API_HANDLER = "hybridstack.services.messaging.api.handle"
+MESSAGING_ROUTES = (
+    "POST /conversations",
+    "POST /conversations/{conversation_id}/messages",
+    "POST /conversations/{conversation_id}/read",
+)
 MEDIA_ROUTES = ("POST /media/upload", "GET /media/{media_id}", "DELETE /media/{media_id}")
 PUBLIC_ROUTES = ("GET /health",)
 """Routes served without an authorizer (everything else needs a Firebase ID token)."""
 
-REALTIME_RULES = """rules_version = '2';
-service cloud.firestore {
-  match /databases/{database}/documents {
-    // Per-user documents: only their owner reads or writes them.
-    match /users/{uid}/{document=**} {
-      allow read, write: if request.auth != null && request.auth.uid == uid;
-    }
-    // Dashboards are written by the analytics pipeline (server side, IAM) and read by users.
-    match /dashboards/{dashboard} {
-      allow read: if request.auth != null;
-      allow write: if false;
-    }
-  }
-}
-"""
-"""The platform's Firestore rules: owner-only user data, read-only dashboards."""
+REALTIME_RULES_FILE = RULES_PATH
+"""The platform's Firestore rules ship with the messaging service (conversations, receipts,
+media status, dashboards); RealtimeStore refuses them if they ever open data to anyone."""
 
 
 def role_name(function: str) -> str:
@@ -105,6 +102,8 @@ class Platform:
     idempotency: Table
     api: HttpApi
     api_function: Function
+    identity_function: Function
+    messaging_function: Function
     postgres: PostgresCluster | None = None
     media: MediaStore | None = None
     media_function: Function | None = None
@@ -123,7 +122,13 @@ class Platform:
     @property
     def functions(self) -> list[Function]:
         """Every Lambda of the platform (the alarms watch each)."""
-        found = [self.api_function, self.media_function, self.analytics_function]
+        found = [
+            self.api_function,
+            self.identity_function,
+            self.messaging_function,
+            self.media_function,
+            self.analytics_function,
+        ]
         if self.media is not None:
             found.append(self.media.processor)
             found.append(getattr(self.media, "sync_function", None))
@@ -224,8 +229,8 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     tags = {"hybridstack:env": config.env}
     environment = {"HYBRIDSTACK_ENV": config.env}
 
-    def function_args(handler: str, links: list[Any], **extra: Any) -> dict[str, Any]:
-        return {
+    def function_args(handler: str, links: list[Any], **extra: Any) -> FunctionArgs:
+        args: dict[str, Any] = {
             "handler": handler,
             "link": links,
             "environment": environment,
@@ -233,6 +238,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
             "tags": tags,
             **extra,
         }
+        return cast(FunctionArgs, args)
 
     firebase = FirebaseProject("firebase", project=project, web_app_name="hybridstack")
     after_firebase = pulumi.ResourceOptions(depends_on=firebase.ready)
@@ -246,7 +252,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
 
     # AWS -> GCP: these roles (fixed names, created below) may act as the platform's service
     # account; RealtimeStore and MediaStore grant that account what it needs.
-    trusted = [role_name("api")]
+    trusted = [role_name("api"), role_name("identity-api"), role_name("messaging-api")]
     if config.analytics.enabled:
         trusted.append(role_name("analytics"))
     if config.media.enabled:
@@ -256,7 +262,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         "realtime",
         project=project,
         protect=config.protect_data,
-        rules=REALTIME_RULES,
+        rules_file=str(REALTIME_RULES_FILE),
         ttl_fields=[{"collection": "presence", "field": "expireAt"}],
         access=access,
         opts=after_firebase,
@@ -268,7 +274,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     api_function = Function(
         "api",
         # invoked synchronously by API Gateway only: no dead-letter queue
-        function_args(API_HANDLER, [realtime, *data], dead_letter=False),  # type: ignore[arg-type]
+        function_args(API_HANDLER, [realtime, *data], dead_letter=False),
         transform={"role": _fixed_role_name("api")},
     )
     api = HttpApi(
@@ -284,6 +290,22 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         api.route(route, api_function, public=True)
     api.route("GET /me", api_function)
 
+    identity_function = Function(
+        "identity-api",
+        function_args(IDENTITY_API_HANDLER, [realtime, *data], dead_letter=False),
+        transform={"role": _fixed_role_name("identity-api")},
+    )
+    for route in IDENTITY_ROUTES:
+        api.route(route, identity_function)
+    # The Firebase blocking function registers new users with a Google-signed ID token of the
+    # platform's service account for exactly this URL (the handler checks the token's email).
+    registration_url = api.url.apply(lambda url: url.rstrip("/") + "/internal/users")
+    api.route(
+        REGISTRATION_ROUTE,
+        identity_function,
+        authorizer=access.jwt_authorizer(audience=registration_url),
+    )
+
     platform = Platform(
         config=config,
         firebase=firebase,
@@ -294,10 +316,22 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         idempotency=idempotency,
         api=api,
         api_function=api_function,
+        identity_function=identity_function,
+        messaging_function=identity_function,  # replaced below, once media exists
         postgres=postgres,
     )
     if config.media.enabled:
         _media(platform, function_args)
+    messaging_links: list[Any] = [realtime, *data]
+    if platform.media is not None:
+        messaging_links.append(platform.media.read_only())
+    platform.messaging_function = Function(
+        "messaging-api",
+        function_args(MESSAGING_API_HANDLER, messaging_links, dead_letter=False),
+        transform={"role": _fixed_role_name("messaging-api")},
+    )
+    for route in MESSAGING_ROUTES:
+        api.route(route, platform.messaging_function)
     if config.static_site.enabled:
         platform.site = StaticSite("web", {"enabled": config.static_site.cdn, "tags": tags})
     if config.analytics.enabled:

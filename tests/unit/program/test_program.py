@@ -43,7 +43,15 @@ def test_main_runs_the_platform_from_the_stack_config() -> None:
     )
     (api,) = of_type(resources, "aws:apigatewayv2/api:Api")
     routes = {r.inputs["routeKey"] for r in of_type(resources, "aws:apigatewayv2/route:Route")}
-    assert {"GET /health", "GET /me"} <= routes
+    assert {
+        "GET /health",
+        "GET /me",
+        "GET /users/me",
+        "POST /internal/users",
+        "POST /conversations/{conversation_id}/messages",
+        "POST /media/upload",
+        "POST /media/sync",
+    } <= routes
     assert api.inputs["protocolType"] == "HTTP"
 
 
@@ -81,9 +89,10 @@ def test_only_the_public_route_goes_without_an_authorizer(stack_run: tuple[str, 
             continue
         assert route.inputs["authorizationType"] == "JWT", key
         jwt = authorizers[route.inputs["authorizerId"]]
-        if key == "POST /media/sync":  # Pub/Sub pushes: Google-signed, for that URL only
+        if key in ("POST /media/sync", "POST /internal/users"):
+            # Pub/Sub pushes and the Firebase registration hook: Google-signed, for that URL only
             assert jwt["issuer"] == "https://accounts.google.com"
-            assert jwt["audiences"] == [f"{outputs_api(resources)}media/sync"]
+            assert jwt["audiences"] == [outputs_api(resources) + key.split(" /", 1)[1]]
         else:
             assert jwt == firebase, key
 
@@ -198,6 +207,12 @@ def test_functions_get_the_settings_the_services_read(stack_run: tuple[str, Run]
             settings.HYBRIDSTACK_ENV,
         },
         "analytics": {settings.ANALYTICS_RAW_BUCKET, settings.DATABASE_TABLE},
+        "identity-api": {settings.DATABASE_TABLE, settings.REALTIME_PROJECT, "XC_GOOGLE_CALLER"},
+        "messaging-api": {
+            settings.DATABASE_TABLE,
+            settings.REALTIME_PROJECT,
+            settings.MEDIA_BUCKET,
+        },
     }
     for name, variables in expected.items():
         environment = _function(resources, name).inputs["environment"]["variables"]
