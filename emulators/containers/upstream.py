@@ -16,7 +16,11 @@ Since 2026.03 (March 2026) every LocalStack image needs an auth token; without
 ``LOCALSTACK_AUTH_TOKEN`` the container refuses to start, so we refuse first, with a clear error.
 All three listen on port 4566 and speak the same wire protocol, so the AWS clients, the
 environment (``AWS_ENDPOINT_URL``) and the tests are the same. Readiness is checked with
-LocalStack's ``/_localstack/health``, which Floci also serves, or MiniStack's own endpoint.
+LocalStack's ``/_localstack/health``, which Floci also serves, or MiniStack's own endpoint;
+state is wiped through MiniStack's ``/_ministack/reset`` or LocalStack's state API
+(``/_localstack/state/reset``; Floci has none, so its ``reset()`` says so). None of this can be
+pulled and run where hybridstack is developed: selection and validation are unit-tested, the
+images themselves are not.
 Tags, not digests: a digest can only be read from the registry, which these machines can't reach;
 set ``HYBRIDSTACK_<EMULATOR>_IMAGE`` to pin a digest or try another version, e.g.
 ``HYBRIDSTACK_LOCALSTACK_IMAGE=localstack/localstack@sha256:...``.
@@ -48,6 +52,8 @@ class UpstreamImage:
     emulator: AwsEmulator
     reference: str
     health_path: str
+    reset_path: str | None = None
+    """Wipes the emulator's state without a restart (``None``: no known way)."""
     port: int = 4566
     environment: dict[str, str] = field(default_factory=dict)
     required_variables: tuple[str, ...] = ()
@@ -99,6 +105,7 @@ def upstream_aws_image(
         emulator=pinned.emulator,
         reference=override or pinned.reference,
         health_path=pinned.health_path,
+        reset_path=pinned.reset_path,
         port=pinned.port,
         environment={name: env[name] for name in pinned.required_variables},
         required_variables=pinned.required_variables,

@@ -33,6 +33,7 @@ from hybridstack.emulators.containers import ContainerCloud, docker_unavailable_
 from hybridstack.emulators.containers.base_image import BASE_IMAGE
 from hybridstack.emulators.containers.cloud import LABEL, OWNER_LABEL, remove_orphans
 from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.storage import StorageEvents
 
 DOCKER_UNAVAILABLE = docker_unavailable_reason()
 pytestmark = [
@@ -154,6 +155,37 @@ def test_reset_empties_every_emulator(container_cloud: ContainerCloud) -> None:
     assert list(gcs.list_buckets()) == []
     topics = publisher.list_topics(request={"project": f"projects/{endpoints.project_id}"})
     assert list(topics) == []
+
+
+def _pull_one(endpoints: LocalCloudEndpoints, subscription: str) -> Any:
+    subscriber = subscriber_client(endpoints)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        response = subscriber.pull(subscription=subscription, max_messages=1, timeout=10)
+        if response.received_messages:
+            return response.received_messages[0].message
+    raise AssertionError(f"no message on {subscription} within 30 s")
+
+
+def test_storage_events_reach_pubsub_across_containers_and_survive_reset() -> None:
+    events = StorageEvents(project_id="demo-events", topic="uploads", events=("finalize",))
+    cloud = ContainerCloud(
+        services=["storage", "pubsub"], project_id="demo-events", storage_events=events
+    )
+    with cloud:
+        endpoints = cloud.endpoints
+        for round_ in ("before-reset", "after-reset"):
+            subscriber = subscriber_client(endpoints)
+            subscription = subscriber.subscription_path("demo-events", f"sync-{round_}")
+            topic = f"projects/demo-events/topics/{events.topic}"
+            subscriber.create_subscription(name=subscription, topic=topic)
+            bucket = storage_client(endpoints).create_bucket(f"media-{round_}")
+            bucket.blob("song.mp3").upload_from_string(b"ID3")
+            message = _pull_one(endpoints, subscription)
+            assert message.attributes["eventType"] == "OBJECT_FINALIZE"
+            assert message.attributes["objectId"] == "song.mp3"
+            assert message.attributes["bucketId"] == f"media-{round_}"
+            cloud.reset()  # wipes topics too; the events topic must come back
 
 
 def test_stop_removes_every_container() -> None:

@@ -11,6 +11,7 @@ from hybridstack.emulators.containers.upstream import (
     check_image_source,
     upstream_aws_image,
 )
+from hybridstack.emulators.storage import StorageEvents
 
 
 def test_every_pinned_image_names_a_fixed_version() -> None:
@@ -80,3 +81,7 @@ def test_container_cloud_rejects_unknown_services() -> None:
         ContainerCloud(services=["aws", "dynamo"])
     with pytest.raises(ValueError, match="services is empty"):
         ContainerCloud(services=[])
+    with pytest.raises(ValueError, match=r"Functions emulator.*process backend"):
+        ContainerCloud(services=["auth", "functions"])
+    with pytest.raises(ValueError, match="storage_events needs both"):
+        ContainerCloud(services=["storage"], storage_events=StorageEvents("demo-x", "uploads"))
