@@ -91,8 +91,10 @@ def firebase_app() -> Any:
 
     check_auth_emulator_is_local()
     name = "hybridstack-services"
-    if name in firebase_admin._apps:
+    try:
         return firebase_admin.get_app(name)
+    except ValueError:
+        pass  # not initialised yet
     if using_emulator("FIREBASE_AUTH_EMULATOR_HOST"):
         from google.auth.credentials import AnonymousCredentials
 

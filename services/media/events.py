@@ -85,6 +85,7 @@ def parse_notification(body: str) -> S3Notification | None:
 
 def handle_record(record: SQSRecord) -> list[dict[str, Any]]:
     """Process every ObjectCreated entry of one SQS record."""
+    logger.set_correlation_id(record.message_id)
     notification = parse_notification(record.body)
     results: list[dict[str, Any]] = []
     for entry in notification.Records if notification else []:

@@ -60,7 +60,7 @@ def media_id_of(key: str) -> str | None:
 
 
 def audio_duration(data: bytes) -> float | None:
-    """Seconds of audio, from the container's headers (mutagen)."""
+    """Seconds of audio (or an MP4's), from the container's headers (mutagen)."""
     import mutagen
 
     try:
@@ -98,6 +98,9 @@ def _derive(record: MediaRecord, data: bytes, bucket: str) -> dict[str, Any]:
         if duration is None:
             raise ContentRejectedError("the audio's duration could not be read")
         found["duration_seconds"] = duration
+    elif record.kind == "video":
+        # MP4 headers give the duration; transcoding (HLS) is MediaConvert's job in the cloud.
+        found["duration_seconds"] = audio_duration(data)
     return found
 
 
