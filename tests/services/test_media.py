@@ -4,7 +4,10 @@ Firestore), owner-only delivery, soft delete, duplicates and bad inputs."""
 
 from __future__ import annotations
 
+import base64
 import io
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -58,6 +61,12 @@ def test_upload_process_deliver_and_soft_delete_an_image(
     ticket = response_json(response)
     media_id = ticket["media_id"]
     assert ticket["key"] == f"images/original/{media_id}.png"
+    policy = json.loads(base64.b64decode(ticket["fields"]["policy"]))
+    assert ["content-length-range", 1, len(data)] in policy["conditions"]
+    assert {"Content-Type": "image/png"} in policy["conditions"]
+    assert {"x-amz-meta-owner": users["alice"]["sub"]} in policy["conditions"]
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert timedelta(minutes=9) < expires - datetime.now(UTC) <= timedelta(minutes=10)
     status = firestore_client.document(f"media/{media_id}").get().to_dict()
     assert status["status"] == "awaiting_upload"
     assert status["ownerId"] == users["alice"]["sub"]
