@@ -10,7 +10,7 @@ import pytest
 from hybridstack.policy import check_resources
 from tests.examples.architectures import EXAMPLES, ExampleRun, run_example
 
-ARCHITECTURES = ("messaging-media", "social-saas", "iot-audio")
+ARCHITECTURES = ("music-analytics", "messaging-media", "social-saas", "iot-audio")
 STACKS = ("dev", "prod")
 
 _runs: dict[tuple[str, str], ExampleRun] = {}
@@ -159,3 +159,54 @@ def test_messaging_media_api_is_authorized_throttled_and_alarmed() -> None:
     alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     latency = [a for a in alarms if "latency" in a.name]
     assert [a.inputs["threshold"] for a in latency] == [500]
+
+
+# -- A: music distribution and analytics -------------------------------------------------------
+
+
+def test_music_has_two_apis_each_throttled_on_its_own() -> None:
+    run = example("music-analytics", "dev")
+    stages = {s.name: s for s in run.of_type("aws:apigatewayv2/stage:Stage")}
+    assert stages["core"].inputs["defaultRouteSettings"]["throttlingRateLimit"] == 100
+    assert stages["radio"].inputs["defaultRouteSettings"]["throttlingRateLimit"] == 500
+    assert run.public_routes == ["GET /health"]
+
+
+def test_music_uploads_go_firebase_storage_to_s3_through_a_google_signed_push() -> None:
+    run = example("music-analytics", "prod")
+    subscriptions = run.of_type("gcp:pubsub/subscription:Subscription")
+    (subscription,) = [s for s in subscriptions if s.inputs.get("pushConfig")]
+    push = subscription.inputs["pushConfig"]
+    assert push["pushEndpoint"].endswith("/media/sync")
+    assert push["oidcToken"]["audience"] == push["pushEndpoint"]
+    assert subscription.inputs["deadLetterPolicy"]["maxDeliveryAttempts"] >= 5
+    authorizers = {a.id: a for a in run.of_type("aws:apigatewayv2/authorizer:Authorizer")}
+    routes = {r.inputs["routeKey"]: r for r in run.of_type("aws:apigatewayv2/route:Route")}
+    sync = authorizers[routes["POST /media/sync"].inputs["authorizerId"]]
+    assert sync.inputs["jwtConfiguration"] == {
+        "issuer": "https://accounts.google.com",
+        "audiences": [push["pushEndpoint"]],
+    }
+
+
+def test_music_collects_each_source_on_its_own_schedule() -> None:
+    run = example("music-analytics", "dev")
+    rules = sorted(
+        r.inputs["scheduleExpression"] for r in run.of_type("aws:cloudwatch/eventRule:EventRule")
+    )
+    assert rules == ["cron(0 2 * * ? *)", "cron(0 3 * * ? *)", "cron(0 4 * * ? *)"]
+    inputs = sorted(
+        json.loads(t.inputs["input"])["sources"][0]
+        for t in run.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    )
+    assert inputs == ["spotify", "tiktok", "youtube"]
+
+
+def test_music_catalog_is_encrypted_with_the_platform_key_and_protected_in_prod() -> None:
+    run = example("music-analytics", "prod")
+    (cluster,) = run.of_type("aws:rds/cluster:Cluster")
+    (key,) = [k for k in run.of_type("aws:kms/key:Key") if k.name == "music-data"]
+    assert cluster.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert cluster.inputs["storageEncrypted"] is True
+    assert cluster.inputs["deletionProtection"] is True
+    assert cluster.inputs["backupRetentionPeriod"] >= 7
