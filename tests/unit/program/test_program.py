@@ -262,3 +262,33 @@ def test_analytics_collector_reads_only_its_source_tokens(stack_run: tuple[str, 
     }
     tokens = {secrets[f"{s}-token"].outputs["arn"] for s in ("youtube", "spotify", "tiktok")}
     assert readable == tokens
+
+
+LOCAL_AWS = "http://127.0.0.1:4566"
+ENDPOINT_OF_TYPE = {
+    "cloudwatch/logGroup": "logs",
+    "cloudwatch/eventRule": "events",
+    "cloudwatch/eventTarget": "events",
+}
+
+
+def test_local_stack_points_every_aws_service_it_uses_at_the_local_cloud() -> None:
+    config = stack_config("local")
+    (endpoints,) = config["aws:endpoints"]
+    resources, _ = _run("local")
+    used = set()
+    for resource in resources:
+        if resource.type.startswith("aws:"):
+            module_and_kind = resource.type.split(":")[1]
+            used.add(ENDPOINT_OF_TYPE.get(module_and_kind, module_and_kind.split("/")[0]))
+    assert used - set(endpoints) == set(), "services without a local endpoint"
+    assert set(endpoints.values()) == {LOCAL_AWS}
+    assert "sts" in endpoints  # the provider asks STS who it is unless told not to
+    assert config["aws:s3UsePathStyle"] is True
+    assert config["aws:skipCredentialsValidation"] is True
+    assert config["aws:skipRequestingAccountId"] is True
+    assert (config["aws:accessKey"], config["aws:secretKey"]) == ("test", "test")
+    for key in ("gcp:pubsubCustomEndpoint", "gcp:storageCustomEndpoint"):
+        assert config[key].startswith("http://127.0.0.1:")
+    assert config["gcp:project"] == config["hybridstack:firebase_project_id"]
+    assert config["gcp:project"].startswith("demo-")
