@@ -9,7 +9,8 @@ checks do in tests. The pack lives in ``policypack/`` (its ``__main__.py`` calls
 
 Production-only rules apply when the pack's ``env`` setting, the stack's ``hybridstack:env``
 config, or else the stack name is production. Public routes can be added with the pack
-config (``pulumi preview --policy-pack-config``)::
+config, a JSON file passed with ``pulumi preview --policy-pack policypack
+--policy-pack-config policy-config.json``::
 
     {"api-route-authorized": {"publicRoutes": ["GET /health"]}}
 
