@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybridstack.components.firestore_rules import find_open_rules
+from hybridstack.components.stack_defaults import is_production as _is_production_stack
 from hybridstack.testing import RegisteredResource, run_under_mocks
 
 ACTIONS_WITHOUT_RESOURCE_LEVEL = frozenset(
@@ -656,9 +657,9 @@ PROD_ONLY_RULES = frozenset({"prod-data-protected"})
 
 
 def is_production(stack: str) -> bool:
-    """Whether a stack name or env is production: prod, production, prod-*, production-*."""
-    lowered = stack.lower()
-    return lowered in ("prod", "production") or lowered.startswith(("prod-", "production-"))
+    """Whether a stack name or ``env`` value is production (the components' own definition:
+    ``prod``, ``production``, ``prd``, ``live``, ``prod-*``, ``prod_*``)."""
+    return _is_production_stack(stack)
 
 
 def check_resources(
