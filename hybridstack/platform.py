@@ -6,13 +6,21 @@ it):
 
 - ``FirebaseProject`` (APIs, Firebase, web app) and ``Identity`` (sign-in; the JWT issuer and
   audience the API trusts);
-- ``CrossCloudAccess``: the API and analytics functions' roles may act in GCP through Workload
-  Identity (no keys);
-- ``RealtimeStore``: Firestore with closed-by-default rules, PITR and delete protection when
-  ``protect_data``;
-- ``HttpApi`` with the Firebase JWT authorizer: ``GET /health`` (public) and ``GET /me``;
-- ``MediaStore``, ``Database`` (DynamoDB, Aurora PostgreSQL or both), analytics ``Schedule``,
-  ``StaticSite`` and ``Alerts``, each behind its feature switch.
+- ``CrossCloudAccess``: the platform functions' roles (fixed names) act in GCP through
+  Workload Identity, without keys;
+- ``RealtimeStore``: Firestore with the services' rules (checked closed), PITR and delete
+  protection when ``protect_data``;
+- the DynamoDB single table and the idempotency table the services use, plus Aurora
+  PostgreSQL when ``database`` is ``postgres`` or ``both``;
+- ``HttpApi`` with the Firebase JWT authorizer on every route but ``GET /health``: the platform
+  API (``GET /me``), the identity API (profiles, roles; ``POST /internal/users`` for the
+  Firebase registration hook, Google-signed), the messaging API and the media API;
+- ``MediaStore`` (S3 + CloudFront + queued processing, Firebase Storage uploads synced to S3),
+  the analytics collector on a ``Schedule``, ``StaticSite`` and ``Alerts``, each behind its
+  feature switch.
+
+Every Function's handler is a ``hybridstack.services`` module; links set exactly the variables
+those services read (``hybridstack.services.common.settings``).
 
 Example (``__main__.py``)::
 
@@ -103,7 +111,7 @@ class Platform:
     api: HttpApi
     api_function: Function
     identity_function: Function
-    messaging_function: Function
+    messaging_function: Function | None = None
     postgres: PostgresCluster | None = None
     media: MediaStore | None = None
     media_function: Function | None = None
@@ -317,7 +325,6 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         api=api,
         api_function=api_function,
         identity_function=identity_function,
-        messaging_function=identity_function,  # replaced below, once media exists
         postgres=postgres,
     )
     if config.media.enabled:
@@ -454,12 +461,3 @@ def _alerts(platform: Platform, tags: Mapping[str, str]) -> Alerts:
     if platform.analytics_schedule is not None:
         alerts.watch_queue(platform.analytics_schedule)
     return alerts
-
-
-def platform_program(config: Mapping[str, Any] | None = None) -> Platform:
-    """The program as ``__main__.py`` runs it (config from the stack, or ``config`` values)."""
-    from hybridstack.config import parse_stack_config
-
-    platform = build_platform(parse_stack_config(config) if config is not None else None)
-    platform.export()
-    return platform
