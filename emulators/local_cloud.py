@@ -215,6 +215,7 @@ class LocalCloud:
         self._lock = threading.Lock()
         self._claimed = False
         self._starting = False
+        self._cancel = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -250,14 +251,21 @@ class LocalCloud:
         futures: dict[str, Future[_Started]] = {}
         self._starting = True
         atexit.register(self.stop)
+        self._cancel.clear()
         with ThreadPoolExecutor(max_workers=len(units)) as pool:
             for unit in units:
                 futures[unit.name] = pool.submit(self._start_unit, unit, futures, report)
             errors: list[BaseException] = []
-            for future in futures.values():
-                error = future.exception()
-                if error is not None:
-                    errors.append(error)
+            try:
+                for future in futures.values():
+                    error = future.exception()
+                    if error is not None:
+                        errors.append(error)
+            except BaseException:  # Ctrl-C while starting: stop waiting, stop what started
+                self._cancel.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                self.stop()
+                raise
         if not errors:
             self._starting = False
         if errors:
@@ -492,7 +500,7 @@ class LocalCloud:
                 pending = _Started(process, addresses, ports, 0.0)
                 self._processes[unit.name] = pending  # so stop() reaches it while starting
             try:
-                process.wait_ready(launch.ready, launch.start_timeout)
+                process.wait_ready(launch.ready, launch.start_timeout, cancel=self._cancel)
             except EmulatorStartError as error:
                 with self._lock:
                     self._processes.pop(unit.name, None)

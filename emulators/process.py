@@ -21,6 +21,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -123,12 +124,20 @@ class ManagedProcess:
         return self.popen.poll() is None
 
     def wait_ready(
-        self, ready: Callable[[], bool], timeout: float, interval: float = 0.05
+        self,
+        ready: Callable[[], bool],
+        timeout: float,
+        interval: float = 0.05,
+        cancel: threading.Event | None = None,
     ) -> float:
-        """Poll ``ready`` until it returns True; seconds waited. Raises if the process exits."""
+        """Poll ``ready`` until it returns True; seconds waited. Raises if the process exits,
+        if it is not ready after ``timeout`` seconds, or once ``cancel`` is set."""
         started = time.monotonic()
         deadline = started + timeout
         while True:
+            if cancel is not None and cancel.is_set():
+                self.stop()
+                raise EmulatorStartError(self.name, "start was cancelled", None)
             code = self.popen.poll()
             if code is not None:
                 raise EmulatorStartError(
