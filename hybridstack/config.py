@@ -320,14 +320,49 @@ def raw_stack_config(namespace: str = NAMESPACE) -> dict[str, Any]:
     return {k.removeprefix(prefix): _decode(v) for k, v in merged.items() if k.startswith(prefix)}
 
 
+PROVIDER_KEYS = {
+    "aws_region": "aws:region",
+    "gcp_region": "gcp:region",
+    "firebase_project_id": "gcp:project",
+}
+"""hybridstack settings that must agree with the providers' own config (same stack file)."""
+
+
+def _agree_with_providers(values: dict[str, Any]) -> list[str]:
+    """Fill unset settings from the provider config; name every disagreement."""
+    problems = []
+    for key, provider_key in PROVIDER_KEYS.items():
+        package, _, setting = provider_key.partition(":")
+        provider_value = raw_stack_config(package).get(setting)
+        if provider_value is None:
+            continue
+        if key not in values:
+            values[key] = provider_value
+        elif values[key] != provider_value:
+            problems.append(
+                f"{NAMESPACE}:{key} = {values[key]!r} disagrees with {provider_key} = "
+                f"{provider_value!r}; allowed: the same value (or leave {NAMESPACE}:{key} unset)"
+            )
+    return problems
+
+
 def load_stack_config() -> StackConfig:
     """Read ``pulumi.Config("hybridstack")`` of the current stack and validate it.
 
-    ``env`` defaults to the stack name when that is one of dev/staging/prod/local.
+    ``env`` defaults to the stack name when that is one of dev/staging/prod/local;
+    ``aws_region``, ``gcp_region`` and ``firebase_project_id`` default to ``aws:region``,
+    ``gcp:region`` and ``gcp:project`` and must agree with them when both are set.
     Call it first in a program: it raises :class:`StackConfigError` before anything registers.
     """
     values = raw_stack_config()
     stack = pulumi.get_stack()
     if "env" not in values and stack in ("dev", "staging", "prod", "local"):
         values["env"] = stack
-    return parse_stack_config(values)
+    disagreements = _agree_with_providers(values)
+    try:
+        config = parse_stack_config(values)
+    except StackConfigError as error:
+        raise StackConfigError(disagreements + error.problems) from None
+    if disagreements:
+        raise StackConfigError(disagreements)
+    return config

@@ -91,3 +91,29 @@ def test_every_problem_is_reported_at_once() -> None:
         "hybridstack:media.retention_days",
         "hybridstack:typo",
     ]
+
+
+def test_regions_and_project_come_from_the_provider_config_when_not_set() -> None:
+    config = _load("dev", {"aws:region": "eu-west-3", "gcp:project": "acme-eu-dev"})
+    assert config.aws_region == "eu-west-3"
+    assert config.firebase_project_id == "acme-eu-dev"
+
+
+def test_disagreeing_with_the_provider_config_names_both_keys() -> None:
+    with pytest.raises(StackConfigError) as caught:
+        _load(
+            "prod",
+            {
+                "aws:region": "us-east-1",
+                "hybridstack:aws_region": "eu-west-1",
+                "gcp:project": "acme-prod",
+                "hybridstack:firebase_project_id": "acme-prod",
+                "hybridstack:media": {"retention_days": 0},
+            },
+        )
+    message = str(caught.value)
+    assert "hybridstack:aws_region = 'eu-west-1' disagrees with aws:region = 'us-east-1'" in (
+        message
+    )
+    assert "hybridstack:media.retention_days = 0" in message  # reported together
+    assert "firebase_project_id" not in message
