@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -124,6 +125,56 @@ def test_up_runs_until_down_from_another_shell_and_leaves_nothing(tmp_path: Path
         assert "ready in" in output
         assert "local cloud stopped" in output
         assert not [pid for pid in emulator_pids if psutil.pid_exists(pid)]
+        assert read_state(tmp_path) is None
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+
+
+def _start_up(state_dir: Path, services: str) -> tuple[subprocess.Popen[str], list[int]]:
+    """`hybridstack local up` in a subprocess, once its state is recorded; and emulator pids."""
+    hybridstack = Path(sys.executable).with_name("hybridstack")
+    env = {**os.environ, "HYBRIDSTACK_STATE_DIR": str(state_dir)}
+    up = subprocess.Popen(
+        [str(hybridstack), "local", "up", "--services", services],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 120
+    while (state := read_state(state_dir)) is None:
+        assert up.poll() is None, up.communicate()[0]
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    return up, [record.pid for record in state.processes.values()]
+
+
+def test_ctrl_c_stops_up_and_every_emulator(tmp_path: Path) -> None:
+    up, pids = _start_up(tmp_path, "storage,pubsub")
+    try:
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=60)
+        assert up.returncode == 0, output
+        assert "local cloud stopped" in output
+        assert not [pid for pid in pids if psutil.pid_exists(pid)]
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+
+
+def test_a_dead_emulator_shows_in_status_and_ends_up(tmp_path: Path) -> None:
+    up, pids = _start_up(tmp_path, "storage")
+    try:
+        os.kill(pids[0], signal.SIGKILL)
+        status = runner.invoke(app, ["local", "status", "--state-dir", str(tmp_path)])
+        assert status.exit_code == 1
+        assert "down" in next(line for line in status.output.splitlines() if "storage" in line)
+        output, _ = up.communicate(timeout=60)
+        assert up.returncode == 1
+        assert "storage emulator exited" in output
         assert read_state(tmp_path) is None
     finally:
         if up.poll() is None:
