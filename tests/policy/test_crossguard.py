@@ -118,3 +118,13 @@ def test_policypack_main_starts_the_pack_with_every_rule(monkeypatch: pytest.Mon
     assert pulumi_policy.PolicyPack is not None
     manifest = (ROOT / "policypack" / "PulumiPolicy.yaml").read_text()
     assert "virtualenv: ../.venv" in manifest
+
+
+def test_pack_passes_the_reference_platform_on_prod() -> None:
+    from hybridstack.platform import PUBLIC_ROUTES, build_platform
+    from tests.unit.program.stacks import stack_config
+
+    resources = run_under_mocks(build_platform, stack="prod", config=stack_config("prod"))
+    config = {"api-route-authorized": {"publicRoutes": list(PUBLIC_ROUTES)}}
+    reported = _run_pack(_as_engine_sends(resources), config)
+    assert reported == {rule: [] for rule in RULES}
