@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
+import boto3
 import docker
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from firebase_admin import auth as firebase_auth
 from firebase_admin import delete_app
 
@@ -224,3 +226,24 @@ def test_next_start_removes_containers_of_a_killed_run(container_cloud: Containe
             assert client.containers.get(container_id).status == "running"
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("aws_iam", [True, False])
+def test_aws_iam_option_enforces_policies_in_the_container(aws_iam: bool) -> None:
+    with ContainerCloud(services=["aws"], aws_iam=aws_iam) as cloud:
+        endpoints = cloud.endpoints
+        iam = aws_client(endpoints, "iam")
+        iam.create_user(UserName="no-policy")
+        key = iam.create_access_key(UserName="no-policy")["AccessKey"]
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoints.aws,
+            region_name=endpoints.region,
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
+        if aws_iam:
+            with pytest.raises(ClientError, match="AccessDenied"):
+                s3.list_buckets()
+        else:
+            assert s3.list_buckets()["Buckets"] == []
