@@ -38,6 +38,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from hybridstack.policy import (
+    IDENTIFYING_PROPS,
     PROD_ONLY_RULES,
     RULES,
     UNKNOWN,
@@ -48,8 +49,6 @@ from hybridstack.policy import (
 )
 
 PACK_NAME = "hybridstack"
-
-_IDENTIFYING = ("id", "name", "arn", "bucket", "qualifiedArn", "functionName", "url")
 
 
 def _plain(value: Any) -> Any:
@@ -78,7 +77,7 @@ def subject_from_policy_resource(resource: PolicyResource) -> PolicySubject:
     props = _plain(resource.props)
     identifiers = {
         str(props[p]).removesuffix(":*")
-        for p in _IDENTIFYING
+        for p in IDENTIFYING_PROPS
         if isinstance(props.get(p), str) and props[p] and props[p] != UNKNOWN
     }
     depends_on = {

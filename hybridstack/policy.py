@@ -35,8 +35,8 @@ The rules (``RULES``; each violation names its rule, the resource and the reason
     failures go to the queue's own DLQ.
 ``api-route-authorized``
     every API Gateway v2 route uses an authorizer (JWT, custom or IAM) unless its route key is
-    declared public (the ``public_routes`` argument, or the ``publicRoutes`` property an
-    ``HttpApi`` component registers).
+    declared public: pass ``public_routes`` (an ``HttpApi`` lists the routes it created with
+    ``public=True`` in ``api.public_routes``; the CrossGuard pack takes them as config).
 ``firestore-rules-not-open``
     no released Firestore ruleset lets anyone write, or read everything, without a condition
     (the same validator ``RealtimeStore`` uses).
@@ -138,7 +138,8 @@ class UnknownDuringPreviewError(Exception):
         super().__init__(f"{prop} of {subject} can't be known during preview")
 
 
-_IDENTIFYING_PROPS = ("id", "name", "arn", "bucket", "qualifiedArn", "functionName", "url")
+IDENTIFYING_PROPS = ("id", "name", "arn", "bucket", "qualifiedArn", "functionName", "url")
+"""Properties whose values other resources use to point at a resource (ids, names, ARNs)."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def subject_from_registered(resource: RegisteredResource) -> PolicySubject:
     props = {**resource.outputs, **resource.inputs}
     identifiers = {resource.id}
     for source in (resource.outputs, resource.inputs):
-        for prop in _IDENTIFYING_PROPS:
+        for prop in IDENTIFYING_PROPS:
             value = source.get(prop)
             if isinstance(value, str) and value:
                 identifiers.add(_normalise_identifier(value))
@@ -527,21 +528,11 @@ def check_async_functions_have_dlq(subjects: Sequence[PolicySubject]) -> list[Vi
     return violations
 
 
-def declared_public_routes(subjects: Iterable[PolicySubject]) -> set[str]:
-    """Route keys that components declared public (their ``publicRoutes`` property)."""
-    public: set[str] = set()
-    for subject in subjects:
-        for key in _as_list(subject.props.get("publicRoutes")):
-            if isinstance(key, str):
-                public.add(key)
-    return public
-
-
 def check_routes_authorized(
     subjects: Sequence[PolicySubject], public_routes: Iterable[str] = ()
 ) -> list[Violation]:
     """``api-route-authorized``: every route has an authorizer unless declared public."""
-    public = set(public_routes) | declared_public_routes(subjects)
+    public = set(public_routes)
     violations = []
     for route in _of(subjects, ROUTE):
         kind = str(route.props.get("authorizationType") or "NONE").upper()
