@@ -1,6 +1,6 @@
 """How long the whole reference program takes under Pulumi mocks, per stack (target <= 5 s).
 
-    .venv/bin/python benchmarks/program_under_mocks.py              # dev, prod, local
+    .venv/bin/python benchmarks/program_under_mocks.py              # dev, staging, prod, local
     .venv/bin/python benchmarks/program_under_mocks.py --stack prod --repeat 5
 
 Each stack runs in a fresh interpreter, so the figures include what a ``pulumi preview`` pays
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STACKS = ("dev", "prod", "local")
+STACKS = ("dev", "staging", "prod", "local")
 TARGET_SECONDS = 5.0
 
 

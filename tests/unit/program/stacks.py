@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-STACKS = ("dev", "prod", "local")
+STACKS = ("dev", "staging", "prod", "local")
 
 
 def stack_config(stack: str) -> dict[str, Any]:

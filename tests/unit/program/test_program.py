@@ -104,7 +104,7 @@ def outputs_api(resources: list[RegisteredResource]) -> str:
 
 def test_log_retention_follows_the_environment(stack_run: tuple[str, Run]) -> None:
     stack, (resources, _) = stack_run
-    expected = 30 if stack == "prod" else 7
+    expected = 30 if stack in ("staging", "prod") else 7
     groups = of_type(resources, "aws:cloudwatch/logGroup:LogGroup")
     assert groups
     assert {g.inputs["retentionInDays"] for g in groups} == {expected}
@@ -143,7 +143,7 @@ def test_invalid_config_fails_before_any_resource_registers(
 def test_cloudfront_only_outside_dev_and_local(stack_run: tuple[str, Run]) -> None:
     stack, (resources, outputs) = stack_run
     distributions = of_type(resources, "aws:cloudfront/distribution:Distribution")
-    if stack == "prod":
+    if stack in ("staging", "prod"):
         assert distributions
         assert outputs["siteUrl"].startswith("https://")
     else:
