@@ -61,7 +61,7 @@ def test_external_project_installs_hybridstack_and_passes_its_own_tests(tmp_path
     tests = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:warnings"],
         cwd=PROJECT,
-        env={**env, "PYTHONPATH": str(PROJECT)},
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
