@@ -100,3 +100,24 @@ def test_production_protection_switched_off_is_caught_on_prod_only() -> None:
     assert _violations(program, stack="dev") == []
     violations = _violations(program, stack="prod")
     assert [(v.rule, v.resource) for v in violations] == [("prod-data-protected", "uploads")]
+
+
+def test_an_sns_subscribed_function_without_dead_letter_queue_is_caught() -> None:
+    import pulumi_aws as aws
+
+    def program() -> None:
+        topic = aws.sns.Topic("events", kms_master_key_id="alias/aws/sns")
+        safe = Function("audited", {"handler": HANDLER, "layer": False})
+        unsafe = Function("notifier", {"handler": HANDLER, "layer": False, "dead_letter": False})
+        for function in (safe, unsafe):
+            aws.sns.TopicSubscription(
+                f"{function.component_name}-sub",
+                topic=topic.arn,
+                protocol="lambda",
+                endpoint=function.arn,
+            )
+            function.allow_invoke_from(function.component_name, "sns.amazonaws.com", topic.arn)
+
+    violations = [v for v in _violations(program) if v.rule == "lambda-async-dlq"]
+    assert [v.resource for v in violations] == ["notifier"]
+    assert "TopicSubscription 'notifier-sub'" in violations[0].reason
