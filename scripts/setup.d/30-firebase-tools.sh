@@ -4,8 +4,13 @@ FIREBASE_TOOLS_DIR="$TOOLS/firebase-tools"
 FIREBASE_TOOLS_LOCK="$ROOT/emulators/firebase/package-lock.json"
 FIREBASE_TOOLS_STAMP="$FIREBASE_TOOLS_DIR/.lock.sha256"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "setup: Node.js 20+ and npm are missing; install them with: apt-get install -y nodejs npm" >&2
-  exit 1
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Node.js and npm (Debian) for firebase-tools"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "setup: Node.js 20+ and npm are missing; install them with: apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
 fi
 firebase_lock_sum="$(sha256sum "$FIREBASE_TOOLS_LOCK" | cut -d' ' -f1)"
 if [ ! -x "$FIREBASE_TOOLS_DIR/node_modules/.bin/firebase" ] \
@@ -13,6 +18,6 @@ if [ ! -x "$FIREBASE_TOOLS_DIR/node_modules/.bin/firebase" ] \
   echo "setup: installing firebase-tools into .tools/firebase-tools (npm ci)"
   mkdir -p "$FIREBASE_TOOLS_DIR"
   cp "$ROOT/emulators/firebase/package.json" "$FIREBASE_TOOLS_LOCK" "$FIREBASE_TOOLS_DIR/"
-  (cd "$FIREBASE_TOOLS_DIR" && npm ci --quiet --no-audit --no-fund --loglevel=error)
+  (cd "$FIREBASE_TOOLS_DIR" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
   echo "$firebase_lock_sum" > "$FIREBASE_TOOLS_STAMP"
 fi
