@@ -57,14 +57,15 @@ def launch(
         "S3_PERSIST": "1" if persist_dir else "0",
         "PYTHONUNBUFFERED": "1",
     }
-    # The project's AWS settings must not leak into the emulator's Lambda workers.
-    for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        env[variable] = ""
     address_ = address(port)
     return Launch(
         name=NAME,
         argv=[str(python), "-m", "ministack"],
         env=env,
+        # A shell's endpoint settings (e.g. from `hybridstack local env` of another run) must
+        # not reach MiniStack: its Lambda workers inherit its environment, and MiniStack points
+        # them at itself only when AWS_ENDPOINT_URL is absent.
+        env_remove_prefixes=("AWS_ENDPOINT_URL", "AWS_PROFILE", "LOCALSTACK_HOST", "EDGE_PORT"),
         cwd=tmp,
         ready=lambda: ready(address_),
         start_timeout=60.0,

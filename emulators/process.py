@@ -55,6 +55,7 @@ class Launch:
     argv: Sequence[str]
     ready: Callable[[], bool]
     env: Mapping[str, str] = field(default_factory=dict)
+    env_remove_prefixes: Sequence[str] = ()  # inherited variables starting so are dropped
     cwd: Path | None = None
     start_timeout: float = 90.0
 
@@ -89,7 +90,12 @@ class ManagedProcess:
         run_dir.mkdir(parents=True, exist_ok=True)
         log_path = run_dir / f"{launch.name}{LOG_SUFFIX}"
         pid_path = run_dir / f"{launch.name}{PID_SUFFIX}"
-        env = {**os.environ, **launch.env}
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(tuple(launch.env_remove_prefixes))
+        }
+        env = {**inherited, **launch.env}
         with log_path.open("wb") as log:
             popen = subprocess.Popen(
                 list(launch.argv),
