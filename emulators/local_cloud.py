@@ -25,7 +25,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -33,7 +33,13 @@ from types import TracebackType
 from hybridstack.emulators import firebase_tools, firestore, ministack, pubsub, storage
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
 from hybridstack.emulators.ports import choose_port, release_port
-from hybridstack.emulators.process import EmulatorStartError, Launch, ManagedProcess, reap_stale
+from hybridstack.emulators.process import (
+    EmulatorStartError,
+    Launch,
+    ManagedProcess,
+    StartCancelledError,
+    reap_stale,
+)
 from hybridstack.emulators.run_state import (
     ProcessRecord,
     clear_state,
@@ -255,23 +261,22 @@ class LocalCloud:
         with ThreadPoolExecutor(max_workers=len(units)) as pool:
             for unit in units:
                 futures[unit.name] = pool.submit(self._start_unit, unit, futures, report)
-            errors: list[BaseException] = []
             try:
-                for future in futures.values():
-                    error = future.exception()
-                    if error is not None:
-                        errors.append(error)
+                _done, pending = wait(list(futures.values()), return_when=FIRST_EXCEPTION)
+                if pending:  # one failed: the others need not finish starting
+                    self._cancel.set()
+                    wait(pending)
             except BaseException:  # Ctrl-C while starting: stop waiting, stop what started
                 self._cancel.set()
                 pool.shutdown(wait=True, cancel_futures=True)
                 self.stop()
                 raise
-        if not errors:
-            self._starting = False
+        errors = [error for f in futures.values() if (error := f.exception()) is not None]
         if errors:
             self.stop()  # a failed start keeps the data it found (no export of a partial run)
-            starts = [error for error in errors if isinstance(error, EmulatorStartError)]
-            raise (starts or errors)[0]
+            causes = [error for error in errors if not isinstance(error, StartCancelledError)]
+            raise (causes or errors)[0]
+        self._starting = False
         addresses: dict[str, str] = {}
         for started in self._processes.values():
             addresses |= started.addresses

@@ -47,6 +47,10 @@ class EmulatorStartError(RuntimeError):
         super().__init__(message)
 
 
+class StartCancelledError(EmulatorStartError):
+    """The start was called off (Ctrl-C, or another emulator failed to start)."""
+
+
 @dataclass(frozen=True)
 class Launch:
     """How to run one emulator: its command, extra environment, and a real readiness request."""
@@ -143,7 +147,7 @@ class ManagedProcess:
         while True:
             if cancel is not None and cancel.is_set():
                 self.stop()
-                raise EmulatorStartError(self.name, "start was cancelled", None)
+                raise StartCancelledError(self.name, "start was cancelled", None)
             code = self.popen.poll()
             if code is not None:
                 raise EmulatorStartError(

@@ -18,7 +18,7 @@ import pytest
 from hybridstack.emulators import pubsub, storage
 from hybridstack.emulators.local_cloud import LocalCloud, LocalCloudAlreadyRunningError
 from hybridstack.emulators.ports import free_port
-from hybridstack.emulators.process import EmulatorStartError, ManagedProcess, group_pids
+from hybridstack.emulators.process import EmulatorStartError, Launch, ManagedProcess, group_pids
 from hybridstack.emulators.run_state import read_state
 
 
@@ -135,3 +135,32 @@ def test_default_services_are_all_but_functions(tmp_path: Path) -> None:
     ]
     with_functions = LocalCloud(state_dir=tmp_path, functions_source=tmp_path)
     assert "functions" in with_functions.services
+
+
+def test_one_emulator_failing_stops_the_others_and_names_the_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A JAR that is not the Pub/Sub emulator: java starts, then exits with an error.
+    from hybridstack.emulators import tools
+
+    monkeypatch.setenv("HYBRIDSTACK_PUBSUB_EMULATOR_JAR", str(tools.firestore_emulator_jar()))
+    spawned: list[ManagedProcess] = []
+    real_spawn = ManagedProcess.spawn
+
+    def recording_spawn(launch: Launch, run_dir: Path) -> ManagedProcess:
+        process = real_spawn(launch, run_dir)
+        spawned.append(process)
+        return process
+
+    monkeypatch.setattr(ManagedProcess, "spawn", recording_spawn)
+    seen: dict[str, list[str]] = {}
+    cloud = LocalCloud(services=["aws", "pubsub", "storage"], state_dir=tmp_path)
+    with pytest.raises(EmulatorStartError) as caught:
+        cloud.start(progress=lambda service, status: seen.setdefault(service, []).append(status))
+    assert caught.value.name == "pubsub"
+    assert "no main manifest attribute" in str(caught.value)
+    assert seen["pubsub"] == ["starting", "failed"]
+    assert not cloud.running
+    assert not list(tmp_path.glob("*.pid.json"))
+    assert sorted(process.name for process in spawned) == ["aws", "pubsub", "storage"]
+    assert [process.name for process in spawned if group_pids(process.pgid)] == []
