@@ -16,11 +16,12 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import uuid4
 
@@ -165,11 +166,16 @@ class AuthEmulator:
         requests.get(api_url, headers=alice.authorization)
         auth.import_users([{"localId": "bob", "email": "bob@example.com", "rawPassword": "pw1234"}])
         auth.delete_all_users()
+
+        # what a JWT authorizer accepts: the identity signed by the local issuer (RS256)
+        carol = auth.sign_up_signed("carol@example.com", "secret-pw")
+        requests.get(api_url, headers=carol.authorization)
     """
 
     def __init__(self, endpoints: LocalCloudEndpoints, session: requests.Session | None = None):
         self.host = require(endpoints, "auth")
         self.project_id = endpoints.project_id
+        self.issuer = endpoints.issuer
         self._http = session or requests.Session()
 
     @property
@@ -226,6 +232,41 @@ class AuthEmulator:
             json={"email": email, "password": password, "returnSecureToken": True},
         )
         return self._user(body)
+
+    def signed_token(self, user: SignedInUser | str) -> str:
+        """The user's identity as an RS256 token of the local issuer (what the API accepts).
+
+        Exchanges the emulator's unsigned ID token at the local issuer, which checks it against
+        the emulator's records first (:mod:`hybridstack.emulators.local_issuer`).
+        """
+        from hybridstack.emulators.local_issuer import LocalIssuerClient
+
+        if not self.issuer:
+            raise EmulatorNotRunningError(
+                "the local cloud runs no token issuer (it starts with the 'auth' emulator)"
+            )
+        id_token = user.id_token if isinstance(user, SignedInUser) else user
+        return LocalIssuerClient(self.issuer, self._http).exchange(id_token)
+
+    def sign_up_signed(self, email: str, password: str) -> SignedInUser:
+        """:meth:`sign_up`, with ``id_token`` signed by the local issuer."""
+        user = self.sign_up(email, password)
+        return replace(user, id_token=self.signed_token(user))
+
+    def sign_in_signed(self, email: str, password: str) -> SignedInUser:
+        """:meth:`sign_in` (fresh custom claims), with ``id_token`` signed by the local issuer."""
+        user = self.sign_in(email, password)
+        return replace(user, id_token=self.signed_token(user))
+
+    def set_custom_claims(self, uid: str, claims: Mapping[str, Any]) -> None:
+        """Set a user's custom claims (``role``, ...) as the Admin SDK does; sign in again to
+        get a token carrying them."""
+        self._call(
+            "POST",
+            f"identitytoolkit.googleapis.com/v1/projects/{self.project_id}/accounts:update",
+            admin=True,
+            json={"localId": uid, "customAttributes": json.dumps(dict(claims))},
+        )
 
     def import_users(self, users: list[dict[str, Any]], *, overwrite: bool = True) -> None:
         """Create (or replace, same ``localId``) users in one ``accounts:batchCreate`` call.

@@ -21,6 +21,7 @@ DEFAULT_PROJECT_ID = "demo-hybridstack"
 DEFAULT_REGION = "us-east-1"
 TEST_ACCESS_KEY = "test"
 TEST_SECRET_KEY = "test"  # the emulators' well-known test credential
+ISSUER_VARIABLE = "HYBRIDSTACK_TOKEN_ISSUER"  # the local issuer of signed Firebase identities
 
 
 class LocalCloudEndpoints(BaseModel):
@@ -40,6 +41,9 @@ class LocalCloudEndpoints(BaseModel):
     firestore: str | None = None
     pubsub: str | None = None
     storage: str | None = None
+    issuer: str | None = None
+    """The local OIDC issuer signing Auth-emulator identities, ``http://127.0.0.1:<port>/<project>``
+    (:mod:`hybridstack.emulators.local_issuer`)."""
 
     def environment(self) -> dict[str, str]:
         """The variables that point AWS and Google/Firebase SDKs at these emulators."""
@@ -69,6 +73,8 @@ class LocalCloudEndpoints(BaseModel):
             env["PUBSUB_EMULATOR_HOST"] = self.pubsub
         if self.storage:
             env["STORAGE_EMULATOR_HOST"] = self.storage
+        if self.issuer:
+            env[ISSUER_VARIABLE] = self.issuer
         return env
 
     @classmethod
@@ -86,4 +92,5 @@ class LocalCloudEndpoints(BaseModel):
             firestore=env.get("FIRESTORE_EMULATOR_HOST"),
             pubsub=env.get("PUBSUB_EMULATOR_HOST"),
             storage=env.get("STORAGE_EMULATOR_HOST"),
+            issuer=env.get(ISSUER_VARIABLE),
         )

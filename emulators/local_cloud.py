@@ -4,7 +4,8 @@
 Pub/Sub emulators and fake-gcs-server (Storage), each in its own process group with a log and a
 pid file in the state directory; it waits for a request that really works, reports each start
 time, wipes every emulator's data without restarting, and stops leaving nothing behind. A run
-that was killed is cleaned up by the next one (its pid files).
+that was killed is cleaned up by the next one (its pid files). With Auth comes the local issuer
+that signs its identities (:mod:`~hybridstack.emulators.local_issuer`).
 
 Example:
     with LocalCloud(services=["aws", "firestore"]) as cloud:
@@ -21,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 import time
 import warnings
@@ -30,9 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from hybridstack.emulators import firebase_tools, firestore, ministack, pubsub, storage
+from hybridstack.emulators import (
+    firebase_tools,
+    firestore,
+    local_issuer,
+    ministack,
+    pubsub,
+    storage,
+)
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
-from hybridstack.emulators.ports import choose_port, release_port
+from hybridstack.emulators.ports import LOOPBACK, choose_port, release_port
 from hybridstack.emulators.process import (
     EmulatorStartError,
     Launch,
@@ -301,6 +310,7 @@ class LocalCloud:
         if state is not None and state.owner_pid == _own_pid():
             clear_state(self.state_dir)
         if self._claimed:
+            self.issuer_key_path.unlink(missing_ok=True)
             with _ACTIVE_LOCK:
                 _ACTIVE_STATE_DIRS.discard(self.state_dir)
             self._claimed = False
@@ -402,6 +412,8 @@ class LocalCloud:
                 return launch, addresses, used
 
             units.append(_Unit("firebase", firebase_services, build_firebase))
+        if "auth" in self.services:
+            units.append(_Unit("issuer", [], self._build_issuer, depends_on=["firebase"]))
         if "firestore" in self.services:
 
             def build_firestore() -> tuple[Launch, dict[str, str], list[int]]:
@@ -451,6 +463,33 @@ class LocalCloud:
             )
         self._check_tools(units)
         return units
+
+    @property
+    def issuer_key_path(self) -> Path:
+        """The local issuer's signing key (PEM, 0600), made anew for each start."""
+        return self.state_dir / local_issuer.KEY_FILE
+
+    def _build_issuer(self) -> tuple[Launch, dict[str, str], list[int]]:
+        """The signing issuer for Auth-emulator identities (runs whenever ``auth`` does)."""
+        port = choose_port(9399)
+        key = local_issuer.SigningKey.generate().write_pem(self.issuer_key_path)
+        auth = self._processes["firebase"].addresses["auth"]
+        base = f"http://{LOOPBACK}:{port}"
+        launch = Launch(
+            name="issuer",
+            argv=[
+                sys.executable,
+                "-m",
+                "hybridstack.emulators.local_issuer",
+                f"--port={port}",
+                f"--project={self.project_id}",
+                f"--auth={auth}",
+                f"--key={key}",
+            ],
+            ready=lambda: local_issuer.health(base),
+            start_timeout=30.0,
+        )
+        return launch, {"issuer": local_issuer.issuer_url(base, self.project_id)}, [port]
 
     def _check_tools(self, units: list[_Unit]) -> None:
         """Locate every program now, so a missing one fails before anything starts."""

@@ -1,0 +1,247 @@
+"""The local issuer: Auth-emulator identities become RS256 tokens a JWT authorizer verifies, and
+only genuine, live emulator identities are exchanged. The authorizer half runs in MiniStack
+with the configuration the cloud uses (issuer + audience)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+import zipfile
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+import pytest
+import requests
+
+from hybridstack.emulators.local_issuer import (
+    ExchangeRefusedError,
+    LocalIssuerClient,
+    SigningKey,
+)
+
+pytestmark = pytest.mark.emulators("auth")
+
+
+def _unsigned(claims: dict[str, Any]) -> str:
+    """A token written by hand the way the emulator writes its own (``alg: none``)."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def _claims(token: str) -> dict[str, Any]:
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+def test_discovery_and_keys_are_served_on_loopback(cloud):
+    issuer = str(cloud.issuer)
+    assert issuer.startswith("http://127.0.0.1:")
+    assert issuer.endswith(f"/{cloud.project_id}")
+
+    document = LocalIssuerClient(issuer).discovery()
+    keys = requests.get(document["jwks_uri"], timeout=10).json()["keys"]
+
+    assert document["issuer"] == issuer
+    assert document["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert [(key["kty"], key["alg"]) for key in keys] == [("RSA", "RS256")]
+
+
+def test_an_emulator_user_is_reissued_signed_with_the_same_identity(auth, cloud):
+    alice = auth.sign_up("alice@example.com", "alice-secret")
+
+    signed = auth.signed_token(alice)
+
+    jwks = jwt.PyJWKClient(f"{cloud.issuer}/.well-known/jwks.json")
+    verified = jwt.decode(
+        signed,
+        jwks.get_signing_key_from_jwt(signed).key,
+        algorithms=["RS256"],
+        audience=cloud.project_id,
+        issuer=cloud.issuer,
+    )
+    original = _claims(alice.id_token)
+    for claim in ("sub", "user_id", "email", "email_verified", "auth_time", "firebase"):
+        assert verified[claim] == original[claim], claim
+    assert verified["sub"] == alice.uid
+    assert verified["exp"] - verified["iat"] <= 600  # short-lived
+    assert verified["exp"] <= original["exp"]
+
+
+def test_custom_claims_are_carried_and_stale_ones_refused(auth):
+    bob = auth.sign_up("bob@example.com", "bob-secret")
+    auth.set_custom_claims(bob.uid, {"role": "admin", "org": "acme"})
+
+    fresh = auth.sign_in_signed("bob@example.com", "bob-secret")
+
+    assert _claims(fresh.id_token)["role"] == "admin"
+    assert _claims(fresh.id_token)["org"] == "acme"
+    with pytest.raises(ExchangeRefusedError, match="claim 'role'"):
+        auth.signed_token(bob)  # minted before the claims changed: sign in again
+
+
+def test_hand_forged_unsigned_tokens_are_not_exchanged(auth, cloud):
+    victim = auth.sign_up("victim@example.com", "victim-secret")
+    mallory = auth.sign_up("mallory@example.com", "mallory-secret")
+    genuine = _claims(mallory.id_token)
+    now = int(time.time())
+
+    forgeries = {
+        "made-up uid": {**genuine, "sub": "nobody", "user_id": "nobody"},
+        "escalated role": {**genuine, "role": "admin"},
+        "changed email": {**genuine, "email": "victim@example.com"},
+        "another user": {
+            **genuine,
+            "sub": victim.uid,
+            "user_id": victim.uid,
+            "email": "victim@example.com",
+            "firebase": {
+                "identities": {"email": ["victim@example.com"]},
+                "sign_in_provider": "password",
+            },
+            "auth_time": now + 5,
+        },
+        "other project": {**genuine, "aud": "demo-other"},
+        "other issuer": {**genuine, "iss": "https://securetoken.google.com/demo-other"},
+        "expired": {**genuine, "iat": now - 7200, "exp": now - 3600},
+    }
+    refused = {}
+    for name, claims in forgeries.items():
+        with pytest.raises(ExchangeRefusedError) as caught:
+            auth.signed_token(_unsigned(claims))
+        refused[name] = str(caught.value)
+
+    assert "USER_NOT_FOUND" in refused["made-up uid"]
+    assert "role" in refused["escalated role"]
+    assert "email" in refused["changed email"]
+    assert "auth_time" in refused["another user"]
+    assert "aud" in refused["other project"]
+    assert "iss" in refused["other issuer"]
+    assert "expired" in refused["expired"]
+    with pytest.raises(ExchangeRefusedError, match="not an Auth emulator token"):
+        auth.signed_token(auth.signed_token(mallory))  # an issued token is not re-exchanged
+    with pytest.raises(ExchangeRefusedError, match="not a JWT"):
+        auth.signed_token("garbage")
+
+
+def test_a_disabled_account_is_not_exchanged(auth):
+    carol = auth.sign_up("carol@example.com", "carol-secret")
+    auth._call(
+        "POST",
+        f"identitytoolkit.googleapis.com/v1/projects/{auth.project_id}/accounts:update",
+        admin=True,
+        json={"localId": carol.uid, "disableUser": True},
+    )
+
+    with pytest.raises(ExchangeRefusedError, match="USER_DISABLED"):
+        auth.signed_token(carol)
+
+
+def test_the_exchange_names_a_malformed_request(cloud):
+    token_url = f"{cloud.issuer}/token"
+
+    wrong_grant = requests.post(token_url, data={"grant_type": "password"}, timeout=10)
+    no_token = requests.post(
+        token_url, data={"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange"}
+    )
+    as_json = requests.post(token_url, json={"subject_token": "x"}, timeout=10)
+
+    assert (wrong_grant.status_code, wrong_grant.json()["error"]) == (400, "unsupported_grant_type")
+    assert no_token.status_code == 400
+    assert "subject_token" in no_token.json()["error_description"]
+    assert as_json.status_code == 415
+    assert "form-encoded" in as_json.json()["error_description"]
+
+
+# --- the authorizer: MiniStack's JWT authorizer configured as API Gateway is in the cloud ------
+
+ECHO_CLAIMS = """
+import json
+
+
+def handler(event, context):
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    return {"statusCode": 200, "body": json.dumps({"sub": claims["sub"]})}
+"""
+
+
+@pytest.fixture
+def protected_url(lambda_client, apigatewayv2, cloud) -> str:
+    """``GET /whoami`` behind a JWT authorizer: issuer = the local issuer, audience = project."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("echo.py", ECHO_CLAIMS)
+    function_arn = lambda_client.create_function(
+        FunctionName="whoami",
+        Runtime="python3.12",
+        Role="arn:aws:iam::000000000000:role/whoami",
+        Handler="echo.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )["FunctionArn"]
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName="whoami", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    api_id = apigatewayv2.create_api(Name="whoami", ProtocolType="HTTP")["ApiId"]
+    authorizer_id = apigatewayv2.create_authorizer(
+        ApiId=api_id,
+        Name="firebase",
+        AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Issuer": cloud.issuer, "Audience": [cloud.project_id]},
+    )["AuthorizerId"]
+    integration_id = apigatewayv2.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=function_arn,
+        PayloadFormatVersion="2.0",
+    )["IntegrationId"]
+    apigatewayv2.create_route(
+        ApiId=api_id,
+        RouteKey="GET /whoami",
+        Target=f"integrations/{integration_id}",
+        AuthorizationType="JWT",
+        AuthorizerId=authorizer_id,
+    )
+    apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    return f"http://127.0.0.1:{urlsplit(cloud.aws).port}/_aws/execute-api/{api_id}/whoami"
+
+
+@pytest.mark.emulators("aws", "auth")
+def test_the_authorizer_accepts_the_signed_identity_and_nothing_else(
+    auth, cloud, local_cloud, protected_url
+):
+    alice = auth.sign_up_signed("alice@example.com", "alice-secret")
+    unsigned = auth.sign_in("alice@example.com", "alice-secret").id_token
+    claims = _claims(alice.id_token)
+    issuer_key = SigningKey.from_pem_file(local_cloud.issuer_key_path)
+    now = int(time.time())
+    # the issuer's own key id, another key: what a forger without the key can produce
+    forger = SigningKey.generate()
+    forger.kid = issuer_key.kid
+
+    def call(token: str | None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        return requests.get(protected_url, headers=headers, timeout=60)
+
+    accepted = call(alice.id_token)
+    refused = {
+        "no token": call(None),
+        "garbage": call("not-a-jwt"),
+        "unsigned emulator token": call(unsigned),
+        "forged signature": call(forger.sign(claims)),
+        "expired": call(issuer_key.sign({**claims, "iat": now - 700, "exp": now - 100})),
+        "wrong audience": call(issuer_key.sign({**claims, "aud": "demo-other"})),
+        "wrong issuer": call(
+            issuer_key.sign({**claims, "iss": "https://securetoken.google.com/demo-hybridstack"})
+        ),
+    }
+
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json() == {"sub": alice.uid}
+    assert {name: response.status_code for name, response in refused.items()} == {
+        name: 401 for name in refused
+    }
