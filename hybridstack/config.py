@@ -43,6 +43,7 @@ Example (program)::
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -62,6 +63,7 @@ from pydantic.fields import FieldInfo
 
 from hybridstack.components.schedule import validate_schedule_expression
 from hybridstack.components.stack_defaults import CLOUDWATCH_RETENTION_DAYS
+from hybridstack.emulators.endpoints import ISSUER_VARIABLE
 
 NAMESPACE = "hybridstack"
 
@@ -163,6 +165,20 @@ class StackConfig(_Section):
         default=None,
         description="token issuer the API trusts instead of Firebase's (the local signing issuer)",
     )
+
+    @field_validator("identity_issuer")
+    @classmethod
+    def _issuer_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", value)
+        if not (value.startswith("https://") or loopback):
+            raise ValueError(
+                f"{value!r} is not an issuer URL; allowed: https://..., or http:// on 127.0.0.1 "
+                "(the local cloud's signing issuer)"
+            )
+        return value
+
     log_retention_days: int = Field(
         ge=1, le=3653, description="CloudWatch log retention: 7 in dev/local, 30 in staging/prod"
     )
@@ -349,7 +365,9 @@ def _agree_with_providers(values: dict[str, Any]) -> list[str]:
 def load_stack_config() -> StackConfig:
     """Read ``pulumi.Config("hybridstack")`` of the current stack and validate it.
 
-    ``env`` defaults to the stack name when that is one of dev/staging/prod/local;
+    ``env`` defaults to the stack name when that is one of dev/staging/prod/local. On the
+    local stack, a running local cloud's signing issuer (``HYBRIDSTACK_TOKEN_ISSUER``) replaces
+    ``identity_issuer``, so the API trusts the issuer on the port it actually got;
     ``aws_region``, ``gcp_region`` and ``firebase_project_id`` default to ``aws:region``,
     ``gcp:region`` and ``gcp:project`` and must agree with them when both are set.
     Call it first in a program: it raises :class:`StackConfigError` before anything registers.
@@ -358,6 +376,9 @@ def load_stack_config() -> StackConfig:
     stack = pulumi.get_stack()
     if "env" not in values and stack in ("dev", "staging", "prod", "local"):
         values["env"] = stack
+    running_issuer = os.environ.get(ISSUER_VARIABLE)
+    if values.get("env") == "local" and running_issuer:
+        values["identity_issuer"] = running_issuer  # the local cloud that is running now
     disagreements = _agree_with_providers(values)
     try:
         config = parse_stack_config(values)

@@ -73,6 +73,7 @@ def test_values_arrive_as_strings_and_json_objects_like_the_cli_sends_them() -> 
         ),
         ({"env": "local", "firebase_project_id": "acme-prod"}, r"firebase_project_id .*'demo-'"),
         ({"aws_region": "mars"}, r"hybridstack:aws_region = 'mars'"),
+        ({"identity_issuer": "http://issuer.example/x"}, r"hybridstack:identity_issuer = .*https"),
     ],
 )
 def test_invalid_values_name_the_key_and_the_allowed_values(

@@ -11,6 +11,7 @@ import pulumi
 import pytest
 
 from hybridstack.config import StackConfigError
+from hybridstack.emulators.endpoints import ISSUER_VARIABLE
 from hybridstack.platform import PUBLIC_ROUTES, build_platform
 from hybridstack.policy import check_resources
 from hybridstack.testing import RecordingMocks, RegisteredResource, of_type, run_under_mocks
@@ -32,7 +33,9 @@ def _run(stack: str, overrides: dict[str, Any] | None = None) -> Run:
 
 @pytest.fixture(scope="module", params=STACKS)
 def stack_run(request: pytest.FixtureRequest) -> tuple[str, Run]:
-    return request.param, _run(request.param)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ISSUER_VARIABLE, raising=False)  # a running local cloud's, if any
+        return request.param, _run(request.param)
 
 
 def test_main_runs_the_platform_from_the_stack_config() -> None:
@@ -292,3 +295,25 @@ def test_local_stack_points_every_aws_service_it_uses_at_the_local_cloud() -> No
         assert config[key].startswith("http://127.0.0.1:")
     assert config["gcp:project"] == config["hybridstack:firebase_project_id"]
     assert config["gcp:project"].startswith("demo-")
+
+
+def test_local_stack_trusts_the_issuer_the_running_local_cloud_reports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(ISSUER_VARIABLE, "http://127.0.0.1:40123/demo-hybridstack")
+    resources, outputs = _run("local")
+    firebase = [
+        a
+        for a in of_type(resources, "aws:apigatewayv2/authorizer:Authorizer")
+        if a.inputs["jwtConfiguration"]["audiences"] == ["demo-hybridstack"]
+    ]
+    assert [a.inputs["jwtConfiguration"]["issuer"] for a in firebase] == [
+        "http://127.0.0.1:40123/demo-hybridstack"
+    ]
+    assert outputs["jwtIssuer"] == "http://127.0.0.1:40123/demo-hybridstack"
+    dev_resources, _ = _run("dev")  # other stacks never follow a local issuer
+    issuers = {
+        a.inputs["jwtConfiguration"]["issuer"]
+        for a in of_type(dev_resources, "aws:apigatewayv2/authorizer:Authorizer")
+    }
+    assert "http://127.0.0.1:40123/demo-hybridstack" not in issuers
