@@ -73,24 +73,20 @@ def _list(address: str, project_id: str, kind: str) -> list[str]:
             return names
 
 
-def _delete_all(address: str, names: list[str]) -> None:
-    def delete(name: str) -> None:
-        response = requests.delete(f"http://{address}/v1/{name}", timeout=TIMEOUT)
-        if response.status_code not in (200, 404):
-            response.raise_for_status()
-
-    if len(names) <= 2:
-        for name in names:
-            delete(name)
-        return
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(delete, names))
+def _delete(address: str, name: str) -> None:
+    response = requests.delete(f"http://{address}/v1/{name}", timeout=TIMEOUT)
+    if response.status_code not in (200, 404):
+        response.raise_for_status()
 
 
 def reset(address: str, project_id: str) -> None:
-    """Delete every subscription, snapshot and topic of ``project_id``."""
-    for kind in ("subscriptions", "snapshots", "topics"):
-        _delete_all(address, _list(address, project_id, kind))
+    """Delete every subscription, snapshot and topic of ``project_id`` (listed and deleted in
+    parallel: a subscription whose topic goes first is still deleted by name)."""
+    kinds = ("subscriptions", "snapshots", "topics")
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        listed = list(pool.map(lambda kind: _list(address, project_id, kind), kinds))
+        names = [name for names in listed for name in names]
+        list(pool.map(lambda name: _delete(address, name), names))
 
 
 def ensure_topic(address: str, project_id: str, topic: str) -> None:
