@@ -12,7 +12,16 @@
    emulator's process group, after the reset rounds.
 
 Targets on a 2-core machine: all ready <= 20 s, reset <= 0.5 s, total RSS <= 1.5 GB.
-Why Auth used to be slow (and what cut it): see ``hybridstack.emulators.firebase_tools``.
+
+Why Auth (firebase-tools) was the slow one, found with ``node --cpu-prof``: not the network (the
+MOTD fetch and update check fail fast offline and run beside the start) but CPU. Before it
+listens, the Auth emulator has exegesis compile an AJV validator for every request and response
+schema of the Identity Toolkit API: ~16 s in ``ajv/dist/compile`` plus ~4.5 s of garbage
+collection, out of 27 s. ``emulators/firebase/lazy-validators.js`` (preloaded into node) turns on
+exegesis's own ``lazyCompileValidationSchemas`` option, so each validator is compiled on first
+use: the same start then took 2.5 s. ``--compare-auth`` measures both (details and the
+remaining ~2-3 s, mostly loading firebase-tools' JavaScript, in
+``hybridstack.emulators.firebase_tools``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,14 @@ from hybridstack.emulators.run_state import read_state
 runner = CliRunner()
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit status waits for init to collect it)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     state_dir = tmp_path_factory.mktemp("cli-state")
@@ -124,7 +132,7 @@ def test_up_runs_until_down_from_another_shell_and_leaves_nothing(tmp_path: Path
         assert up.returncode == 0, output
         assert "ready in" in output
         assert "local cloud stopped" in output
-        assert not [pid for pid in emulator_pids if psutil.pid_exists(pid)]
+        assert not [pid for pid in emulator_pids if _running(pid)]
         assert read_state(tmp_path) is None
     finally:
         if up.poll() is None:
@@ -158,7 +166,7 @@ def test_ctrl_c_stops_up_and_every_emulator(tmp_path: Path) -> None:
         output, _ = up.communicate(timeout=60)
         assert up.returncode == 0, output
         assert "local cloud stopped" in output
-        assert not [pid for pid in pids if psutil.pid_exists(pid)]
+        assert not [pid for pid in pids if _running(pid)]
     finally:
         if up.poll() is None:
             up.kill()
@@ -180,3 +188,17 @@ def test_a_dead_emulator_shows_in_status_and_ends_up(tmp_path: Path) -> None:
         if up.poll() is None:
             up.kill()
             up.wait()
+
+
+def test_down_cleans_up_after_an_up_that_was_killed(tmp_path: Path) -> None:
+    up, pids = _start_up(tmp_path, "storage,pubsub")
+    up.kill()  # SIGKILL: no chance to stop its emulators
+    up.wait()
+    assert all(_running(pid) for pid in pids)
+    result = runner.invoke(app, ["local", "down", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "local cloud stopped" in result.output
+    assert not [pid for pid in pids if _running(pid)]
+    assert not list(tmp_path.glob("*.pid.json"))
+    again = runner.invoke(app, ["local", "down", "--state-dir", str(tmp_path)])
+    assert "no local cloud was running" in again.output
