@@ -86,19 +86,24 @@ def parse_notification(body: str) -> S3Notification | None:
 def handle_record(record: SQSRecord) -> list[dict[str, Any]]:
     """Process every ObjectCreated entry of one SQS record."""
     logger.set_correlation_id(record.message_id)
-    notification = parse_notification(record.body)
-    results: list[dict[str, Any]] = []
-    for entry in notification.Records if notification else []:
-        if not entry.event_name.startswith("ObjectCreated:"):
-            continue
-        obj = entry.s3.object
-        results.append(
-            process_upload(
-                bucket=entry.s3.bucket.name,
-                key=unquote_plus(obj.key),
-                etag=obj.etag or obj.sequencer or "",
+    try:
+        notification = parse_notification(record.body)
+        results: list[dict[str, Any]] = []
+        for entry in notification.Records if notification else []:
+            if not entry.event_name.startswith("ObjectCreated:"):
+                continue
+            obj = entry.s3.object
+            results.append(
+                process_upload(
+                    bucket=entry.s3.bucket.name,
+                    key=unquote_plus(obj.key),
+                    etag=obj.etag or obj.sequencer or "",
+                )
             )
-        )
+    except Exception as error:
+        logger.exception("record failed; SQS redelivers it, then dead-letters it",
+                         extra={"error": repr(error)[:500]})  # fmt: skip
+        raise
     return results
 
 
