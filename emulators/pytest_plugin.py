@@ -500,3 +500,8 @@ def pubsub_publisher(cloud: LocalCloudEndpoints, _local_cloud_clients: _SessionC
 def pubsub_subscriber(cloud: LocalCloudEndpoints, _local_cloud_clients: _SessionClients) -> Any:
     """A ``google.cloud.pubsub_v1.SubscriberClient`` on the Pub/Sub emulator."""
     return _local_cloud_clients.subscriber
+
+
+# --- the deployed local stack (issue 5; emulators/deploy/pytest_fixtures.py) -----------------
+
+from hybridstack.emulators.deploy.pytest_fixtures import deployed_stack  # noqa: E402,F401

@@ -1,0 +1,206 @@
+"""API Gateway v2 HTTP APIs: the API, its stage, Lambda proxy integrations, routes and JWT
+authorizers, created in the AWS emulator.
+
+The emulator serves an API at ``http://127.0.0.1:<port>/_aws/execute-api/<apiId>``: that is the
+``apiEndpoint`` and (for the ``$default`` stage) the ``invokeUrl`` the program sees, so the stack
+output ``apiUrl`` and every URL derived from it (push endpoints, audiences) are the local ones.
+
+Example:
+    aws.apigatewayv2.Route("api-get-me", api_id=api.id, route_key="GET /me",
+                           authorization_type="JWT", authorizer_id=firebase.id, target=...)
+        -> CreateRoute (UpdateRoute on a redeploy)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
+from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.shapes import integral, pascal
+
+API = "aws:apigatewayv2/api:Api"
+
+
+def _outputs_of_api(ctx: DeployContext, api_id: str) -> dict[str, Any]:
+    return {
+        "apiEndpoint": ctx.api_url(api_id),
+        "executionArn": ctx.arn("execute-api", api_id),
+        "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}",
+    }
+
+
+@handles(API)
+def api(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("apigatewayv2")
+    inputs = resource.inputs
+    name = ctx.name(resource, max_length=128)
+    args: dict[str, Any] = {
+        "Name": name,
+        "Description": str(inputs.get("description") or ""),
+    }
+    if inputs.get("corsConfiguration"):
+        args["CorsConfiguration"] = pascal(inputs["corsConfiguration"])
+    if inputs.get("disableExecuteApiEndpoint") is not None:
+        args["DisableExecuteApiEndpoint"] = bool(inputs["disableExecuteApiEndpoint"])
+    previous = resource.previous_id()
+    try:
+        if previous:
+            try:
+                client.update_api(ApiId=previous, **args)
+                return Created(id=previous, outputs=_outputs_of_api(ctx, previous))
+            except Exception as error:
+                if error_code(error) != "NotFoundException":
+                    raise
+        answer = client.create_api(
+            ProtocolType=str(inputs.get("protocolType") or "HTTP"),
+            Tags={str(k): str(v) for k, v in (inputs.get("tags") or {}).items()},
+            **args,
+        )
+    except Exception as error:
+        raise fail(resource, f"CreateApi {name}", error) from error
+    api_id = str(answer["ApiId"])
+    return Created(id=api_id, outputs=_outputs_of_api(ctx, api_id))
+
+
+@handles("aws:apigatewayv2/stage:Stage")
+def stage(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("apigatewayv2")
+    inputs = resource.inputs
+    api_id = str(inputs["apiId"])
+    name = str(inputs.get("name") or "$default")
+    args: dict[str, Any] = {"ApiId": api_id, "StageName": name}
+    if inputs.get("autoDeploy") is not None:
+        args["AutoDeploy"] = bool(inputs["autoDeploy"])
+    if inputs.get("accessLogSettings"):
+        args["AccessLogSettings"] = pascal(inputs["accessLogSettings"])
+    if inputs.get("defaultRouteSettings"):
+        args["DefaultRouteSettings"] = pascal(inputs["defaultRouteSettings"])
+    if inputs.get("stageVariables"):
+        args["StageVariables"] = dict(inputs["stageVariables"])
+    try:
+        try:
+            client.create_stage(**args)
+        except Exception as error:
+            if error_code(error) != "ConflictException":
+                raise
+            client.update_stage(**args)
+    except Exception as error:
+        raise fail(resource, f"CreateStage {name} on API {api_id}", error) from error
+    base = ctx.api_url(api_id)
+    invoke_url = f"{base}/" if name == "$default" else f"{base}/{name}"
+    return Created(
+        id=f"{api_id}/{name}",
+        outputs={
+            "name": name,
+            "invokeUrl": invoke_url,
+            "executionArn": ctx.arn("execute-api", f"{api_id}/{name}"),
+            "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}/stages/{name}",
+        },
+    )
+
+
+def _child(
+    resource: Resource,
+    ctx: DeployContext,
+    what: str,
+    id_key: str,
+    args: dict[str, Any],
+    create: Callable[..., dict[str, Any]],
+    update: Callable[..., dict[str, Any]],
+) -> str:
+    """Update the previous child of the same API in place, or create it; returns its id."""
+    previous = resource.previous or {}
+    previous_api = (previous.get("outputs") or {}).get("apiId")
+    try:
+        if previous.get("id") and previous_api == args["ApiId"]:
+            try:
+                update(**{id_key: previous["id"]}, **args)
+                return str(previous["id"])
+            except Exception as error:
+                if error_code(error) != "NotFoundException":
+                    raise
+        return str(create(**args)[id_key])
+    except Exception as error:
+        raise fail(resource, f"Create{what} on API {args['ApiId']}", error) from error
+
+
+@handles("aws:apigatewayv2/integration:Integration")
+def integration(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("apigatewayv2")
+    inputs = resource.inputs
+    args: dict[str, Any] = {
+        "ApiId": str(inputs["apiId"]),
+        "IntegrationType": str(inputs["integrationType"]),
+    }
+    for key, wire in (
+        ("integrationUri", "IntegrationUri"),
+        ("integrationMethod", "IntegrationMethod"),
+        ("payloadFormatVersion", "PayloadFormatVersion"),
+        ("connectionType", "ConnectionType"),
+        ("description", "Description"),
+        ("credentialsArn", "CredentialsArn"),
+    ):
+        if inputs.get(key):
+            args[wire] = str(inputs[key])
+    if inputs.get("timeoutMilliseconds"):
+        args["TimeoutInMillis"] = integral(inputs["timeoutMilliseconds"])
+    if inputs.get("requestParameters"):
+        args["RequestParameters"] = dict(inputs["requestParameters"])
+    integration_id = _child(
+        resource, ctx, "Integration", "IntegrationId", args,
+        client.create_integration, client.update_integration,
+    )  # fmt: skip
+    return Created(id=integration_id)
+
+
+@handles("aws:apigatewayv2/route:Route")
+def route(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("apigatewayv2")
+    inputs = resource.inputs
+    args: dict[str, Any] = {
+        "ApiId": str(inputs["apiId"]),
+        "RouteKey": str(inputs["routeKey"]),
+        "AuthorizationType": str(inputs.get("authorizationType") or "NONE"),
+    }
+    if inputs.get("target"):
+        args["Target"] = str(inputs["target"])
+    if inputs.get("authorizerId"):
+        args["AuthorizerId"] = str(inputs["authorizerId"])
+    if inputs.get("authorizationScopes"):
+        args["AuthorizationScopes"] = list(inputs["authorizationScopes"])
+    route_id = _child(
+        resource, ctx, "Route", "RouteId", args, client.create_route, client.update_route
+    )
+    return Created(id=route_id)
+
+
+@handles("aws:apigatewayv2/authorizer:Authorizer")
+def authorizer(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("apigatewayv2")
+    inputs = resource.inputs
+    args: dict[str, Any] = {
+        "ApiId": str(inputs["apiId"]),
+        "AuthorizerType": str(inputs.get("authorizerType") or "JWT"),
+        "IdentitySource": list(inputs.get("identitySources") or ["$request.header.Authorization"]),
+        "Name": str(inputs.get("name") or ctx.name(resource, max_length=128)),
+    }
+    jwt = inputs.get("jwtConfiguration")
+    if jwt:
+        args["JwtConfiguration"] = {
+            "Audience": [str(a) for a in jwt.get("audiences") or []],
+            "Issuer": str(jwt.get("issuer") or ""),
+        }
+    for key, wire in (
+        ("authorizerUri", "AuthorizerUri"),
+        ("authorizerPayloadFormatVersion", "AuthorizerPayloadFormatVersion"),
+        ("authorizerCredentialsArn", "AuthorizerCredentialsArn"),
+    ):
+        if inputs.get(key):
+            args[wire] = str(inputs[key])
+    authorizer_id = _child(
+        resource, ctx, "Authorizer", "AuthorizerId", args,
+        client.create_authorizer, client.update_authorizer,
+    )  # fmt: skip
+    return Created(id=authorizer_id)

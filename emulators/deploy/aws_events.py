@@ -1,0 +1,65 @@
+"""EventBridge rules (schedules, event patterns) and their targets.
+
+Example:
+    aws.cloudwatch.EventRule("analytics-schedule", schedule_expression="rate(5 minutes)")
+        -> PutRule analytics-schedule-1a2b3c4
+    aws.cloudwatch.EventTarget("analytics-schedule", rule=..., arn=function.arn, input=...)
+        -> PutTargets (with its retry policy and dead-letter queue)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hybridstack.emulators.deploy.context import DeployContext, fail
+from hybridstack.emulators.deploy.naming import physical_name
+from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.shapes import pascal, tags_list
+
+
+@handles("aws:cloudwatch/eventRule:EventRule")
+def rule(ctx: DeployContext, resource: Resource) -> Created:
+    inputs = resource.inputs
+    name = ctx.name(resource)
+    args: dict[str, Any] = {"Name": name, "State": str(inputs.get("state") or "ENABLED")}
+    for key, wire in (
+        ("scheduleExpression", "ScheduleExpression"),
+        ("eventPattern", "EventPattern"),
+        ("description", "Description"),
+        ("eventBusName", "EventBusName"),
+        ("roleArn", "RoleArn"),
+    ):
+        if inputs.get(key):
+            args[wire] = str(inputs[key])
+    if inputs.get("tags"):
+        args["Tags"] = tags_list(inputs["tags"])
+    try:
+        arn = ctx.aws("events").put_rule(**args)["RuleArn"]
+    except Exception as error:
+        raise fail(resource, f"PutRule {name}", error) from error
+    return Created(id=name, outputs={"name": name, "arn": arn})
+
+
+@handles("aws:cloudwatch/eventTarget:EventTarget")
+def target(ctx: DeployContext, resource: Resource) -> Created:
+    inputs = resource.inputs
+    rule_name = str(inputs["rule"])
+    target_id = str(inputs.get("targetId") or physical_name(resource.urn, resource.name))
+    shaped: dict[str, Any] = {"Id": target_id, "Arn": str(inputs["arn"])}
+    for key, wire in (("input", "Input"), ("inputPath", "InputPath"), ("roleArn", "RoleArn")):
+        if inputs.get(key):
+            shaped[wire] = str(inputs[key])
+    if inputs.get("retryPolicy"):
+        shaped["RetryPolicy"] = pascal(inputs["retryPolicy"])
+    if inputs.get("deadLetterConfig"):
+        shaped["DeadLetterConfig"] = pascal(inputs["deadLetterConfig"])
+    args: dict[str, Any] = {"Rule": rule_name, "Targets": [shaped]}
+    if inputs.get("eventBusName"):
+        args["EventBusName"] = str(inputs["eventBusName"])
+    try:
+        answer = ctx.aws("events").put_targets(**args)
+    except Exception as error:
+        raise fail(resource, f"PutTargets on rule {rule_name}", error) from error
+    if answer.get("FailedEntryCount"):
+        raise fail(resource, f"PutTargets on rule {rule_name}", RuntimeError(answer))
+    return Created(id=f"{rule_name}-{target_id}", outputs={"targetId": target_id})

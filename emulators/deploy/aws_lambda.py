@@ -1,0 +1,237 @@
+"""Lambda layers, functions, invoke permissions, event source mappings and async invoke configs.
+
+Code and layers are the archives the Function and PythonLayer components declare (the same zips
+AWS gets). MiniStack runs Python Lambdas on its own interpreter, which is why Function picks the
+host's runtime and architecture on local stacks. A redeploy whose code hash differs calls
+UpdateFunctionCode; configuration changes call UpdateFunctionConfiguration.
+
+Example:
+    aws.lambda_.Function("api", code=AssetArchive({...}), handler=..., role=role.arn, ...)
+        -> CreateFunction api-1a2b3c4 (or UpdateFunctionCode / UpdateFunctionConfiguration)
+    aws.lambda_.EventSourceMapping("jobs", event_source_arn=queue.arn, function_name=fn.arn)
+        -> CreateEventSourceMapping
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hybridstack.emulators.deploy.archives import archive_bytes, content_hash
+from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
+from hybridstack.emulators.deploy.naming import physical_name
+from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.shapes import integral, pascal
+
+FUNCTION = "aws:lambda/function:Function"
+LAYER = "aws:lambda/layerVersion:LayerVersion"
+_ACTIVE_WAIT_SECONDS = 60.0
+
+
+@handles(LAYER)
+def layer_version(ctx: DeployContext, resource: Resource) -> Created:
+    inputs = resource.inputs
+    name = str(inputs.get("layerName") or ctx.name(resource))
+    data = archive_bytes(inputs["code"], f"{resource.label} code")
+    args: dict[str, Any] = {
+        "LayerName": name,
+        "Content": {"ZipFile": data},
+        "Description": str(inputs.get("description") or ""),
+    }
+    if inputs.get("compatibleRuntimes"):
+        args["CompatibleRuntimes"] = list(inputs["compatibleRuntimes"])
+    if inputs.get("compatibleArchitectures"):
+        args["CompatibleArchitectures"] = list(inputs["compatibleArchitectures"])
+    try:
+        published = ctx.aws("lambda").publish_layer_version(**args)
+    except Exception as error:
+        raise fail(resource, f"PublishLayerVersion {name}", error) from error
+    arn = str(published["LayerVersionArn"])
+    return Created(
+        id=arn,
+        outputs={
+            "arn": arn,
+            "layerArn": str(published.get("LayerArn") or arn.rsplit(":", 1)[0]),
+            "version": str(published.get("Version", "1")),
+            "codeSha256": str(published.get("Content", {}).get("CodeSha256", "")),
+        },
+    )
+
+
+def _configuration(inputs: dict[str, Any]) -> dict[str, Any]:
+    """UpdateFunctionConfiguration / CreateFunction arguments other than name, code, arch."""
+    config: dict[str, Any] = {
+        "Role": str(inputs["role"]),
+        "Handler": str(inputs["handler"]),
+        "Runtime": str(inputs["runtime"]),
+        "Timeout": integral(inputs.get("timeout", 3)),
+        "MemorySize": integral(inputs.get("memorySize", 128)),
+        "Description": str(inputs.get("description") or ""),
+        "Layers": [str(arn) for arn in inputs.get("layers") or []],
+        "Environment": {
+            "Variables": {
+                str(k): str(integral(v))
+                for k, v in ((inputs.get("environment") or {}).get("variables") or {}).items()
+            }
+        },
+    }
+    logging = inputs.get("loggingConfig")
+    if logging:
+        config["LoggingConfig"] = pascal(logging)
+    if inputs.get("tracingConfig"):
+        config["TracingConfig"] = pascal(inputs["tracingConfig"])
+    if inputs.get("deadLetterConfig"):
+        config["DeadLetterConfig"] = pascal(inputs["deadLetterConfig"])
+    return config
+
+
+def _wait_until_ready(client: Any, name: str) -> dict[str, Any]:
+    deadline = time.monotonic() + _ACTIVE_WAIT_SECONDS
+    while True:
+        config: dict[str, Any] = client.get_function_configuration(FunctionName=name)
+        pending = config.get("State") == "Pending" or config.get("LastUpdateStatus") == "InProgress"
+        if not pending or time.monotonic() > deadline:
+            return config
+        time.sleep(0.1)
+
+
+@handles(FUNCTION)
+def function(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("lambda")
+    inputs = resource.inputs
+    name = ctx.name(resource)
+    data = archive_bytes(inputs["code"], f"{resource.label} code")
+    code_hash = content_hash(data)
+    config = _configuration(inputs)
+    architectures = list(inputs.get("architectures") or ["x86_64"])
+    previous_outputs = (resource.previous or {}).get("outputs") or {}
+    try:
+        answer = client.create_function(
+            FunctionName=name,
+            Code={"ZipFile": data},
+            Architectures=architectures,
+            Tags={str(k): str(v) for k, v in (inputs.get("tags") or {}).items()},
+            **config,
+        )
+    except Exception as error:
+        if error_code(error) != "ResourceConflictException":
+            raise fail(resource, f"CreateFunction {name}", error) from error
+        try:
+            if previous_outputs.get("codeHash") != code_hash:
+                client.update_function_code(
+                    FunctionName=name, ZipFile=data, Architectures=architectures
+                )
+                _wait_until_ready(client, name)
+            answer = client.update_function_configuration(FunctionName=name, **config)
+        except Exception as update_error:
+            raise fail(resource, f"updating function {name}", update_error) from update_error
+    _wait_until_ready(client, name)
+    reserved = inputs.get("reservedConcurrentExecutions")
+    if reserved is not None and integral(reserved) >= 0:
+        client.put_function_concurrency(
+            FunctionName=name, ReservedConcurrentExecutions=integral(reserved)
+        )
+    arn = str(answer.get("FunctionArn") or ctx.arn("lambda", f"function:{name}"))
+    invoke_arn = (
+        f"arn:aws:apigateway:{ctx.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    )
+    return Created(
+        id=name,
+        outputs={
+            "name": name,
+            "arn": arn,
+            "invokeArn": invoke_arn,
+            "qualifiedArn": f"{arn}:$LATEST",
+            "qualifiedInvokeArn": invoke_arn.replace(arn, f"{arn}:$LATEST"),
+            "version": "$LATEST",
+            "codeHash": code_hash,
+            "codeSha256": str(answer.get("CodeSha256", "")),
+            "sourceCodeHash": code_hash,
+        },
+    )
+
+
+@handles("aws:lambda/permission:Permission")
+def permission(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("lambda")
+    inputs = resource.inputs
+    function_name = str(inputs["function"])
+    statement = str(
+        inputs.get("statementId") or physical_name(resource.urn, resource.name, max_length=100)
+    )
+    args: dict[str, Any] = {
+        "FunctionName": function_name,
+        "StatementId": statement,
+        "Action": str(inputs.get("action") or "lambda:InvokeFunction"),
+        "Principal": str(inputs["principal"]),
+    }
+    for key, wire in (("sourceArn", "SourceArn"), ("sourceAccount", "SourceAccount")):
+        if inputs.get(key):
+            args[wire] = str(inputs[key])
+    try:
+        try:
+            client.add_permission(**args)
+        except Exception as error:
+            if error_code(error) != "ResourceConflictException":
+                raise
+            client.remove_permission(FunctionName=function_name, StatementId=statement)
+            client.add_permission(**args)
+    except Exception as error:
+        raise fail(resource, f"AddPermission on {function_name}", error) from error
+    return Created(id=statement, outputs={"statementId": statement})
+
+
+@handles("aws:lambda/eventSourceMapping:EventSourceMapping")
+def event_source_mapping(ctx: DeployContext, resource: Resource) -> Created:
+    client = ctx.aws("lambda")
+    inputs = resource.inputs
+    args: dict[str, Any] = {
+        "FunctionName": str(inputs["functionName"]),
+        "Enabled": bool(inputs.get("enabled", True)),
+    }
+    for key, wire in (
+        ("batchSize", "BatchSize"),
+        ("maximumBatchingWindowInSeconds", "MaximumBatchingWindowInSeconds"),
+        ("functionResponseTypes", "FunctionResponseTypes"),
+        ("scalingConfig", "ScalingConfig"),
+        ("filterCriteria", "FilterCriteria"),
+    ):
+        if inputs.get(key) is not None:
+            args[wire] = pascal(inputs[key])
+    previous = resource.previous_id()
+    try:
+        if previous:
+            try:
+                answer = client.update_event_source_mapping(UUID=previous, **args)
+                outputs = {"uuid": previous, "functionArn": answer.get("FunctionArn")}
+                return Created(id=previous, outputs=outputs)
+            except Exception as error:
+                if error_code(error) != "ResourceNotFoundException":
+                    raise
+        args["EventSourceArn"] = str(inputs["eventSourceArn"])
+        if inputs.get("startingPosition"):
+            args["StartingPosition"] = str(inputs["startingPosition"])
+        answer = client.create_event_source_mapping(**args)
+    except Exception as error:
+        source = inputs.get("eventSourceArn")
+        raise fail(resource, f"CreateEventSourceMapping {source}", error) from error
+    uuid = str(answer["UUID"])
+    return Created(id=uuid, outputs={"uuid": uuid, "functionArn": answer.get("FunctionArn")})
+
+
+@handles("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+def event_invoke_config(ctx: DeployContext, resource: Resource) -> Created:
+    inputs = resource.inputs
+    name = str(inputs["functionName"])
+    args: dict[str, Any] = {"FunctionName": name}
+    if inputs.get("maximumRetryAttempts") is not None:
+        args["MaximumRetryAttempts"] = integral(inputs["maximumRetryAttempts"])
+    if inputs.get("maximumEventAgeInSeconds") is not None:
+        args["MaximumEventAgeInSeconds"] = integral(inputs["maximumEventAgeInSeconds"])
+    if inputs.get("destinationConfig"):
+        args["DestinationConfig"] = pascal(inputs["destinationConfig"])
+    try:
+        ctx.aws("lambda").put_function_event_invoke_config(**args)
+    except Exception as error:
+        raise fail(resource, f"PutFunctionEventInvokeConfig {name}", error) from error
+    return Created(id=name)

@@ -1,0 +1,148 @@
+"""What every handler needs while one deploy runs: clients, names, the cloud's addresses.
+
+Handlers run concurrently (Pulumi registers independent resources in parallel threads), so
+clients are made once under a lock and every shared record is guarded.
+
+Example:
+    ctx = DeployContext(endpoints, stack="local")
+    ctx.aws("s3").create_bucket(Bucket=ctx.name(resource, lower=True, max_length=63))
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from botocore.config import Config
+
+from hybridstack.emulators.clients import aws_client, require
+from hybridstack.emulators.deploy.naming import physical_name
+from hybridstack.emulators.deploy.registry import Resource
+from hybridstack.emulators.endpoints import LocalCloudEndpoints
+
+HTTP_TIMEOUT = 30.0
+
+
+class HandlerError(RuntimeError):
+    """An emulator refused what a resource declares (the message names the resource)."""
+
+
+@dataclass(frozen=True)
+class NotEmulated:
+    """A declared resource with no local meaning, reported by name."""
+
+    type: str
+    name: str
+    reason: str
+
+
+@dataclass
+class DeployContext:
+    """Shared by the handlers of one deploy."""
+
+    endpoints: LocalCloudEndpoints
+    stack: str = "local"
+    storage_event_topic: str | None = None
+    account_id: str = "000000000000"
+    not_emulated: list[NotEmulated] = field(default_factory=list)
+    rulesets: dict[str, Any] = field(default_factory=dict)
+    notifications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Pub/Sub topic id -> Storage buckets whose object events the program sends there."""
+    subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Pub/Sub topic id -> the subscriptions declared on it (for the Storage events bridge)."""
+    twins: set[str] = field(default_factory=set)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _http: threading.local = field(default_factory=threading.local)
+
+    @property
+    def region(self) -> str:
+        return self.endpoints.region
+
+    @property
+    def project_id(self) -> str:
+        return self.endpoints.project_id
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client on the AWS emulator (made once, shared by the handler threads)."""
+        with self.lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = aws_client(
+                    self.endpoints,
+                    service,
+                    config=Config(retries={"max_attempts": 2}, max_pool_connections=32),
+                )
+                self._clients[service] = client
+            return client
+
+    @property
+    def http(self) -> requests.Session:
+        """A requests session for the Google emulators' REST APIs (one per thread)."""
+        session = getattr(self._http, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._http.session = session
+        return session
+
+    def google(self, service: str) -> str:
+        """``http://host:port`` of a Google emulator (``firestore``, ``pubsub``, ``storage``)."""
+        address = require(self.endpoints, service)
+        return address if "://" in address else f"http://{address}"
+
+    def name(
+        self,
+        resource: Resource,
+        *,
+        explicit: str = "name",
+        prefix_input: str | None = "namePrefix",
+        max_length: int = 64,
+        lower: bool = False,
+    ) -> str:
+        """The physical name: the declared one, else prefix/logical name + a stable suffix."""
+        given = resource.inputs.get(explicit)
+        if given:
+            return str(given)
+        prefix = resource.inputs.get(prefix_input) if prefix_input else None
+        return physical_name(
+            resource.urn or f"{self.stack}::{resource.type}::{resource.name}",
+            resource.name,
+            prefix=str(prefix) if prefix else None,
+            max_length=max_length,
+            lower=lower,
+        )
+
+    def report_not_emulated(self, resource: Resource, reason: str) -> None:
+        with self.lock:
+            self.not_emulated.append(NotEmulated(resource.type, resource.name, reason))
+
+    # -- AWS identifiers -------------------------------------------------------------------------
+
+    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        where = self.region if region else ""
+        return f"arn:aws:{service}:{where}:{self.account_id}:{resource}"
+
+    @property
+    def aws_port(self) -> int:
+        url = require(self.endpoints, "aws")
+        return urlsplit(url).port or 80
+
+    def api_url(self, api_id: str) -> str:
+        """Where the AWS emulator serves an HTTP API: ``http://127.0.0.1:<port>/_aws/...``."""
+        base = require(self.endpoints, "aws").rstrip("/")
+        return f"{base}/_aws/execute-api/{api_id}"
+
+
+def fail(resource: Resource, action: str, error: Exception) -> HandlerError:
+    """A HandlerError naming the resource, what was attempted and the emulator's answer."""
+    return HandlerError(f"{resource.label}: {action} failed: {error}")
+
+
+def error_code(error: Exception) -> str:
+    """The AWS error code of a botocore ClientError (``""`` for anything else)."""
+    response: Mapping[str, Any] = getattr(error, "response", {}) or {}
+    return str(response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,305 @@
+"""Deploy a stack's Pulumi program into the running local cloud: ``pulumi up`` semantics offline.
+
+The very program ``pulumi up`` runs (``__main__.py`` -> :mod:`hybridstack.platform`) runs for the
+stack under ``pulumi.runtime.set_mocks`` with :class:`~hybridstack.emulators.deploy.mocks.
+EmulatorMocks`, which creates each declared resource in the emulators and answers with the real
+ids, ARNs and URLs. Order and dependencies are Pulumi's own (a resource registers once its inputs
+resolved). There is no second list of resources.
+
+API::
+
+    deploy_local_stack(
+        endpoints: LocalCloudEndpoints,            # the running local cloud
+        *,
+        stack: str = "local",                      # reads Pulumi.<stack>.yaml
+        config: Mapping[str, Any] | None = None,   # overrides of the stack file's config
+                                                   # (identity_issuer: endpoints.issuer if set)
+        storage_event_topic: str | None = None,    # the cloud's Storage events topic, if any
+        state_path: Path | None = None,            # default <state dir>/deploy-<stack>.json
+        project_dir: Path = <the repository>,      # where Pulumi.yaml and __main__.py are
+        program: Callable[[], Any] | None = None,  # default: run project_dir/__main__.py
+    ) -> DeployResult
+
+    DeployResult.outputs        the stack outputs, resolved (apiUrl, firebaseConfig, buckets, ...)
+    DeployResult.not_emulated   [NotEmulated(type, name, reason)] for types with no local meaning
+    DeployResult.actions        [Action(type, name, status, seconds)], status created | updated |
+                                unchanged | not-emulated
+    DeployResult.resources      every RegisteredResource (inputs and outputs), as in unit tests
+    DeployResult.seconds        wall time of the deploy
+    DeployResult.removed        resources the last deploy had and this one no longer declares
+
+A redeploy into the same running cloud leaves resources whose inputs did not change alone and
+updates the rest in place (UpdateFunctionCode when a function's code hash differs). A bad resource
+raises :class:`DeployError` naming it; an unknown type raises
+:class:`~hybridstack.emulators.deploy.registry.UnknownResourceTypeError`.
+
+Example:
+    endpoints = LocalCloud(aws_iam=True).start()
+    result = deploy_local_stack(endpoints)
+    requests.get(result.outputs["apiUrl"] + "health")
+    for item in result.not_emulated:
+        print(item.type, item.name, item.reason)
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+import yaml
+from pulumi.runtime.config import set_all_config
+
+from hybridstack.emulators.deploy.context import DeployContext, NotEmulated
+from hybridstack.emulators.deploy.mocks import Action, EmulatorMocks, UrnMonitor
+from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
+from hybridstack.emulators.deploy.state import DeployState
+from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.testing import RegisteredResource
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+_RUN_LOCK = threading.Lock()  # set_mocks is process-global: one deploy at a time
+
+
+class DeployError(RuntimeError):
+    """The deploy failed; the message names the resource and what the emulator answered."""
+
+
+@dataclass
+class DeployResult:
+    """What a deploy did and what the stack exports."""
+
+    stack: str
+    outputs: dict[str, Any]
+    not_emulated: list[NotEmulated]
+    actions: list[Action]
+    resources: list[RegisteredResource]
+    seconds: float
+    removed: list[str] = field(default_factory=list)
+    state_path: Path | None = None
+
+    def count(self, status: str) -> int:
+        """How many resources ended with ``status`` (created, updated, unchanged, ...)."""
+        return sum(1 for action in self.actions if action.status == status)
+
+    def summary(self) -> str:
+        """``43 created, 0 updated, 0 unchanged, 31 not emulated in 4.2 s``."""
+        return (
+            f"{self.count('created')} created, {self.count('updated')} updated, "
+            f"{self.count('unchanged')} unchanged, {self.count('not-emulated')} not emulated "
+            f"in {self.seconds:.1f} s"
+        )
+
+
+def stack_config(project_dir: Path, stack: str) -> tuple[str, dict[str, str]]:
+    """The project name and ``Pulumi.<stack>.yaml``'s config, encoded as the CLI passes it."""
+    project_file = project_dir / "Pulumi.yaml"
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if not project_file.is_file():
+        raise DeployError(f"no Pulumi.yaml in {project_dir}")
+    if not stack_file.is_file():
+        raise DeployError(f"stack {stack!r} has no {stack_file.name} in {project_dir}")
+    project = str(yaml.safe_load(project_file.read_text())["name"])
+    document = yaml.safe_load(stack_file.read_text()) or {}
+    config = dict(document.get("config") or {})
+    return project, encode_config(project, config)
+
+
+def encode_config(project: str, config: Mapping[str, Any]) -> dict[str, str]:
+    """Namespace bare keys with the project and JSON-encode non-strings, as the CLI does."""
+    encoded: dict[str, str] = {}
+    for key, value in config.items():
+        full = key if ":" in key else f"{project}:{key}"
+        encoded[full] = value if isinstance(value, str) else json.dumps(value)
+    return encoded
+
+
+def default_state_path(stack: str) -> Path:
+    from hybridstack.emulators.run_state import default_state_dir
+
+    return default_state_dir().resolve() / f"deploy-{stack}.json"
+
+
+def outputs_path(state_path: Path) -> Path:
+    """Where a deploy writes its outputs and not-emulated list (``hybridstack outputs``)."""
+    return state_path.with_name(state_path.stem + ".outputs.json")
+
+
+def _cloud_key(endpoints: LocalCloudEndpoints) -> str:
+    return "|".join(
+        str(getattr(endpoints, name) or "") for name in ("aws", "firestore", "pubsub", "storage")
+    )
+
+
+def _anchors_present(ctx: DeployContext, state: DeployState) -> bool:
+    """Whether what the recorded deploy made is still there (no reset or restart since)."""
+    try:
+        functions = {r["id"] for r in state.of_type("aws:lambda/function:Function")}
+        if functions and ctx.endpoints.aws:
+            names: set[str] = set()
+            for page in ctx.aws("lambda").get_paginator("list_functions").paginate():
+                names |= {f["FunctionName"] for f in page["Functions"]}
+            if not functions <= names:
+                return False
+        buckets = {r["id"] for r in state.of_type("aws:s3/bucket:Bucket")}
+        if buckets and ctx.endpoints.aws:
+            present = {b["Name"] for b in ctx.aws("s3").list_buckets().get("Buckets", [])}
+            if not buckets <= present:
+                return False
+        apis = {r["id"] for r in state.of_type("aws:apigatewayv2/api:Api")}
+        if apis and ctx.endpoints.aws:
+            items = ctx.aws("apigatewayv2").get_apis().get("Items", [])
+            if not apis <= {a["ApiId"] for a in items}:
+                return False
+        topics = {r["id"] for r in state.of_type("gcp:pubsub/topic:Topic")}
+        if topics and ctx.endpoints.pubsub:
+            url = f"{ctx.google('pubsub')}/v1/projects/{ctx.project_id}/topics"
+            listed = ctx.http.get(url, params={"pageSize": 1000}, timeout=30).json()
+            if not topics <= {t["name"] for t in listed.get("topics", [])}:
+                return False
+    except Exception:
+        return False
+    return True
+
+
+def _account_id(ctx: DeployContext) -> str:
+    if not ctx.endpoints.aws:
+        return ctx.account_id
+    try:
+        return str(ctx.aws("sts").get_caller_identity()["Account"])
+    except Exception:
+        return ctx.account_id
+
+
+def _main_program(project_dir: Path) -> Callable[[], Any]:
+    main = project_dir / "__main__.py"
+    if not main.is_file():
+        raise DeployError(f"no __main__.py in {project_dir}")
+
+    def run() -> None:
+        added = str(project_dir) not in sys.path
+        if added:
+            sys.path.insert(0, str(project_dir))
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            if added:
+                sys.path.remove(str(project_dir))
+
+    return run
+
+
+def deploy_local_stack(
+    endpoints: LocalCloudEndpoints,
+    *,
+    stack: str = "local",
+    config: Mapping[str, Any] | None = None,
+    storage_event_topic: str | None = None,
+    state_path: Path | None = None,
+    project_dir: Path = PROJECT_DIR,
+    program: Callable[[], Any] | None = None,
+) -> DeployResult:
+    """Run the stack's program under the emulator mocks; see the module docstring."""
+    started = time.perf_counter()
+    project, encoded = stack_config(project_dir, stack)
+    if endpoints.issuer:  # the running cloud's signing issuer is the one the API must trust
+        encoded[f"{project}:identity_issuer"] = endpoints.issuer
+    encoded.update(encode_config(project, config or {}))
+    configured_project = encoded.get(f"{project}:firebase_project_id") or encoded.get("gcp:project")
+    if configured_project and configured_project != endpoints.project_id:
+        raise DeployError(
+            f"Pulumi.{stack}.yaml deploys Firebase project {configured_project!r} but the local "
+            f"cloud runs project {endpoints.project_id!r}: start it with --project "
+            f"{configured_project} (or change hybridstack:firebase_project_id)"
+        )
+    path = state_path if state_path is not None else default_state_path(stack)
+    ctx = DeployContext(endpoints, stack=stack, storage_event_topic=storage_event_topic)
+    ctx.account_id = _account_id(ctx)
+    state = DeployState.load(path, cloud=_cloud_key(endpoints))
+    if state.records and not _anchors_present(ctx, state):
+        state.forget()
+    previous_keys = set(state.records)
+    mocks = EmulatorMocks(project=endpoints.project_id, context=ctx, state=state)
+    run = program or _main_program(project_dir)
+    captured: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def _deploy() -> Any:
+        run()
+        root = pulumi.runtime.get_root_resource()
+        exported = dict(getattr(root, "outputs", {}) or {})
+        return pulumi.Output.all(**exported).apply(captured.update) if exported else None
+
+    with _RUN_LOCK:
+        from pulumi.runtime import settings
+
+        settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(
+            mocks, project=project, stack=stack, preview=False, monitor=UrnMonitor(mocks)
+        )
+        set_all_config(encoded)
+        try:
+            _deploy()
+        except UnknownResourceTypeError:
+            raise
+        except Exception as error:
+            first = mocks.errors[0] if mocks.errors else error
+            if isinstance(first, UnknownResourceTypeError):
+                raise first from error
+            raise DeployError(f"deploying stack {stack!r} failed: {first}") from error
+        finally:
+            set_all_config({})
+            settings.ROOT.set(None)
+        if mocks.errors:
+            first = mocks.errors[0]
+            if isinstance(first, UnknownResourceTypeError):
+                raise first
+            raise DeployError(f"deploying stack {stack!r} failed: {first}") from first
+    state.save(keep=mocks.declared)
+    result = DeployResult(
+        stack=stack,
+        outputs=captured,
+        not_emulated=sorted(ctx.not_emulated, key=lambda n: (n.type, n.name)),
+        actions=list(mocks.actions),
+        resources=list(mocks.resources),
+        seconds=time.perf_counter() - started,
+        removed=sorted(previous_keys - mocks.declared),
+        state_path=path,
+    )
+    if path is not None:
+        write_outputs(result, outputs_path(path))
+    return result
+
+
+def write_outputs(result: DeployResult, path: Path) -> None:
+    """Save the outputs and the not-emulated list for ``hybridstack outputs``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "stack": result.stack,
+        "outputs": result.outputs,
+        "not_emulated": [
+            {"type": n.type, "name": n.name, "reason": n.reason} for n in result.not_emulated
+        ],
+        "summary": result.summary(),
+    }
+    path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str))
+
+
+def read_outputs(stack: str = "local", state_path: Path | None = None) -> dict[str, Any]:
+    """The last deploy's saved outputs document (``{"outputs": ..., "not_emulated": ...}``)."""
+    path = outputs_path(state_path or default_state_path(stack))
+    if not path.is_file():
+        raise DeployError(
+            f"stack {stack!r} has not been deployed into the local cloud ({path} is missing): "
+            "run `hybridstack up` or `hybridstack deploy`"
+        )
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document

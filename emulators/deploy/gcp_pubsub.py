@@ -1,0 +1,134 @@
+"""Pub/Sub topics and subscriptions (pull and PUSH) in the Pub/Sub emulator.
+
+A push subscription's endpoint is what the program computed from the API's URL, which on the
+local stack is the AWS emulator's address of the HTTP API: pushes reach the deployed route.
+
+Storage notifications: fake-gcs-server publishes every object event to the one topic the local
+cloud was started with (``storage_event_topic``). When the program sends a bucket's events to a
+topic T (``gcp.storage.Notification``), each subscription declared on T gets a twin on the
+events topic, filtered to that bucket and those event types, with the same delivery settings.
+
+Example:
+    gcp.pubsub.Subscription("to-aws", topic=topic.id, push_config={"push_endpoint": url})
+        -> PUT /v1/projects/<p>/subscriptions/to-aws-1a2b3c4
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hybridstack.emulators.deploy.context import DeployContext, HandlerError, fail
+from hybridstack.emulators.deploy.registry import Created, Resource, after, handles
+from hybridstack.emulators.deploy.shapes import integral
+
+TOPIC = "gcp:pubsub/topic:Topic"
+SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
+_ALLOWED = r"[^A-Za-z0-9_.~+%\-]"
+
+
+def _short(topic: str) -> str:
+    return topic.rsplit("/", 1)[-1]
+
+
+def _put(ctx: DeployContext, resource: Resource, path: str, body: dict[str, Any]) -> None:
+    """PUT a topic/subscription; 409 (exists) is fine for topics, replaced for subscriptions."""
+    url = f"{ctx.google('pubsub')}/v1/{path}"
+    response = ctx.http.put(url, json=body, timeout=30)
+    if response.status_code == 409 and "/subscriptions/" in path:
+        ctx.http.delete(url, timeout=30)
+        response = ctx.http.put(url, json=body, timeout=30)
+    if response.status_code not in (200, 409):
+        raise fail(resource, f"PUT {path}", HandlerError(f"{response.status_code} {response.text}"))
+
+
+@handles(TOPIC)
+def topic(ctx: DeployContext, resource: Resource) -> Created:
+    inputs = resource.inputs
+    project = str(inputs.get("project") or ctx.project_id)
+    name = ctx.name(resource, max_length=255)
+    body: dict[str, Any] = {}
+    if inputs.get("labels"):
+        body["labels"] = dict(inputs["labels"])
+    if inputs.get("messageRetentionDuration"):
+        body["messageRetentionDuration"] = str(inputs["messageRetentionDuration"])
+    path = f"projects/{project}/topics/{name}"
+    _put(ctx, resource, path, body)
+    return Created(id=path, outputs={"name": name, "project": project})
+
+
+def subscription_body(inputs: dict[str, Any], topic_path: str) -> dict[str, Any]:
+    """The emulator's JSON for a declared subscription (camelCase wire names are the API's)."""
+    body: dict[str, Any] = {"topic": topic_path}
+    for key in (
+        "ackDeadlineSeconds",
+        "messageRetentionDuration",
+        "retainAckedMessages",
+        "enableMessageOrdering",
+        "filter",
+        "deadLetterPolicy",
+        "retryPolicy",
+        "enableExactlyOnceDelivery",
+        "labels",
+    ):
+        if inputs.get(key) not in (None, "", {}):
+            body[key] = integral(inputs[key])
+    push = inputs.get("pushConfig")
+    if push and push.get("pushEndpoint"):
+        body["pushConfig"] = {
+            key: value for key, value in push.items() if value not in (None, "", {})
+        }
+    return body
+
+
+def _full_topic(ctx: DeployContext, topic: str, project: str) -> str:
+    return topic if topic.startswith("projects/") else f"projects/{project}/topics/{topic}"
+
+
+@handles(SUBSCRIPTION)
+def subscription(ctx: DeployContext, resource: Resource) -> Created:
+    inputs = resource.inputs
+    project = str(inputs.get("project") or ctx.project_id)
+    name = ctx.name(resource, max_length=255)
+    topic_path = _full_topic(ctx, str(inputs["topic"]), project)
+    path = f"projects/{project}/subscriptions/{name}"
+    _put(ctx, resource, path, subscription_body(inputs, topic_path))
+    return Created(id=path, outputs={"name": name, "project": project})
+
+
+# -- the Storage events bridge ----------------------------------------------------------------
+
+
+def twin(ctx: DeployContext, resource: Resource, sub: dict[str, Any], bucket: dict) -> None:
+    """A copy of ``sub`` on the cloud's Storage events topic, filtered to ``bucket`` (once per
+    deploy)."""
+    assert ctx.storage_event_topic is not None
+    project = sub["project"]
+    name = f"{sub['name']}-storage-{bucket['bucket']}"[:255]
+    with ctx.lock:
+        if name in ctx.twins:
+            return
+        ctx.twins.add(name)
+    events = " OR ".join(f'attributes.eventType = "{e}"' for e in bucket["event_types"])
+    conditions = [f'attributes.bucketId = "{bucket["bucket"]}"']
+    if events:
+        conditions.append(f"({events})")
+    if bucket.get("prefix"):
+        conditions.append(f'hasPrefix(attributes.objectId, "{bucket["prefix"]}")')
+    inputs = dict(sub["inputs"])
+    inputs["filter"] = " AND ".join(conditions)
+    events_topic = f"projects/{project}/topics/{ctx.storage_event_topic}"
+    _put(ctx, resource, f"projects/{project}/subscriptions/{name}",
+         subscription_body(inputs, events_topic))  # fmt: skip
+
+
+@after(SUBSCRIPTION)
+def _remember_subscription(ctx: DeployContext, resource: Resource, outputs: dict) -> None:
+    project = str(outputs.get("project") or ctx.project_id)
+    topic_path = _full_topic(ctx, str(resource.inputs["topic"]), project)
+    sub = {"name": outputs["name"], "project": project, "inputs": resource.inputs}
+    with ctx.lock:
+        ctx.subscriptions.setdefault(topic_path, []).append(sub)
+        buckets = list(ctx.notifications.get(topic_path, []))
+    if ctx.storage_event_topic:
+        for bucket in buckets:
+            twin(ctx, resource, sub, bucket)
