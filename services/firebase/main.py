@@ -19,13 +19,10 @@ from typing import Any
 
 from firebase_functions import identity_fn
 
-from hybridstack.services.identity.registration import google_id_token, register_with_aws
-from hybridstack.services.identity.users import NewUser
+from hybridstack.services.identity.registration import on_user_created
 
 
 @identity_fn.before_user_created()
 def before_user_created(event: Any) -> None:
     """Register the new user with AWS; never refuse the sign-up because of AWS."""
-    api_url = os.environ["REGISTRATION_API_URL"]
-    user = NewUser(uid=event.data.uid, email=event.data.email, display_name=event.data.display_name)
-    register_with_aws(user, api_url=api_url, token=google_id_token(api_url))
+    on_user_created(event, api_url=os.environ["REGISTRATION_API_URL"])

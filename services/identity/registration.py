@@ -72,6 +72,25 @@ def register_with_aws(
     return True
 
 
+def on_user_created(
+    event: Any,
+    *,
+    api_url: str,
+    token_source: Callable[[str], str] = google_id_token,
+    post: Post = requests.post,
+) -> bool:
+    """The blocking function's body: ``event.data`` is the new user (uid, email, name)."""
+    data = event.data
+    user = NewUser(uid=data.uid, email=data.email, display_name=data.display_name)
+    try:
+        token = token_source(api_url)
+    except Exception as error:
+        logger.warning("no ID token for the registration call; lazy creation will follow",
+                       exc_info=error)  # fmt: skip
+        return False
+    return register_with_aws(user, api_url=api_url, token=token, post=post)
+
+
 def accept_registration(
     caller_claims: Caller, user: NewUser, *, users: UserStore | None = None
 ) -> tuple[UserRecord, bool]:

@@ -3,6 +3,7 @@ as custom claims (Auth emulator), and the guard keeping emulator trust local."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from hybridstack.services.common.emulation import (
     check_auth_emulator_is_local,
 )
 from hybridstack.services.identity import api
-from hybridstack.services.identity.registration import register_with_aws
+from hybridstack.services.identity.registration import on_user_created, register_with_aws
 from hybridstack.services.identity.users import NewUser
 from tests.services.conftest import DATABASE_TABLE, http_event, response_json
 
@@ -70,10 +71,19 @@ def test_registration_from_the_blocking_function_creates_the_record(
         result = api.handle(event, context)
         return type("R", (), {"status_code": result["statusCode"], "text": result["body"]})
 
-    new_user = NewUser(uid="u-reg-1", email="reg@example.com", display_name="Reg")
-    assert register_with_aws(
-        new_user, api_url="https://api.example.com", token="google-signed-token", post=api_gateway
+    # What Identity Platform hands the beforeCreate blocking function.
+    event = SimpleNamespace(
+        data=SimpleNamespace(uid="u-reg-1", email="reg@example.com", display_name="Reg")
     )
+    audiences: list[str] = []
+
+    def metadata_server(audience: str) -> str:
+        audiences.append(audience)
+        return "google-signed-token"
+
+    assert on_user_created(event, api_url="https://api.example.com",
+                           token_source=metadata_server, post=api_gateway)  # fmt: skip
+    assert audiences == ["https://api.example.com"]
     assert sent == [{"uid": "u-reg-1", "email": "reg@example.com", "display_name": "Reg"}]
 
     me = api.handle(
@@ -110,6 +120,13 @@ def test_registration_failure_never_blocks_the_sign_up() -> None:
     assert not register_with_aws(
         NewUser(uid="u2"), api_url="https://api.example.com", token="t", post=unreachable
     )
+
+    def no_metadata_server(audience: str) -> str:
+        raise OSError("metadata server unreachable")
+
+    event = SimpleNamespace(data=SimpleNamespace(uid="u3", email=None, display_name=None))
+    assert not on_user_created(event, api_url="https://api.example.com",
+                               token_source=no_metadata_server, post=unreachable)  # fmt: skip
 
 
 def test_profile_update_and_its_bad_inputs(
