@@ -28,7 +28,7 @@ HANDLERS = {
     "identity api": "hybridstack.services.identity.api.handle",
     "media api": "hybridstack.services.media.api.handle",
     "media processor (SQS)": "hybridstack.services.media.events.handle",
-    "storage sync (push)": "hybridstack.services.media.storage_sync_api.handle",
+    "storage sync (push)": "hybridstack.services.media.sync.handle",
     "messaging api": "hybridstack.services.messaging.api.handle",
     "analytics collector": "hybridstack.services.analytics.jobs.run",
     "platform api (health, /me)": "hybridstack.services.api.handler.handle",

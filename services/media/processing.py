@@ -1,6 +1,7 @@
 """Processing an uploaded original: check what it really is, extract metadata, derive images.
 
-For an object under an original prefix (``images/original/<id>.png``, ``voice/<id>.mp3`` ...):
+For an object under an upload prefix (``images/original/<id>.png``, ``voice/original/<id>.mp3``
+...; the MediaStore component's ``PROCESSING_PREFIXES``):
 
 1. the media record must exist and the object's ``owner`` metadata must match it (the signed
    POST policy put it there), else the media fails;
@@ -38,7 +39,10 @@ from hybridstack.services.media.types import canonical, sniff
 from hybridstack.services.realtime.publisher import RealtimePublisher
 
 logger = Logger(service="media")
-ORIGINAL_PREFIXES = ("images/original/", "videos/original/", "voice/", "files/")
+ORIGINAL_PREFIXES = (
+    "images/original/", "videos/original/", "voice/original/", "profiles/original/", "files/",
+)  # fmt: skip
+"""Where uploads land (MediaStore's ``PROCESSING_PREFIXES``); derived files go elsewhere."""
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 

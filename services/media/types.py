@@ -2,7 +2,8 @@
 
 The type of an upload is read from its bytes (magic numbers, Pillow, mutagen), never from its
 name or the Content-Type the client claimed. Keys follow architecture B's bucket layout:
-``images/{original,thumbnails,optimized}``, ``videos/{original,...}``, ``voice/``, ``files/``.
+``images/{original,thumbnails,optimized}``, ``videos/{original,...}``, ``voice/{original,
+compressed}``, ``files/`` (the MediaStore component's ``MEDIA_PREFIXES``).
 
 Example:
     MEDIA_TYPES["image/png"].original_key("m1")   # "images/original/m1.png"
@@ -32,7 +33,7 @@ class MediaType:
         folder = {
             "image": "images/original",
             "video": "videos/original",
-            "voice": "voice",
+            "voice": "voice/original",
             "file": "files",
         }[self.kind]
         return f"{folder}/{media_id}{self.extension}"

@@ -170,7 +170,7 @@ def test_audio_duration_is_extracted(
         users["alice"], {"filename": "memo.wav", "content_type": "audio/x-wav", "size": len(data)},
         context,
     ))  # fmt: skip
-    assert ticket["key"] == f"voice/{ticket['media_id']}.wav"
+    assert ticket["key"] == f"voice/original/{ticket['media_id']}.wav"
     assert post_upload(ticket, data, "audio/wav").ok
     events.handle(sqs_event_for_key(sqs, queue, ticket["key"]), context)
     view = response_json(get_media(users["alice"], ticket["media_id"], context))

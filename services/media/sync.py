@@ -1,17 +1,19 @@
-"""The Pub/Sub push endpoint for Firebase Storage events (``POST /internal/storage-events``).
+"""The Pub/Sub push endpoint for Firebase Storage events (``POST /media/sync``, MediaStore's route).
 
 A push request's body is ``{"message": {"attributes": {...}, "data": <base64>, "messageId":
 ...}, "subscription": ...}``; the attributes say what happened (``eventType``, ``bucketId``,
 ``objectId``, ``objectGeneration``). On GCP the push carries a Google-signed OIDC token of the
-subscription's service account, verified by the API's Google JWT authorizer; this adapter then
-requires the token's email to be the linked ``<NAME>_GOOGLE_CALLER``. Only the local stack
-(``HYBRIDSTACK_ENV=local``), where the Pub/Sub emulator's pushes carry no token, skips that.
+subscription's service account, verified by the API's Google JWT authorizer (issuer, signature,
+audience ``<NAME>_PUSH_AUDIENCE``); this adapter then requires the token's email to be
+``<NAME>_PUSH_SERVICE_ACCOUNT`` (any Google identity can mint a token for an audience) and the
+bucket to be ``<NAME>_FIREBASE_BUCKET`` when set. Only the local stack (``HYBRIDSTACK_ENV=local``),
+where the Pub/Sub emulator's pushes carry no token, skips the token check.
 
 Answers: 204 done (Pub/Sub acknowledges), 4xx for a malformed push (with the reason; Pub/Sub
 retries, then dead-letters per the subscription), 5xx on infrastructure errors (retried).
 
 Example:
-    handle(http_event("POST", "/internal/storage-events", body=push_body), context)
+    handle(http_event("POST", "/media/sync", body=push_body), context)
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, UnauthorizedError
+from aws_lambda_powertools.event_handler.exceptions import (
+    ForbiddenError,
+    ServiceError,
+    UnauthorizedError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridstack.services.common import settings
-from hybridstack.services.common.http import json_body, parse_model
+from hybridstack.services.common.http import UNPROCESSABLE, json_body, parse_model
 from hybridstack.services.common.idempotency import register_context
 from hybridstack.services.media.storage_sync import StorageEvent, sync_object
 
@@ -57,12 +63,12 @@ def check_pusher() -> None:
     claims = app.current_event.request_context.authorizer.jwt_claim
     if not claims:
         raise UnauthorizedError("a Pub/Sub push must carry its OIDC token")
-    expected = settings.by_suffix("_GOOGLE_CALLER")
+    expected = settings.by_suffix("_PUSH_SERVICE_ACCOUNT")
     if not expected or claims.get("email") != expected:
         raise ForbiddenError(f"pushes are accepted from {expected or 'no linked account'} only")
 
 
-@app.post("/internal/storage-events")
+@app.post("/media/sync")
 def storage_event() -> Response[str]:
     check_pusher()
     push = json_body(app.current_event, PushRequest)
@@ -77,6 +83,11 @@ def storage_event() -> Response[str]:
         },
         what="storage notification attributes",
     )
+    expected_bucket = settings.by_suffix("_FIREBASE_BUCKET")
+    if expected_bucket and event.bucket != expected_bucket:
+        raise ServiceError(
+            UNPROCESSABLE, f"bucket {event.bucket!r} is not the linked {expected_bucket!r}"
+        )
     result = sync_object(event)
     logger.info("storage event synchronised", extra={"message_id": push.message.message_id,
                                                      **result})  # fmt: skip
