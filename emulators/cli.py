@@ -35,6 +35,7 @@ from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoi
 if TYPE_CHECKING:
     from hybridstack.emulators.local_cloud import LocalCloud
     from hybridstack.emulators.run_state import RunState
+    from hybridstack.emulators.storage import StorageEvents
 
 local_app = typer.Typer(
     help="Run the local cloud (AWS and Firebase emulators) as local processes.",
@@ -162,12 +163,14 @@ def _start_with_progress(cloud: LocalCloud) -> LocalCloudEndpoints:
 
 
 def deploy_local_stack(cloud: LocalCloud) -> None:
-    """Hook for ``hybridstack up``: deploy the local stack into the running local cloud.
+    """Hook for ``hybridstack up``: deploy the local stack into the running local cloud, print
+    its outputs, what is not emulated and the smoke journey (:mod:`~hybridstack.emulators.
+    deploy_cli`). A failure is reported and the cloud keeps running (fix, then
+    ``hybridstack deploy``)."""
+    from hybridstack.emulators.deploy_cli import deploy_and_report
 
-    The deploy engine (the Pulumi program under mocks that creates each resource in the
-    emulators) arrives with a later issue and plugs in here; for now nothing is deployed.
-    """
-    del cloud
+    if not deploy_and_report(cloud):
+        errors.print("[yellow]the local cloud keeps running; fix, then `hybridstack deploy`[/]")
 
 
 def _run_until_stopped(cloud: LocalCloud, *, deploy: bool) -> None:
@@ -214,6 +217,7 @@ def _make_cloud(
     persist: bool,
     functions_source: Path | None,
     state_dir: Path | None,
+    storage_events: StorageEvents | None = None,
 ) -> LocalCloud:
     from hybridstack.emulators.local_cloud import LocalCloud
 
@@ -225,6 +229,7 @@ def _make_cloud(
             aws_iam=iam,
             persist=persist,
             functions_source=functions_source,
+            storage_events=storage_events,
         )
     except ValueError as error:
         errors.print(f"[red]{error}[/red]")
@@ -269,13 +274,20 @@ def local_up(
 def up(
     services: ServicesOption = None,
     project: ProjectOption = DEFAULT_PROJECT_ID,
-    iam: IamOption = False,
+    iam: IamOption = True,
     persist: PersistOption = False,
     functions_source: FunctionsOption = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the local cloud and deploy the local stack into it; Ctrl-C to stop."""
-    cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir)
+    from hybridstack.emulators.deploy.cloud import STORAGE_EVENTS_TOPIC
+    from hybridstack.emulators.storage import StorageEvents
+
+    chosen = _parse_services(services)
+    events = None
+    if chosen is None or {"storage", "pubsub"} <= set(chosen):
+        events = StorageEvents(project_id=project, topic=STORAGE_EVENTS_TOPIC)
+    cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir, events)
     _run_until_stopped(cloud, deploy=True)
 
 

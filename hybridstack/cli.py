@@ -1,6 +1,9 @@
 """The ``hybridstack`` command line: one entry point, one sub-command group per concern.
 
 Example:
+    hybridstack up              # start the local cloud, deploy the local stack, smoke journey
+    hybridstack deploy          # deploy again into the running local cloud (what changed)
+    hybridstack outputs         # the last local deploy's stack outputs
     hybridstack local up        # start the local cloud, Ctrl-C to stop
     hybridstack local env       # export lines for the running local cloud
 """
@@ -8,6 +11,7 @@ Example:
 import typer
 
 from hybridstack.emulators.cli import local_app, up
+from hybridstack.emulators.deploy_cli import deploy, outputs
 
 app = typer.Typer(
     name="hybridstack",
@@ -16,3 +20,5 @@ app = typer.Typer(
 )
 app.add_typer(local_app, name="local")
 app.command("up", help="Start the local cloud and deploy the local stack into it.")(up)
+app.command("deploy", help="Deploy the stack into the running local cloud (what changed).")(deploy)
+app.command("outputs", help="Print the last local deploy's stack outputs.")(outputs)

@@ -1,0 +1,181 @@
+"""``hybridstack deploy`` and ``outputs``, and what ``hybridstack up`` prints after deploying.
+
+``deploy`` runs the stack's Pulumi program into the local cloud that ``hybridstack up`` (or
+``hybridstack local up``) is running, found through the run's state directory; a second deploy
+after a code change updates only what changed (function code in seconds). ``outputs`` prints
+the last deploy's stack outputs and what is not emulated.
+
+Example:
+    hybridstack up                        # start, deploy, smoke journey; Ctrl-C stops
+    hybridstack deploy                    # in another shell, after editing services/...
+    hybridstack outputs --json | jq -r .outputs.apiUrl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from hybridstack.emulators.deploy.context import NotEmulated
+    from hybridstack.emulators.deploy.engine import DeployResult
+    from hybridstack.emulators.deploy.smoke import SmokeReport
+    from hybridstack.emulators.local_cloud import LocalCloud
+
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+StackOption = Annotated[str, typer.Option("--stack", help="the stack file to deploy")]
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="the running local cloud's state directory "
+        "[default: $HYBRIDSTACK_STATE_DIR or ./.hybridstack/local]",
+    ),
+]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def outputs_table(outputs: dict[str, Any], stack: str) -> Table:
+    table = Table(title=f"stack {stack} · outputs")
+    table.add_column("output")
+    table.add_column("value", overflow="fold")
+    for key in sorted(outputs):
+        table.add_row(key, _value(outputs[key]))
+    return table
+
+
+def not_emulated_lines(items: list[NotEmulated] | list[dict[str, str]]) -> list[str]:
+    """One line per type: ``aws:budgets/budget:Budget (budgets ...): ops``."""
+    by_type: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for item in items:
+        entry = item if isinstance(item, dict) else vars(item)
+        by_type[(entry["type"], entry["reason"])].append(entry["name"])
+    return [
+        f"{type_token}: {', '.join(sorted(names))}  ({reason})"
+        for (type_token, reason), names in sorted(by_type.items())
+    ]
+
+
+def print_result(result: DeployResult) -> None:
+    console.print(outputs_table(result.outputs, result.stack))
+    lines = not_emulated_lines(result.not_emulated)
+    if lines:
+        console.print(f"[yellow]not emulated ({len(result.not_emulated)} resources):[/yellow]")
+        for line in lines:
+            console.print(f"  {line}", markup=False, highlight=False)
+    if result.removed:
+        console.print(
+            f"[yellow]no longer declared (left in the cloud until it restarts): "
+            f"{len(result.removed)}[/yellow]"
+        )
+    console.print(f"[green]deployed[/green] stack {result.stack}: {result.summary()}")
+
+
+def print_smoke(report: SmokeReport) -> None:
+    for step in report.steps:
+        mark = "[green]✔[/green]" if step.ok else "[red]✘[/red]"
+        console.print(f"{mark} {step.name} ({step.seconds:.1f} s): ", end="")
+        console.print(step.detail, markup=False, highlight=False)
+    verdict = "[green]passed[/green]" if report.passed else "[red]FAILED[/red]"
+    console.print(f"smoke journey {verdict}")
+
+
+def deploy_and_report(cloud: LocalCloud, *, stack: str = "local", smoke: bool = True) -> bool:
+    """``hybridstack up``'s deploy step: deploy, print outputs, not-emulated list and smoke
+    journey. Returns False (after printing why) when the deploy or the journey failed."""
+    from hybridstack.emulators.deploy.cloud import deploy_into
+    from hybridstack.emulators.deploy.engine import DeployError
+    from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
+
+    with console.status(f"deploying stack {stack} into the local cloud ..."):
+        try:
+            result = deploy_into(cloud, stack=stack)
+        except (DeployError, UnknownResourceTypeError) as error:
+            errors.print(f"[red]deploy failed:[/red] {error}")
+            return False
+    print_result(result)
+    if not smoke:
+        return True
+    from hybridstack.emulators.deploy.smoke import run_smoke_journey
+
+    with console.status("smoke journey ..."):
+        report = run_smoke_journey(cloud.endpoints, result.outputs)
+    print_smoke(report)
+    return report.passed
+
+
+def deploy(
+    stack: StackOption = "local",
+    state_dir: StateDirOption = None,
+    smoke: Annotated[
+        bool, typer.Option("--smoke/--no-smoke", help="run the smoke journey after deploying")
+    ] = False,
+) -> None:
+    """Deploy the stack into the running local cloud (only what changed is updated)."""
+    from hybridstack.emulators.deploy.engine import DeployError, deploy_local_stack
+    from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
+    from hybridstack.emulators.run_state import default_state_dir, owner_alive, read_state
+
+    directory = (state_dir or default_state_dir()).resolve()
+    state = read_state(directory)
+    if state is None or not owner_alive(state):
+        errors.print(
+            f"no local cloud is running (state dir {directory}): start one with `hybridstack up`"
+        )
+        raise typer.Exit(1)
+    with console.status(f"deploying stack {stack} ..."):
+        try:
+            result = deploy_local_stack(
+                state.endpoints,
+                stack=stack,
+                storage_event_topic=state.storage_event_topic,
+                state_path=directory / f"deploy-{stack}.json",
+            )
+        except (DeployError, UnknownResourceTypeError) as error:
+            errors.print(f"[red]deploy failed:[/red] {error}")
+            raise typer.Exit(1) from error
+    print_result(result)
+    if smoke:
+        from hybridstack.emulators.deploy.smoke import run_smoke_journey
+
+        report = run_smoke_journey(state.endpoints, result.outputs)
+        print_smoke(report)
+        if not report.passed:
+            raise typer.Exit(1)
+
+
+def outputs(
+    stack: StackOption = "local",
+    state_dir: StateDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Print the last local deploy's stack outputs and what is not emulated."""
+    from hybridstack.emulators.deploy.engine import DeployError, read_outputs
+    from hybridstack.emulators.run_state import default_state_dir
+
+    directory = (state_dir or default_state_dir()).resolve()
+    try:
+        document = read_outputs(stack, directory / f"deploy-{stack}.json")
+    except DeployError as error:
+        errors.print(str(error))
+        raise typer.Exit(1) from error
+    if as_json:
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        return
+    console.print(outputs_table(document["outputs"], stack))
+    for line in not_emulated_lines(document.get("not_emulated", [])):
+        console.print(f"  not emulated: {line}", markup=False, highlight=False)
