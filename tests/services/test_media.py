@@ -30,6 +30,9 @@ from tests.services.media_helpers import (
     wav_bytes,
 )
 
+# Media status documents go to Firestore even where a test does not read them.
+pytestmark = pytest.mark.emulators("aws", "firestore")
+
 
 @pytest.fixture
 def users(auth: Any) -> dict[str, dict[str, Any]]:

@@ -9,10 +9,15 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from hybridstack.services.media import api
 from tests.services.conftest import MEDIA_BUCKET, claims_of, http_event, response_json
 from tests.services.lambda_deploy import deploy_function
 from tests.services.media_helpers import png_bytes, post_upload, sqs_event
+
+# Media status documents go to Firestore even where a test does not read them.
+pytestmark = pytest.mark.emulators("aws", "firestore")
 
 HANDLER = "hybridstack.services.media.events.handle"
 MAX_RECEIVES = 2

@@ -14,6 +14,9 @@ from hybridstack.services.media.records import MediaStore
 from tests.services.conftest import MEDIA_BUCKET, http_event, response_json
 from tests.services.media_helpers import notify_queue, png_bytes, sqs_event_for_key
 
+# Media status documents go to Firestore even where a test does not read them.
+pytestmark = pytest.mark.emulators("aws", "firestore")
+
 
 def push_body(blob: Any, event_type: str = "OBJECT_FINALIZE", message_id: str = "1") -> dict:
     """What a Pub/Sub push subscription POSTs for a Cloud Storage notification."""
