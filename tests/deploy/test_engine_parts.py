@@ -50,7 +50,10 @@ def test_code_archives_zip_deterministically_and_change_with_the_code(tmp_path):
     handler = tmp_path / "handler.py"
     handler.write_text("def handle(event, context):\n    return 1\n")
     archive = pulumi.AssetArchive(
-        {"app/handler.py": pulumi.FileAsset(str(handler)), "app/__init__.py": pulumi.StringAsset("")}
+        {
+            "app/handler.py": pulumi.FileAsset(str(handler)),
+            "app/__init__.py": pulumi.StringAsset(""),
+        }
     )
 
     first, second = archive_bytes(archive), archive_bytes(archive)
