@@ -43,10 +43,15 @@ StateDirOption = Annotated[
 ]
 
 
+LONGEST_VALUE = 160
+"""Longer output values are cut in the table (``hybridstack outputs --json`` has them whole)."""
+
+
 def _value(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
+    text = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
+    if len(text) > LONGEST_VALUE:
+        return text[: LONGEST_VALUE - 40] + f" ... ({len(text)} chars: outputs --json)"
+    return text
 
 
 def outputs_table(outputs: dict[str, Any], stack: str) -> Table:
