@@ -12,6 +12,14 @@ This small HTTP server on 127.0.0.1 is that issuer for the local stack:
   the same identity out as an RS256 token with ``iss = <issuer URL>/<project>``,
   ``aud = <project>`` and a short life (``expires_in``, at most the emulator token's own).
 
+**Google-signed pushes.** In the cloud a Pub/Sub push subscription attaches a Google-signed OIDC
+token of its service account (``oidc_token``), and the API's authorizer trusts
+``https://accounts.google.com``. The Pub/Sub emulator attaches nothing, so the issuer also stands
+in for Google: ``/google`` serves discovery and the same keys (:func:`google_issuer`), and
+``POST /google/push?endpoint=..&audience=..&email=..`` relays a push to ``endpoint`` with a token
+``{iss: <issuer base>/google, aud: audience, email, email_verified: true}``. A local deploy points
+such subscriptions at :func:`push_relay_url` and the Google authorizer at :func:`google_issuer`.
+
 The local stack's ``Identity`` takes this issuer (``hybridstack:identity_issuer``), so its API
 keeps the authorizer configuration it has in the cloud — issuer + audience — and a forged,
 unsigned, expired or wrong-audience token is refused locally just as it is there.
@@ -56,7 +64,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import requests
@@ -69,17 +77,23 @@ from hybridstack.emulators.ports import LOOPBACK
 __all__ = [
     "DEFAULT_TTL_SECONDS",
     "EMULATOR_ISSUER_PREFIX",
+    "GOOGLE_ROOT",
     "GRANT_TYPE",
     "KEY_FILE",
     "ExchangeRefusedError",
     "LocalIssuerClient",
     "LocalIssuerServer",
     "SigningKey",
+    "google_issuer",
     "issuer_url",
+    "push_relay_url",
     "verify_emulator_token",
 ]
 
 KEY_FILE = "issuer-key.pem"
+GOOGLE_ROOT = "google"
+"""The path under which the issuer stands in for ``https://accounts.google.com``."""
+PUSH_TOKEN_SECONDS = 3600
 DEFAULT_TTL_SECONDS = 600
 EMULATOR_ISSUER_PREFIX = "https://securetoken.google.com/"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -87,6 +101,7 @@ ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 _EMULATOR_API_KEY = "fake-api-key"
 _HTTP_TIMEOUT = 10.0
+PUSH_RELAY_TIMEOUT = 90.0  # a Lambda's first request starts its worker
 # Registered claims the issuer sets itself; everything else is copied from the emulator token.
 _REISSUED = ("iss", "aud", "iat", "exp", "nbf", "jti")
 # Identity claims the emulator writes into every token (generateJwt in firebase-tools).
@@ -110,6 +125,22 @@ _STANDARD = frozenset(
 def issuer_url(base: str, project_id: str) -> str:
     """``http://127.0.0.1:<port>/<project>``: the ``iss`` of the tokens and the discovery root."""
     return f"{base.rstrip('/')}/{project_id}"
+
+
+def _base_of(project_issuer: str) -> str:
+    return project_issuer.rstrip("/").rsplit("/", 1)[0]
+
+
+def google_issuer(project_issuer: str) -> str:
+    """The local stand-in for ``https://accounts.google.com`` next to ``project_issuer``."""
+    return f"{_base_of(project_issuer)}/{GOOGLE_ROOT}"
+
+
+def push_relay_url(project_issuer: str, endpoint: str, audience: str, email: str) -> str:
+    """Where a push subscription sends its pushes so they reach ``endpoint`` with a token
+    for ``audience`` of the service account ``email`` (as Pub/Sub's ``oidc_token`` does)."""
+    query = urlencode({"endpoint": endpoint, "audience": audience, "email": email})
+    return f"{google_issuer(project_issuer)}/push?{query}"
 
 
 class SigningKey:
@@ -328,6 +359,7 @@ class LocalIssuerServer:
         self.port = int(self._server.server_address[1])
         self.base_url = f"http://{LOOPBACK}:{self.port}"
         self.issuer = issuer_url(self.base_url, project_id)
+        self.google_issuer = google_issuer(self.issuer)
 
     def serve_forever(self) -> None:
         self._server.serve_forever(poll_interval=0.2)
@@ -336,10 +368,11 @@ class LocalIssuerServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def discovery(self) -> dict[str, Any]:
+    def discovery(self, issuer: str | None = None) -> dict[str, Any]:
+        issuer = issuer or self.issuer
         return {
-            "issuer": self.issuer,
-            "jwks_uri": f"{self.issuer}/.well-known/jwks.json",
+            "issuer": issuer,
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
             "token_endpoint": f"{self.issuer}/token",
             "grant_types_supported": [GRANT_TYPE],
             "response_types_supported": ["id_token"],
@@ -392,9 +425,52 @@ class LocalIssuerServer:
             "expires_in": lifetime,
         }
 
+    def push_token(self, audience: str, email: str) -> str:
+        """A Google-style OIDC token of service account ``email`` for ``audience``."""
+        now = int(time.time())
+        subject = hashlib.sha256(email.encode()).hexdigest()[:21]
+        return self.key.sign(
+            {
+                "iss": self.google_issuer,
+                "aud": audience,
+                "azp": subject,
+                "sub": subject,
+                "email": email,
+                "email_verified": True,
+                "iat": now,
+                "exp": now + PUSH_TOKEN_SECONDS,
+            }
+        )
+
+    def relay_push(
+        self, query: Mapping[str, list[str]], body: bytes, content_type: str
+    ) -> tuple[int, bytes, str]:
+        """Forward a Pub/Sub push to its endpoint with a token; (status, body, content type)."""
+        endpoint = (query.get("endpoint") or [""])[0]
+        audience = (query.get("audience") or [endpoint])[0]
+        email = (query.get("email") or [""])[0]
+        if not endpoint.startswith("http://") or not email:
+            message = "push relay needs endpoint=<http URL> and email=<service account>"
+            return 400, json.dumps({"error": message}).encode(), "application/json"
+        try:
+            answer = requests.post(
+                endpoint,
+                data=body,
+                headers={
+                    "Content-Type": content_type or "application/json",
+                    "Authorization": f"Bearer {self.push_token(audience, email)}",
+                },
+                timeout=PUSH_RELAY_TIMEOUT,
+            )
+        except requests.RequestException as error:
+            return 502, json.dumps({"error": str(error)}).encode(), "application/json"
+        kind = answer.headers.get("Content-Type", "application/octet-stream")
+        return answer.status_code, answer.content, kind
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         issuer = self
         root = f"/{self.project_id}"
+        google = f"/{GOOGLE_ROOT}"
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -417,7 +493,9 @@ class LocalIssuerServer:
                     self._send(200, {"status": "ok", "issuer": issuer.issuer})
                 elif path == f"{root}/.well-known/openid-configuration":
                     self._send(200, issuer.discovery())
-                elif path == f"{root}/.well-known/jwks.json":
+                elif path == f"{google}/.well-known/openid-configuration":
+                    self._send(200, issuer.discovery(issuer.google_issuer))
+                elif path in (f"{root}/.well-known/jwks.json", f"{google}/.well-known/jwks.json"):
                     self._send(200, issuer.key.jwks())
                 else:
                     self._send(404, {"error": "not_found", "error_description": path})
@@ -425,7 +503,20 @@ class LocalIssuerServer:
             def do_POST(self) -> None:
                 path = urlsplit(self.path).path.rstrip("/")
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8", errors="replace")
+                data = self.rfile.read(length)
+                if path == f"{google}/push":
+                    status, answer, kind = issuer.relay_push(
+                        parse_qs(urlsplit(self.path).query),
+                        data,
+                        self.headers.get("Content-Type") or "",
+                    )
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
+                raw = data.decode("utf-8", errors="replace")
                 if path != f"{root}/token":
                     self._send(404, {"error": "not_found", "error_description": path})
                     return

@@ -20,6 +20,8 @@ from hybridstack.emulators.local_issuer import (
     ExchangeRefusedError,
     LocalIssuerClient,
     SigningKey,
+    google_issuer,
+    push_relay_url,
 )
 
 pytestmark = pytest.mark.emulators("auth")
@@ -165,13 +167,16 @@ import json
 
 def handler(event, context):
     claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
-    return {"statusCode": 200, "body": json.dumps({"sub": claims["sub"]})}
+    body = {"sub": claims["sub"], "email": claims.get("email")}
+    return {"statusCode": 200, "body": json.dumps(body)}
 """
 
 
-@pytest.fixture
-def protected_url(lambda_client, apigatewayv2, cloud) -> str:
-    """``GET /whoami`` behind a JWT authorizer: issuer = the local issuer, audience = project."""
+def _protected_api(
+    lambda_client: Any, apigatewayv2: Any, aws: str, issuer: str, audience: str | None, route: str
+) -> str:
+    """``route`` behind a JWT authorizer trusting ``issuer`` for ``audience`` (default: the
+    route's own URL, as a push endpoint's audience is); returns the route's URL."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("echo.py", ECHO_CLAIMS)
@@ -186,12 +191,14 @@ def protected_url(lambda_client, apigatewayv2, cloud) -> str:
         FunctionName="whoami", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
     )
     api_id = apigatewayv2.create_api(Name="whoami", ProtocolType="HTTP")["ApiId"]
+    path = route.split(" ", 1)[1]
+    url = f"http://127.0.0.1:{urlsplit(aws).port}/_aws/execute-api/{api_id}{path}"
     authorizer_id = apigatewayv2.create_authorizer(
         ApiId=api_id,
-        Name="firebase",
+        Name="jwt",
         AuthorizerType="JWT",
         IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Issuer": cloud.issuer, "Audience": [cloud.project_id]},
+        JwtConfiguration={"Issuer": issuer, "Audience": [audience or url]},
     )["AuthorizerId"]
     integration_id = apigatewayv2.create_integration(
         ApiId=api_id,
@@ -201,13 +208,20 @@ def protected_url(lambda_client, apigatewayv2, cloud) -> str:
     )["IntegrationId"]
     apigatewayv2.create_route(
         ApiId=api_id,
-        RouteKey="GET /whoami",
+        RouteKey=route,
         Target=f"integrations/{integration_id}",
         AuthorizationType="JWT",
         AuthorizerId=authorizer_id,
     )
     apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-    return f"http://127.0.0.1:{urlsplit(cloud.aws).port}/_aws/execute-api/{api_id}/whoami"
+    return url
+
+
+@pytest.fixture
+def protected_url(lambda_client, apigatewayv2, cloud) -> str:
+    """``GET /whoami`` behind the authorizer the cloud uses: issuer + audience (the project)."""
+    issuer, project = str(cloud.issuer), cloud.project_id
+    return _protected_api(lambda_client, apigatewayv2, cloud.aws, issuer, project, "GET /whoami")
 
 
 @pytest.mark.emulators("aws", "auth")
@@ -241,7 +255,33 @@ def test_the_authorizer_accepts_the_signed_identity_and_nothing_else(
     }
 
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json() == {"sub": alice.uid}
+    assert accepted.json() == {"sub": alice.uid, "email": "alice@example.com"}
     assert {name: response.status_code for name, response in refused.items()} == {
         name: 401 for name in refused
     }
+
+
+@pytest.mark.emulators("aws", "auth")
+def test_a_push_relayed_through_the_issuer_carries_a_google_style_token(
+    lambda_client, apigatewayv2, cloud
+):
+    google = google_issuer(str(cloud.issuer))
+    # as MediaStore declares it: the push endpoint is the audience
+    endpoint = _protected_api(lambda_client, apigatewayv2, cloud.aws, google, None, "POST /push")
+    account = "push@demo-hybridstack.iam.gserviceaccount.com"
+    push = {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}}, "subscription": "s"}
+
+    relayed = requests.post(
+        push_relay_url(str(cloud.issuer), endpoint, endpoint, account), json=push, timeout=90
+    )
+    tokenless = requests.post(endpoint, json=push, timeout=60)
+    other_audience = requests.post(
+        push_relay_url(str(cloud.issuer), endpoint, "https://elsewhere", account),
+        json=push,
+        timeout=60,
+    )
+
+    assert relayed.status_code == 200, relayed.text
+    assert relayed.json()["email"] == account
+    assert tokenless.status_code == 401
+    assert other_audience.status_code == 401
