@@ -40,6 +40,7 @@ from hybridstack.services.identity.users import (
     ProfileUpdate,
     UserNotFoundError,
     UserStore,
+    ensure_user,
 )
 
 logger = Logger(service="identity")
@@ -50,13 +51,7 @@ app = APIGatewayHttpResolver()
 def get_me() -> dict[str, Any]:
     """The caller's record, created now if registration never happened."""
     me = caller(app.current_event)
-    users = UserStore()
-    record = users.get(me.uid)
-    if record is None:
-        record, created = users.create_if_absent(NewUser(uid=me.uid, email=me.email), source="lazy")
-        if created:
-            logger.info("user record created lazily", extra={"uid": me.uid})
-    return record.model_dump()
+    return ensure_user(me.uid, me.email).model_dump()
 
 
 @app.patch("/users/me")
@@ -64,8 +59,7 @@ def patch_me() -> dict[str, Any]:
     me = caller(app.current_event)
     update = json_body(app.current_event, ProfileUpdate)
     users = UserStore()
-    if users.get(me.uid) is None:
-        users.create_if_absent(NewUser(uid=me.uid, email=me.email), source="lazy")
+    ensure_user(me.uid, me.email, users)
     try:
         return users.update_profile(me.uid, update).model_dump()
     except ValueError as error:

@@ -149,3 +149,9 @@ class UserStore:
     def add_storage(self, uid: str, size: int) -> UserRecord:
         """Count ``size`` bytes against the user's storage (atomic ADD)."""
         return self._update(uid, {}, add={"storage_used_bytes": size})
+
+
+def ensure_user(uid: str, email: str | None, users: UserStore | None = None) -> UserRecord:
+    """The caller's record, created now (lazily) if registration never made it."""
+    store = users or UserStore()
+    return store.get(uid) or store.create_if_absent(NewUser(uid=uid, email=email), source="lazy")[0]

@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hybridstack.services.common.http import caller, json_body
+from hybridstack.services.identity.users import ensure_user
 from hybridstack.services.media.delivery import (
     MediaGoneError,
     MediaNotFoundError,
@@ -39,6 +40,7 @@ GONE = 410
 def upload() -> Response[Any]:
     owner = caller(app.current_event)
     request = json_body(app.current_event, UploadRequest)
+    ensure_user(owner.uid, owner.email)  # storage is counted against the record
     try:
         ticket = create_upload(owner, request)
     except UploadTooLargeError as error:

@@ -79,13 +79,10 @@ def test_upload_process_deliver_and_soft_delete_an_image(
     head = s3.head_object(Bucket=MEDIA_BUCKET, Key=ticket["key"])
     assert head["Metadata"]["owner"] == users["alice"]["sub"]
 
-    # The user record exists (lazy creation happened on an earlier call in real life).
-    dynamodb.put_item(
-        TableName=DATABASE_TABLE,
-        Item={"PK": {"S": f"USER#{users['alice']['sub']}"}, "SK": {"S": "PROFILE"},
-              "uid": {"S": users["alice"]["sub"]}, "created_at": {"S": "2026-11-22T00:00:00"},
-              "created_by": {"S": "lazy"}, "storage_used_bytes": {"N": "0"}},
-    )  # fmt: skip
+    # The first authenticated call created the user record (lazily: no registration ran).
+    user_key = {"PK": {"S": f"USER#{users['alice']['sub']}"}, "SK": {"S": "PROFILE"}}
+    user = dynamodb.get_item(TableName=DATABASE_TABLE, Key=user_key)["Item"]
+    assert (user["created_by"]["S"], user["storage_used_bytes"]["N"]) == ("lazy", "0")
     event = sqs_event_for_key(sqs, queue, ticket["key"])
     assert events.handle(event, context) == {"batchItemFailures": []}
 
@@ -110,10 +107,7 @@ def test_upload_process_deliver_and_soft_delete_an_image(
 
     # The same notification delivered again: no second effect.
     assert events.handle(event, context) == {"batchItemFailures": []}
-    user = dynamodb.get_item(
-        TableName=DATABASE_TABLE,
-        Key={"PK": {"S": f"USER#{users['alice']['sub']}"}, "SK": {"S": "PROFILE"}},
-    )["Item"]
+    user = dynamodb.get_item(TableName=DATABASE_TABLE, Key=user_key)["Item"]
     assert int(user["storage_used_bytes"]["N"]) == len(data)
 
     view = get_media(users["alice"], media_id, context)
