@@ -143,7 +143,7 @@ audio = MediaStore(
         "project": project,
         "api": core_api,
         "access": access,
-        "sync_handler": "hybridstack.services.media.storage_sync_api.handle",
+        "sync_handler": "hybridstack.services.media.sync.handle",
         "cors_origins": origins,
         "cdn": True,
     },
