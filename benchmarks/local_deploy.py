@@ -37,11 +37,13 @@ def _changed_api_program(marker: str) -> Any:
     main = _main_program(PROJECT_DIR)
 
     def change(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        props = dict(args.props)
         if args.type_ == "aws:lambda/function:Function" and args.name == "api":
-            code = args.props["code"]
+            code = props["code"]
+            assert isinstance(code, pulumi.AssetArchive)
             assets = dict(code.assets) | {"bench_marker.py": pulumi.StringAsset(marker)}
-            args.props["code"] = pulumi.AssetArchive(assets)
-        return pulumi.ResourceTransformationResult(args.props, args.opts)
+            props["code"] = pulumi.AssetArchive(assets)
+        return pulumi.ResourceTransformationResult(props, args.opts)
 
     def program() -> None:
         pulumi.runtime.register_stack_transformation(change)
