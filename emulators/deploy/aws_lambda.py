@@ -26,6 +26,29 @@ from hybridstack.emulators.deploy.shapes import integral, pascal
 FUNCTION = "aws:lambda/function:Function"
 LAYER = "aws:lambda/layerVersion:LayerVersion"
 _ACTIVE_WAIT_SECONDS = 60.0
+ARTIFACT_BUCKET = "hybridstack-deploy-artifacts"
+"""Where archives above :data:`INLINE_LIMIT` are staged (as ``pulumi up`` stages big code in
+S3): an S3 upload is binary, the inline ``ZipFile`` travels base64 in JSON (2.5x slower for the
+44 MB dependency layer)."""
+INLINE_LIMIT = 5 * 1024 * 1024
+
+
+def code_location(ctx: DeployContext, data: bytes) -> dict[str, Any]:
+    """``{"ZipFile": data}`` for small archives, else the archive staged in S3 by its hash."""
+    if len(data) <= INLINE_LIMIT:
+        return {"ZipFile": data}
+    s3 = ctx.aws("s3")
+    with ctx.lock:
+        if ARTIFACT_BUCKET not in ctx.ready:
+            try:
+                s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+            except Exception as error:
+                if error_code(error) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
+            ctx.ready.add(ARTIFACT_BUCKET)
+    key = f"{content_hash(data)}.zip"
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=data)
+    return {"S3Bucket": ARTIFACT_BUCKET, "S3Key": key}
 
 
 @handles(LAYER)
@@ -33,9 +56,13 @@ def layer_version(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     name = str(inputs.get("layerName") or ctx.name(resource))
     data = archive_bytes(inputs["code"], f"{resource.label} code")
+    try:
+        content = code_location(ctx, data)
+    except Exception as error:
+        raise fail(resource, f"staging the archive in s3://{ARTIFACT_BUCKET}", error) from error
     args: dict[str, Any] = {
         "LayerName": name,
-        "Content": {"ZipFile": data},
+        "Content": content,
         "Description": str(inputs.get("description") or ""),
     }
     if inputs.get("compatibleRuntimes"):
@@ -105,10 +132,11 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
     config = _configuration(inputs)
     architectures = list(inputs.get("architectures") or ["x86_64"])
     previous_outputs = (resource.previous or {}).get("outputs") or {}
+    location = code_location(ctx, data)
     try:
         answer = client.create_function(
             FunctionName=name,
-            Code={"ZipFile": data},
+            Code=location,
             Architectures=architectures,
             Tags={str(k): str(v) for k, v in (inputs.get("tags") or {}).items()},
             **config,
@@ -119,7 +147,7 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
         try:
             if previous_outputs.get("codeHash") != code_hash:
                 client.update_function_code(
-                    FunctionName=name, ZipFile=data, Architectures=architectures
+                    FunctionName=name, Architectures=architectures, **location
                 )
                 _wait_until_ready(client, name)
             answer = client.update_function_configuration(FunctionName=name, **config)

@@ -55,6 +55,8 @@ class DeployContext:
     subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Pub/Sub topic id -> the subscriptions declared on it (for the Storage events bridge)."""
     twins: set[str] = field(default_factory=set)
+    ready: set[str] = field(default_factory=set)
+    """Engine-internal things made once per deploy (the artifact bucket)."""
     lock: threading.RLock = field(default_factory=threading.RLock)
     _clients: dict[str, Any] = field(default_factory=dict)
     _http: threading.local = field(default_factory=threading.local)
