@@ -85,7 +85,7 @@ def main() -> None:
     print(f"reference program under Pulumi mocks (target <= {TARGET_SECONDS:.0f} s per stack)")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; times are wall clock")
     header = (
-        f"{'stack':<6} {'cache':<6} {'resources':>9} {'components':>10} {'import':>8} "
+        f"{'stack':<7} {'cache':<6} {'resources':>9} {'components':>10} {'import':>8} "
         f"{'program':>8} {'total':>8} {'warm run':>9} {'policies':>9} {'violations':>10}  verdict"
         "   (cpu s)"
     )
@@ -99,7 +99,7 @@ def main() -> None:
             figures = _child(stack, args.repeat, env)
             verdict = "ok" if figures["total_s"] <= TARGET_SECONDS else "OVER TARGET"
             print(
-                f"{stack:<6} {mode:<6} {figures['resources']:>9} {figures['components']:>10} "
+                f"{stack:<7} {mode:<6} {figures['resources']:>9} {figures['components']:>10} "
                 f"{figures['import_s']:>7.2f}s {figures['first_run_s']:>7.2f}s "
                 f"{figures['total_s']:>7.2f}s {figures['warm_run_s']:>8.2f}s "
                 f"{figures['policy_s'] * 1000:>7.1f}ms {figures['violations']:>10}  {verdict:<11}"
