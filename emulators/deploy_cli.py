@@ -83,10 +83,9 @@ def print_result(result: DeployResult) -> None:
         for line in lines:
             console.print(f"  {line}", markup=False, highlight=False)
     if result.removed:
-        console.print(
-            f"[yellow]no longer declared (left in the cloud until it restarts): "
-            f"{len(result.removed)}[/yellow]"
-        )
+        console.print(f"deleted (no longer declared): {len(result.removed)} resources")
+    for urn, why in result.left:
+        console.print(f"[yellow]kept[/yellow] {urn}: {why}", highlight=False)
     console.print(f"[green]deployed[/green] stack {result.stack}: {result.summary()}")
 
 

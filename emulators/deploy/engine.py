@@ -26,10 +26,12 @@ API::
                                 unchanged | not-emulated
     DeployResult.resources      every RegisteredResource (inputs and outputs), as in unit tests
     DeployResult.seconds        wall time of the deploy
-    DeployResult.removed        resources the last deploy had and this one no longer declares
+    DeployResult.removed        URNs the last deploy made that this one no longer declares, deleted
+    DeployResult.left           [(URN, why)] of those that were kept (a bucket with objects, ...)
 
-A redeploy into the same running cloud leaves resources whose inputs did not change alone and
-updates the rest in place (UpdateFunctionCode when a function's code hash differs). A bad resource
+A redeploy into the same running cloud leaves resources whose inputs did not change alone,
+updates the rest in place (UpdateFunctionCode when a function's code hash differs) and deletes
+what the program no longer declares (:mod:`~hybridstack.emulators.deploy.removal`). A bad resource
 raises :class:`DeployError` naming it; an unknown type raises
 :class:`~hybridstack.emulators.deploy.registry.UnknownResourceTypeError`.
 
@@ -61,6 +63,7 @@ from pulumi.runtime.config import set_all_config
 from hybridstack.emulators.deploy.context import DeployContext, NotEmulated
 from hybridstack.emulators.deploy.mocks import Action, EmulatorMocks, UrnMonitor
 from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
+from hybridstack.emulators.deploy.removal import remove_undeclared
 from hybridstack.emulators.deploy.state import DeployState
 from hybridstack.emulators.endpoints import LocalCloudEndpoints
 from hybridstack.testing import RegisteredResource
@@ -84,6 +87,7 @@ class DeployResult:
     resources: list[RegisteredResource]
     seconds: float
     removed: list[str] = field(default_factory=list)
+    left: list[tuple[str, str]] = field(default_factory=list)
     state_path: Path | None = None
 
     def count(self, status: str) -> int:
@@ -92,10 +96,11 @@ class DeployResult:
 
     def summary(self) -> str:
         """``43 created, 0 updated, 0 unchanged, 31 not emulated in 4.2 s``."""
+        deleted = f", {len(self.removed)} deleted" if self.removed else ""
         return (
             f"{self.count('created')} created, {self.count('updated')} updated, "
-            f"{self.count('unchanged')} unchanged, {self.count('not-emulated')} not emulated "
-            f"in {self.seconds:.1f} s"
+            f"{self.count('unchanged')} unchanged{deleted}, "
+            f"{self.count('not-emulated')} not emulated in {self.seconds:.1f} s"
         )
 
 
@@ -226,7 +231,7 @@ def deploy_local_stack(
     state = DeployState.load(path, cloud=_cloud_key(endpoints))
     if state.records and not _anchors_present(ctx, state):
         state.forget()
-    previous_keys = set(state.records)
+    previous = dict(state.records)
     mocks = EmulatorMocks(project=endpoints.project_id, context=ctx, state=state)
     run = program or _main_program(project_dir)
     captured: dict[str, Any] = {}
@@ -264,6 +269,8 @@ def deploy_local_stack(
                 raise first
             raise DeployError(f"deploying stack {stack!r} failed: {first}") from first
     state.save(keep=mocks.declared)
+    undeclared = {urn: r for urn, r in previous.items() if urn not in mocks.declared}
+    removed, left = remove_undeclared(ctx, undeclared) if undeclared else ([], [])
     result = DeployResult(
         stack=stack,
         outputs=captured,
@@ -271,7 +278,8 @@ def deploy_local_stack(
         actions=list(mocks.actions),
         resources=list(mocks.resources),
         seconds=time.perf_counter() - started,
-        removed=sorted(previous_keys - mocks.declared),
+        removed=removed,
+        left=left,
         state_path=path,
     )
     if path is not None:

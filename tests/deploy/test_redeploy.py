@@ -32,7 +32,7 @@ def _write_app(root: Path, version: int) -> None:
     (package / "handler.py").write_text(f"VERSION = {version}\n" + HANDLER)
 
 
-def _program(root: Path):
+def _program(root: Path, extra_route: bool = False):
     def program() -> None:
         function = Function(
             "probe",
@@ -45,14 +45,16 @@ def _program(root: Path):
         )
         api = HttpApi("probe", {"authorizer": JwtAuthorizerConfig.firebase("demo-hybridstack")})
         api.route("GET /probe", function, public=True)
+        if extra_route:
+            api.route("GET /extra", function, public=True)
         pulumi.export("apiUrl", api.url)
         pulumi.export("functionName", function.function_name)
 
     return program
 
 
-def _deploy(cloud, root: Path, state: Path):
-    return deploy_local_stack(cloud, program=_program(root), state_path=state)
+def _deploy(cloud, root: Path, state: Path, *, extra_route: bool = False):
+    return deploy_local_stack(cloud, program=_program(root, extra_route), state_path=state)
 
 
 def _answer(result) -> dict:
@@ -101,3 +103,19 @@ def test_a_wiped_cloud_gets_everything_again(cloud, local_cloud, tmp_path):
 
     assert again.count("unchanged") == 0
     assert _answer(again) == {"version": 3}
+
+
+def test_a_route_no_longer_declared_is_deleted(cloud, tmp_path):
+    root, state = tmp_path / "code", tmp_path / "deploy.json"
+    _write_app(root, 4)
+    first = _deploy(cloud, root, state, extra_route=True)
+    extra = first.outputs["apiUrl"].rstrip("/") + "/extra"
+    assert requests.get(extra, timeout=60).status_code == 200
+
+    second = _deploy(cloud, root, state)
+
+    assert requests.get(extra, timeout=60).status_code == 404
+    assert _answer(second) == {"version": 4}
+    deleted = {urn.rsplit("::", 1)[-1] for urn in second.removed}
+    assert deleted == {"probe-get-extra", "probe-probe-get-extra"}
+    assert second.left == []
