@@ -82,6 +82,10 @@ def print_result(result: DeployResult) -> None:
         console.print(f"[yellow]not emulated ({len(result.not_emulated)} resources):[/yellow]")
         for line in lines:
             console.print(f"  {line}", markup=False, highlight=False)
+    for item in result.adapted:
+        console.print(
+            f"[yellow]adapted[/yellow] {item.type} {item.name}: {item.reason}", highlight=False
+        )
     if result.removed:
         console.print(f"deleted (no longer declared): {len(result.removed)} resources")
     for urn, why in result.left:

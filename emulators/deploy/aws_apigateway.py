@@ -4,6 +4,8 @@ authorizers, created in the AWS emulator.
 The emulator serves an API at ``http://127.0.0.1:<port>/_aws/execute-api/<apiId>``: that is the
 ``apiEndpoint`` and (for the ``$default`` stage) the ``invokeUrl`` the program sees, so the stack
 output ``apiUrl`` and every URL derived from it (push endpoints, audiences) are the local ones.
+An authorizer trusting ``https://accounts.google.com`` trusts the local issuer's Google stand-in
+(:func:`hybridstack.emulators.local_issuer.google_issuer`) instead: nothing offline is Google.
 
 Example:
     aws.apigatewayv2.Route("api-get-me", api_id=api.id, route_key="GET /me",
@@ -21,6 +23,17 @@ from hybridstack.emulators.deploy.registry import Created, Resource, handles
 from hybridstack.emulators.deploy.shapes import integral, pascal
 
 API = "aws:apigatewayv2/api:Api"
+GOOGLE_ISSUER = "https://accounts.google.com"
+
+
+def local_issuer_for(ctx: DeployContext, issuer: str) -> str:
+    """Google's issuer (Pub/Sub push tokens, Google-signed calls) can't be reached offline: the
+    local cloud's issuer stands in for it and signs those tokens (its push relay)."""
+    if issuer.rstrip("/") == GOOGLE_ISSUER and ctx.endpoints.issuer:
+        from hybridstack.emulators.local_issuer import google_issuer
+
+        return google_issuer(ctx.endpoints.issuer)
+    return issuer
 
 
 def _outputs_of_api(ctx: DeployContext, api_id: str) -> dict[str, Any]:
@@ -190,7 +203,7 @@ def authorizer(ctx: DeployContext, resource: Resource) -> Created:
     if jwt:
         args["JwtConfiguration"] = {
             "Audience": [str(a) for a in jwt.get("audiences") or []],
-            "Issuer": str(jwt.get("issuer") or ""),
+            "Issuer": local_issuer_for(ctx, str(jwt.get("issuer") or "")),
         }
     for key, wire in (
         ("authorizerUri", "AuthorizerUri"),

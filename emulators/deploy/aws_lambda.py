@@ -3,7 +3,9 @@
 Code and layers are the archives the Function and PythonLayer components declare (the same zips
 AWS gets). MiniStack runs Python Lambdas on its own interpreter, which is why Function picks the
 host's runtime and architecture on local stacks. A redeploy whose code hash differs calls
-UpdateFunctionCode; configuration changes call UpdateFunctionConfiguration.
+UpdateFunctionCode; configuration changes call UpdateFunctionConfiguration. Every function also
+gets the local cloud's Google emulator addresses (``FIRESTORE_EMULATOR_HOST``, ...), as the
+services' clients read them (:meth:`DeployContext.function_environment`).
 
 Example:
     aws.lambda_.Function("api", code=AssetArchive({...}), handler=..., role=role.arn, ...)
@@ -85,8 +87,14 @@ def layer_version(ctx: DeployContext, resource: Resource) -> Created:
     )
 
 
-def _configuration(inputs: dict[str, Any]) -> dict[str, Any]:
-    """UpdateFunctionConfiguration / CreateFunction arguments other than name, code, arch."""
+def _configuration(inputs: dict[str, Any], local: dict[str, str]) -> dict[str, Any]:
+    """UpdateFunctionConfiguration / CreateFunction arguments other than name, code, arch.
+
+    ``local`` (the emulators' addresses) is added under the function's own variables."""
+    declared = {
+        str(k): str(integral(v))
+        for k, v in ((inputs.get("environment") or {}).get("variables") or {}).items()
+    }
     config: dict[str, Any] = {
         "Role": str(inputs["role"]),
         "Handler": str(inputs["handler"]),
@@ -95,12 +103,7 @@ def _configuration(inputs: dict[str, Any]) -> dict[str, Any]:
         "MemorySize": integral(inputs.get("memorySize", 128)),
         "Description": str(inputs.get("description") or ""),
         "Layers": [str(arn) for arn in inputs.get("layers") or []],
-        "Environment": {
-            "Variables": {
-                str(k): str(integral(v))
-                for k, v in ((inputs.get("environment") or {}).get("variables") or {}).items()
-            }
-        },
+        "Environment": {"Variables": {**local, **declared}},
     }
     logging = inputs.get("loggingConfig")
     if logging:
@@ -129,7 +132,7 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
     name = ctx.name(resource)
     data = archive_bytes(inputs["code"], f"{resource.label} code")
     code_hash = content_hash(data)
-    config = _configuration(inputs)
+    config = _configuration(inputs, ctx.function_environment())
     architectures = list(inputs.get("architectures") or ["x86_64"])
     previous_outputs = (resource.previous or {}).get("outputs") or {}
     location = code_location(ctx, data)

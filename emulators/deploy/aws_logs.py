@@ -15,7 +15,7 @@ from hybridstack.emulators.deploy.shapes import integral
 @handles("aws:cloudwatch/logGroup:LogGroup")
 def log_group(ctx: DeployContext, resource: Resource) -> Created:
     logs = ctx.aws("logs")
-    name = ctx.name(resource, max_length=512)
+    name = ctx.name(resource, max_length=512, allowed=r"[^A-Za-z0-9_.\-/#]")
     inputs = resource.inputs
     try:
         logs.create_log_group(

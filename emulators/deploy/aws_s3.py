@@ -1,6 +1,9 @@
 """S3 buckets and their settings (versioning, encryption, public access block, ownership,
 lifecycle, CORS, access logging, policy) and event notifications (-> SQS, Lambda, SNS).
 
+A policy's TLS-only denial (``aws:SecureTransport`` false) is left out locally, where every
+request is plain HTTP, and reported as an adaptation by name.
+
 Example:
     aws.s3.Bucket("media")                                   -> CreateBucket media-1a2b3c4
     aws.s3.BucketNotification("media", queues=[...])         -> PutBucketNotificationConfiguration
@@ -8,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -135,11 +139,52 @@ _setting(
         },
     ),
 )
-_setting(
-    "aws:s3/bucketPolicy:BucketPolicy",
-    "PutBucketPolicy",
-    lambda s3, b, i: s3.put_bucket_policy(Bucket=b, Policy=str(i["policy"])),
-)
+
+
+def _tls_only(statement: dict[str, Any]) -> bool:
+    """``Deny ... when aws:SecureTransport is false``: the usual "TLS only" statement."""
+    condition = statement.get("Condition") or {}
+    secure = {k.lower(): v for k, v in (condition.get("Bool") or {}).items()}
+    return (
+        statement.get("Effect") == "Deny"
+        and list(condition) == ["Bool"]
+        and list(secure) == ["aws:securetransport"]
+        and str(secure["aws:securetransport"]).lower() == "false"
+    )
+
+
+def local_bucket_policy(policy: str) -> tuple[str | None, list[str]]:
+    """The policy without its TLS-only denials (the local cloud speaks plain HTTP, so they would
+    deny every request), and the ``Sid`` of each statement dropped."""
+    document = json.loads(policy)
+    statements = document.get("Statement") or []
+    statements = [statements] if isinstance(statements, dict) else statements
+    kept = [s for s in statements if not _tls_only(s)]
+    dropped = [str(s.get("Sid") or "(no Sid)") for s in statements if _tls_only(s)]
+    if not kept:
+        return None, dropped
+    return json.dumps({**document, "Statement": kept}), dropped
+
+
+@handles("aws:s3/bucketPolicy:BucketPolicy")
+def bucket_policy(ctx: DeployContext, resource: Resource) -> Created:
+    name = str(resource.inputs["bucket"])
+    policy, dropped = local_bucket_policy(str(resource.inputs["policy"]))
+    s3 = ctx.aws("s3")
+    try:
+        if policy is None:
+            s3.delete_bucket_policy(Bucket=name)
+        else:
+            s3.put_bucket_policy(Bucket=name, Policy=policy)
+    except Exception as error:
+        raise fail(resource, f"PutBucketPolicy on bucket {name}", error) from error
+    adapted = None
+    if dropped:
+        adapted = (
+            f"TLS-only statement(s) {', '.join(dropped)} left out: the local cloud speaks "
+            "plain HTTP (on AWS they deny requests without TLS)"
+        )
+    return Created(id=name, adapted=adapted)
 
 
 def _filter(item: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from hybridstack.emulators.deploy.registry import Resource
 from hybridstack.emulators.endpoints import LocalCloudEndpoints
 
 HTTP_TIMEOUT = 30.0
+_NOT_FOR_FUNCTIONS = frozenset({"LOCALSTACK_HOST", "EDGE_PORT"})
 
 
 class HandlerError(RuntimeError):
@@ -49,6 +50,9 @@ class DeployContext:
     storage_event_topic: str | None = None
     account_id: str = "000000000000"
     not_emulated: list[NotEmulated] = field(default_factory=list)
+    adapted: list[NotEmulated] = field(default_factory=list)
+    """Resources created with a local difference (the reason says which), e.g. a TLS-only
+    bucket policy on a cloud that speaks plain HTTP."""
     rulesets: dict[str, Any] = field(default_factory=dict)
     notifications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Pub/Sub topic id -> Storage buckets whose object events the program sends there."""
@@ -104,8 +108,10 @@ class DeployContext:
         prefix_input: str | None = "namePrefix",
         max_length: int = 64,
         lower: bool = False,
+        allowed: str = r"[^A-Za-z0-9_.\-]",
     ) -> str:
-        """The physical name: the declared one, else prefix/logical name + a stable suffix."""
+        """The physical name: the declared one, else prefix/logical name + a stable suffix
+        (characters outside ``allowed`` become ``-``)."""
         given = resource.inputs.get(explicit)
         if given:
             return str(given)
@@ -116,11 +122,26 @@ class DeployContext:
             prefix=str(prefix) if prefix else None,
             max_length=max_length,
             lower=lower,
+            allowed=allowed,
         )
+
+    def function_environment(self) -> dict[str, str]:
+        """What the local cloud gives every function besides its own variables, as Lambda gives
+        ``AWS_REGION``: where the Google emulators are (``FIRESTORE_EMULATOR_HOST``, ...) and the
+        project. (MiniStack itself sets ``AWS_ENDPOINT_URL`` and the role's credentials.)"""
+        return {
+            name: value
+            for name, value in self.endpoints.environment().items()
+            if not name.startswith("AWS_") and name not in _NOT_FOR_FUNCTIONS
+        }
 
     def report_not_emulated(self, resource: Resource, reason: str) -> None:
         with self.lock:
             self.not_emulated.append(NotEmulated(resource.type, resource.name, reason))
+
+    def report_adapted(self, resource: Resource, what: str) -> None:
+        with self.lock:
+            self.adapted.append(NotEmulated(resource.type, resource.name, what))
 
     # -- AWS identifiers -------------------------------------------------------------------------
 

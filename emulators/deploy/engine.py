@@ -22,6 +22,8 @@ API::
 
     DeployResult.outputs        the stack outputs, resolved (apiUrl, firebaseConfig, buckets, ...)
     DeployResult.not_emulated   [NotEmulated(type, name, reason)] for types with no local meaning
+    DeployResult.adapted        [NotEmulated(type, name, what)] created with a local difference
+                                (a bucket policy's TLS-only denial: the local cloud is plain HTTP)
     DeployResult.actions        [Action(type, name, status, seconds)], status created | updated |
                                 unchanged | not-emulated
     DeployResult.resources      every RegisteredResource (inputs and outputs), as in unit tests
@@ -86,6 +88,7 @@ class DeployResult:
     actions: list[Action]
     resources: list[RegisteredResource]
     seconds: float
+    adapted: list[NotEmulated] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     left: list[tuple[str, str]] = field(default_factory=list)
     state_path: Path | None = None
@@ -275,6 +278,7 @@ def deploy_local_stack(
         stack=stack,
         outputs=captured,
         not_emulated=sorted(ctx.not_emulated, key=lambda n: (n.type, n.name)),
+        adapted=sorted(ctx.adapted, key=lambda n: (n.type, n.name)),
         actions=list(mocks.actions),
         resources=list(mocks.resources),
         seconds=time.perf_counter() - started,
@@ -296,6 +300,7 @@ def write_outputs(result: DeployResult, path: Path) -> None:
         "not_emulated": [
             {"type": n.type, "name": n.name, "reason": n.reason} for n in result.not_emulated
         ],
+        "adapted": [{"type": n.type, "name": n.name, "reason": n.reason} for n in result.adapted],
         "summary": result.summary(),
     }
     path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str))

@@ -1,7 +1,9 @@
 """Pub/Sub topics and subscriptions (pull and PUSH) in the Pub/Sub emulator.
 
 A push subscription's endpoint is what the program computed from the API's URL, which on the
-local stack is the AWS emulator's address of the HTTP API: pushes reach the deployed route.
+local stack is the AWS emulator's address of the HTTP API: pushes reach the deployed route. A
+push that carries a service account's OIDC token in the cloud is sent through the local issuer's
+push relay, which adds that token (signed by the issuer's Google stand-in) on the way.
 
 Storage notifications: fake-gcs-server publishes every object event to the one topic the local
 cloud was started with (``storage_event_topic``). When the program sends a bucket's events to a
@@ -56,8 +58,14 @@ def topic(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=path, outputs={"name": name, "project": project})
 
 
-def subscription_body(inputs: dict[str, Any], topic_path: str) -> dict[str, Any]:
-    """The emulator's JSON for a declared subscription (camelCase wire names are the API's)."""
+def subscription_body(
+    inputs: dict[str, Any], topic_path: str, issuer: str | None = None
+) -> dict[str, Any]:
+    """The emulator's JSON for a declared subscription (camelCase wire names are the API's).
+
+    A push with an ``oidcToken`` goes through the local issuer's push relay (when the cloud runs
+    one), which adds the service account's signed token the emulator cannot add itself.
+    """
     body: dict[str, Any] = {"topic": topic_path}
     for key in (
         "ackDeadlineSeconds",
@@ -74,9 +82,19 @@ def subscription_body(inputs: dict[str, Any], topic_path: str) -> dict[str, Any]
             body[key] = integral(inputs[key])
     push = inputs.get("pushConfig")
     if push and push.get("pushEndpoint"):
-        body["pushConfig"] = {
-            key: value for key, value in push.items() if value not in (None, "", {})
-        }
+        config = {key: value for key, value in push.items() if value not in (None, "", {})}
+        oidc = config.get("oidcToken") or {}
+        if issuer and oidc.get("serviceAccountEmail"):
+            from hybridstack.emulators.local_issuer import push_relay_url
+
+            endpoint = str(config["pushEndpoint"])
+            config["pushEndpoint"] = push_relay_url(
+                issuer,
+                endpoint,
+                str(oidc.get("audience") or endpoint),
+                str(oidc["serviceAccountEmail"]),
+            )
+        body["pushConfig"] = config
     return body
 
 
@@ -91,7 +109,7 @@ def subscription(ctx: DeployContext, resource: Resource) -> Created:
     name = ctx.name(resource, max_length=255)
     topic_path = _full_topic(ctx, str(inputs["topic"]), project)
     path = f"projects/{project}/subscriptions/{name}"
-    _put(ctx, resource, path, subscription_body(inputs, topic_path))
+    _put(ctx, resource, path, subscription_body(inputs, topic_path, ctx.endpoints.issuer))
     return Created(id=path, outputs={"name": name, "project": project})
 
 
@@ -117,8 +135,8 @@ def twin(ctx: DeployContext, resource: Resource, sub: dict[str, Any], bucket: di
     inputs = dict(sub["inputs"])
     inputs["filter"] = " AND ".join(conditions)
     events_topic = f"projects/{project}/topics/{ctx.storage_event_topic}"
-    _put(ctx, resource, f"projects/{project}/subscriptions/{name}",
-         subscription_body(inputs, events_topic))  # fmt: skip
+    body = subscription_body(inputs, events_topic, ctx.endpoints.issuer)
+    _put(ctx, resource, f"projects/{project}/subscriptions/{name}", body)
 
 
 @after(SUBSCRIPTION)

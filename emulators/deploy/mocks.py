@@ -161,6 +161,8 @@ class EmulatorMocks(RecordingMocks):
             status = "not-emulated" if status == "not-emulated" else "unchanged"
             if status == "not-emulated":
                 self.context.report_not_emulated(resource, previous.get("reason", ""))
+            if previous.get("adapted"):
+                self.context.report_adapted(resource, previous["adapted"])
         else:
             created = handler(self.context, resource)
             outputs = {**inputs, **created.outputs, "id": created.id}
@@ -177,6 +179,9 @@ class EmulatorMocks(RecordingMocks):
             }
             if created.not_emulated is not None:
                 record["reason"] = created.not_emulated
+            if created.adapted is not None:
+                record["adapted"] = created.adapted
+                self.context.report_adapted(resource, created.adapted)
             self.state.put(urn, record)
         after = AFTER.get(type_token)
         if after is not None:

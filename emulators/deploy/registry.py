@@ -51,6 +51,8 @@ class Created:
     outputs: dict[str, Any] = field(default_factory=dict)
     not_emulated: str | None = None
     """Set (to the reason) when the resource has no local meaning and nothing was created."""
+    adapted: str | None = None
+    """Set (to what differs) when the resource was created with a local difference."""
 
 
 Handler = Callable[["DeployContext", Resource], Created]

@@ -4,12 +4,16 @@ in the emulators and works through real client paths."""
 from __future__ import annotations
 
 import json
+import time
+import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from hybridstack.emulators.clients import aws_client
 from hybridstack.emulators.deploy.cloud import STORAGE_EVENTS_TOPIC
+from hybridstack.emulators.local_issuer import google_issuer
 
 
 def _of(stack, type_token: str, name: str) -> dict:
@@ -39,13 +43,17 @@ def test_the_api_answers_and_its_authorizer_refuses_a_missing_or_unsigned_token(
     assert deployed_stack.api_url.startswith(deployed_stack.endpoints.aws + "/_aws/execute-api/")
 
 
-def test_the_authorizer_trusts_the_local_issuer(deployed_stack, aws):
+def test_the_authorizers_trust_the_local_issuer_and_its_google_stand_in(deployed_stack, aws):
     api_id = deployed_stack.api_url.rstrip("/").rsplit("/", 1)[-1]
     authorizers = aws("apigatewayv2").get_authorizers(ApiId=api_id)["Items"]
     firebase = next(a for a in authorizers if a["Name"] == "firebase")
 
+    google = next(a for a in authorizers if a["Name"] == "media-pubsub-push")
+
     assert firebase["JwtConfiguration"]["Issuer"] == deployed_stack.endpoints.issuer
     assert firebase["JwtConfiguration"]["Audience"] == [deployed_stack.endpoints.project_id]
+    assert google["JwtConfiguration"]["Issuer"] == google_issuer(deployed_stack.endpoints.issuer)
+    assert google["JwtConfiguration"]["Audience"] == [deployed_stack.api_url + "media/sync"]
 
 
 def test_every_function_exists_and_is_invokable(deployed_stack, aws):
@@ -139,6 +147,7 @@ def test_firestore_rules_are_loaded_into_the_emulator(deployed_stack):
 
 def test_pubsub_push_goes_to_the_local_api_and_storage_events_are_bridged(deployed_stack):
     base = f"http://{deployed_stack.endpoints.pubsub}/v1/"
+    issuer = str(deployed_stack.endpoints.issuer)
     push = _of(deployed_stack, "gcp:pubsub/subscription:Subscription", "media-uploads-to-aws")
     bucket = deployed_stack.outputs["mediaFirebaseBucket"]
 
@@ -150,7 +159,13 @@ def test_pubsub_push_goes_to_the_local_api_and_storage_events_are_bridged(deploy
     ).json()["subscriptions"]
     twin = requests.get(base + twins[0], timeout=30).json()
 
-    assert declared["pushConfig"]["pushEndpoint"] == deployed_stack.api_url + "media/sync"
+    relay = urlsplit(declared["pushConfig"]["pushEndpoint"])
+    assert f"{relay.scheme}://{relay.netloc}{relay.path}" == google_issuer(issuer) + "/push"
+    assert parse_qs(relay.query) == {
+        "endpoint": [deployed_stack.api_url + "media/sync"],
+        "audience": [deployed_stack.api_url + "media/sync"],
+        "email": [declared["pushConfig"]["oidcToken"]["serviceAccountEmail"]],
+    }
     assert declared["topic"].endswith("/" + _of(deployed_stack, "gcp:pubsub/topic:Topic",
                                                  "media-uploads")["name"])  # fmt: skip
     assert len(twins) == 1
@@ -166,6 +181,17 @@ def test_the_firebase_storage_bucket_exists(deployed_stack):
     assert response.status_code == 200, response.text
 
 
+def test_tls_only_bucket_policy_statements_are_left_out_and_reported(deployed_stack, aws):
+    adapted = {(n.type, n.name) for n in deployed_stack.result.adapted}
+    logs_bucket = _of(deployed_stack, "aws:s3/bucket:Bucket", "media-logs")["bucket"]
+
+    policy = json.loads(aws("s3").get_bucket_policy(Bucket=logs_bucket)["Policy"])
+
+    assert ("aws:s3/bucketPolicy:BucketPolicy", "media") in adapted
+    assert ("aws:s3/bucketPolicy:BucketPolicy", "media-logs") in adapted
+    assert [s["Sid"] for s in policy["Statement"]] == ["AllowS3ServerAccessLogs"]
+
+
 def test_types_with_no_local_meaning_are_reported_by_name(deployed_stack):
     reported = {(n.type, n.name) for n in deployed_stack.result.not_emulated}
 
@@ -173,3 +199,44 @@ def test_types_with_no_local_meaning_are_reported_by_name(deployed_stack):
     assert ("gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "xc-pool") in reported
     assert ("aws:lambda/function:Function", "api") not in reported
     assert all(n.reason for n in deployed_stack.result.not_emulated)
+
+
+def test_functions_get_the_local_cloud_addresses_under_their_own_variables(deployed_stack, aws):
+    name = _of(deployed_stack, "aws:lambda/function:Function", "media-sync")["name"]
+
+    variables = aws("lambda").get_function_configuration(FunctionName=name)["Environment"]
+    variables = variables["Variables"]
+
+    assert variables["FIRESTORE_EMULATOR_HOST"] == deployed_stack.endpoints.firestore
+    assert variables["STORAGE_EMULATOR_HOST"] == deployed_stack.endpoints.storage
+    assert variables["HYBRIDSTACK_ENV"] == "local"
+    assert not any(variable.startswith("AWS_") for variable in variables)
+
+
+def test_a_firebase_storage_upload_is_pushed_through_the_declared_wiring_to_s3(deployed_stack, aws):
+    """fake-gcs event -> bridged push subscription -> local issuer's relay (Google-signed token)
+    -> the API's Google JWT authorizer -> the sync function -> a copy in the media bucket."""
+    bucket = deployed_stack.outputs["mediaFirebaseBucket"]
+    name = f"exports/{uuid.uuid4().hex}.txt"
+    upload = requests.post(
+        f"{deployed_stack.endpoints.storage}/upload/storage/v1/b/{bucket}/o",
+        params={"uploadType": "media", "name": name},
+        data=b"hello from firebase storage",
+        headers={"Content-Type": "text/plain"},
+        timeout=30,
+    )
+    assert upload.status_code == 200, upload.text
+    s3 = aws("s3")
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            copy = s3.get_object(
+                Bucket=deployed_stack.outputs["mediaBucket"], Key=f"firebase/{bucket}/{name}"
+            )
+            break
+        except s3.exceptions.NoSuchKey:
+            assert time.monotonic() < deadline, "the upload never reached S3"
+            time.sleep(0.25)
+
+    assert copy["Body"].read() == b"hello from firebase storage"

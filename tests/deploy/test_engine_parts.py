@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pulumi
@@ -77,3 +78,29 @@ def test_inputs_hash_follows_archive_content(tmp_path):
 
     assert inputs_hash(inputs) != before
     assert inputs_hash({**inputs, "timeout": 4}) != inputs_hash(inputs)
+
+
+def test_tls_only_denials_are_left_out_of_local_bucket_policies_and_the_rest_kept():
+    from hybridstack.emulators.deploy.aws_s3 import local_bucket_policy
+
+    tls_only = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    logs = {"Sid": "AllowLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3"}}
+    other_condition = {"Bool": {"aws:ViaAWSService": "false"}}
+    deny_other = {**tls_only, "Sid": "DenyOther", "Condition": other_condition}
+
+    policy, dropped = local_bucket_policy(
+        json.dumps({"Version": "2012-10-17", "Statement": [tls_only, logs, deny_other]})
+    )
+    only_tls, dropped_all = local_bucket_policy(json.dumps({"Statement": [tls_only]}))
+
+    assert dropped == ["DenyInsecureTransport"]
+    assert json.loads(str(policy))["Statement"] == [logs, deny_other]
+    assert only_tls is None
+    assert dropped_all == ["DenyInsecureTransport"]
