@@ -64,7 +64,7 @@ def outputs_table(outputs: dict[str, Any], stack: str) -> Table:
 
 
 def not_emulated_lines(items: list[NotEmulated] | list[dict[str, str]]) -> list[str]:
-    """One line per type: ``aws:budgets/budget:Budget (budgets ...): ops``."""
+    """One line per type and reason: ``aws:budgets/budget:Budget: ops  (budgets ...)``."""
     by_type: dict[tuple[str, str], list[str]] = defaultdict(list)
     for item in items:
         entry = item if isinstance(item, dict) else vars(item)
@@ -82,10 +82,10 @@ def print_result(result: DeployResult) -> None:
         console.print(f"[yellow]not emulated ({len(result.not_emulated)} resources):[/yellow]")
         for line in lines:
             console.print(f"  {line}", markup=False, highlight=False)
-    for item in result.adapted:
-        console.print(
-            f"[yellow]adapted[/yellow] {item.type} {item.name}: {item.reason}", highlight=False
-        )
+    if result.adapted:
+        console.print(f"[yellow]adapted for the local cloud ({len(result.adapted)}):[/yellow]")
+        for line in not_emulated_lines(result.adapted):
+            console.print(f"  {line}", markup=False, highlight=False)
     if result.removed:
         console.print(f"deleted (no longer declared): {len(result.removed)} resources")
     for urn, why in result.left:
@@ -187,3 +187,5 @@ def outputs(
     console.print(outputs_table(document["outputs"], stack))
     for line in not_emulated_lines(document.get("not_emulated", [])):
         console.print(f"  not emulated: {line}", markup=False, highlight=False)
+    for line in not_emulated_lines(document.get("adapted", [])):
+        console.print(f"  adapted: {line}", markup=False, highlight=False)
