@@ -259,6 +259,8 @@ def deploy_local_stack(
         except UnknownResourceTypeError:
             raise
         except Exception as error:
+            if state.records:  # what was made before the failure, found again next time
+                state.save()
             first = mocks.errors[0] if mocks.errors else error
             if isinstance(first, UnknownResourceTypeError):
                 raise first from error
@@ -267,6 +269,8 @@ def deploy_local_stack(
             set_all_config({})
             settings.ROOT.set(None)
         if mocks.errors:
+            if state.records:
+                state.save()
             first = mocks.errors[0]
             if isinstance(first, UnknownResourceTypeError):
                 raise first

@@ -157,8 +157,7 @@ class EmulatorMocks(RecordingMocks):
         resource = Resource(type_token, name, inputs, previous, urn)
         if previous is not None and previous.get("hash") == digest:
             outputs = dict(previous["outputs"])
-            status = previous.get("status", "unchanged")
-            status = "not-emulated" if status == "not-emulated" else "unchanged"
+            status = "not-emulated" if previous.get("status") == "not-emulated" else "unchanged"
             if status == "not-emulated":
                 self.context.report_not_emulated(resource, previous.get("reason", ""))
             if previous.get("adapted"):

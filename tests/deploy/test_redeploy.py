@@ -119,3 +119,30 @@ def test_a_route_no_longer_declared_is_deleted(cloud, tmp_path):
     deleted = {urn.rsplit("::", 1)[-1] for urn in second.removed}
     assert deleted == {"probe-get-extra", "probe-probe-get-extra"}
     assert second.left == []
+
+
+def test_a_failing_resource_is_named_and_what_was_made_is_kept_for_the_next_deploy(
+    cloud, tmp_path, apigatewayv2
+):
+    import pulumi_aws as aws
+
+    from hybridstack.emulators.deploy import DeployError
+
+    root, state = tmp_path / "code", tmp_path / "deploy.json"
+    _write_app(root, 5)
+    working = _program(root)
+
+    def failing() -> None:
+        working()
+        aws.sqs.QueuePolicy(
+            "orphan", queue_url="http://127.0.0.1:1/000000000000/nowhere", policy="{}"
+        )
+
+    with pytest.raises(DeployError) as raised:
+        deploy_local_stack(cloud, program=failing, state_path=state)
+    again = _deploy(cloud, root, state)
+
+    assert "aws:sqs/queuePolicy:QueuePolicy 'orphan'" in str(raised.value)
+    assert again.count("unchanged") > 0  # what the failed deploy made was not made twice
+    assert len(apigatewayv2.get_apis()["Items"]) == 1
+    assert _answer(again) == {"version": 5}
