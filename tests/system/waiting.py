@@ -12,7 +12,8 @@ WAIT_SECONDS = 60.0  # how long an asynchronous outcome may take before the test
 
 
 class DocumentWatch:
-    """A Firestore listener on one document, as a client app keeps one open.
+    """A Firestore listener on one document, as a client app keeps one open. Entering waits
+    for the listener's first snapshot, so nothing that happens afterwards is missed.
 
     Example:
         with DocumentWatch(db, "media/m1") as watch:
@@ -25,6 +26,7 @@ class DocumentWatch:
         self._reference = client.document(path)
         self._changed = threading.Condition()
         self.seen: list[dict[str, Any]] = []
+        self._listening = threading.Event()
         self._watch: Any = None
 
     def __enter__(self) -> DocumentWatch:
@@ -34,9 +36,13 @@ class DocumentWatch:
                 for snapshot in snapshots:
                     if snapshot.exists:
                         self.seen.append(snapshot.to_dict())
+                self._listening.set()
                 self._changed.notify_all()
 
         self._watch = self._reference.on_snapshot(on_snapshot)
+        if not self._listening.wait(WAIT_SECONDS):
+            self._watch.unsubscribe()
+            raise AssertionError(f"the listener on {self.path} never delivered its first snapshot")
         return self
 
     def __exit__(self, *exc: object) -> None:
