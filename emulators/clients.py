@@ -223,6 +223,16 @@ class AuthEmulator:
         )
         return self._user(body)
 
+    def sign_up_anonymously(self) -> SignedInUser:
+        """Create an anonymous account (``signInAnonymously`` in a client app)."""
+        body = self._call(
+            "POST",
+            "identitytoolkit.googleapis.com/v1/accounts:signUp",
+            params={"key": EMULATOR_API_KEY},
+            json={"returnSecureToken": True},
+        )
+        return self._user(body)
+
     def sign_in(self, email: str, password: str) -> SignedInUser:
         """Sign in with email and password; returns a fresh ID token (with custom claims)."""
         body = self._call(

@@ -248,7 +248,7 @@ def _check_claims(claims: Mapping[str, Any], user: Mapping[str, Any]) -> None:
     custom = json.loads(user.get("customAttributes") or "{}")
     expected: dict[str, Any] = {
         "email": user.get("email"),
-        "email_verified": bool(user.get("emailVerified", False)),
+        "email_verified": user.get("emailVerified"),
         "phone_number": user.get("phoneNumber"),
         "name": user.get("displayName"),
         "picture": user.get("photoUrl"),

@@ -74,6 +74,16 @@ def test_an_emulator_user_is_reissued_signed_with_the_same_identity(auth, cloud)
     assert verified["exp"] <= original["exp"]
 
 
+def test_an_anonymous_user_is_exchanged_too(auth):
+    guest = auth.sign_up_anonymously()
+
+    claims = _claims(auth.signed_token(guest))
+
+    assert claims["sub"] == guest.uid
+    assert claims["firebase"]["sign_in_provider"] == "anonymous"
+    assert "email" not in claims
+
+
 def test_custom_claims_are_carried_and_stale_ones_refused(auth):
     bob = auth.sign_up("bob@example.com", "bob-secret")
     auth.set_custom_claims(bob.uid, {"role": "admin", "org": "acme"})
