@@ -113,10 +113,9 @@ def stack_config(project_dir: Path, stack: str) -> tuple[str, dict[str, str]]:
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not project_file.is_file():
         raise DeployError(f"no Pulumi.yaml in {project_dir}")
-    if not stack_file.is_file():
-        raise DeployError(f"stack {stack!r} has no {stack_file.name} in {project_dir}")
     project = str(yaml.safe_load(project_file.read_text())["name"])
-    document = yaml.safe_load(stack_file.read_text()) or {}
+    # like `pulumi up --stack <stack>`: a stack without a stack file has no config
+    document = yaml.safe_load(stack_file.read_text()) or {} if stack_file.is_file() else {}
     config = dict(document.get("config") or {})
     return project, encode_config(project, config)
 

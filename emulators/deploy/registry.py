@@ -103,6 +103,7 @@ def load_handlers() -> dict[str, Handler]:
     """Import every provider module (they register themselves) and return the table."""
     from hybridstack.emulators.deploy import (  # noqa: F401
         aws_apigateway,
+        aws_cognito,
         aws_dynamodb,
         aws_events,
         aws_iam,

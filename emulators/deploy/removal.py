@@ -126,6 +126,16 @@ DELETERS: dict[str, tuple[int, Deleter]] = {
         lambda c, r: c.aws("logs").delete_log_group(logGroupName=r["id"]),
     ),
     "aws:s3/bucket:Bucket": (5, _bucket),
+    "aws:cognito/userPoolClient:UserPoolClient": (
+        1,
+        lambda c, r: c.aws("cognito-idp").delete_user_pool_client(
+            UserPoolId=_out(r, "userPoolId"), ClientId=r["id"]
+        ),
+    ),
+    "aws:cognito/userPool:UserPool": (
+        4,
+        lambda c, r: c.aws("cognito-idp").delete_user_pool(UserPoolId=r["id"]),
+    ),
 }
 
 

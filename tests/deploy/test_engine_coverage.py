@@ -15,6 +15,8 @@ from hybridstack.emulators.deploy.registry import covered_types, load_handlers
 from hybridstack.emulators.endpoints import LocalCloudEndpoints
 from hybridstack.platform import build_platform
 from hybridstack.testing import run_under_mocks
+from tests.examples.architectures import run_example
+from tests.examples.test_architectures import ARCHITECTURES
 from tests.unit.program.stacks import STACKS, stack_config
 
 
@@ -36,6 +38,15 @@ def test_every_type_of_every_stack_is_created_or_reported(declared_types):
     uncovered = {t: sorted(s) for t, s in declared_types.items() if t not in covered_types()}
 
     assert not uncovered, f"types the local deploy engine does not cover: {uncovered}"
+
+
+@pytest.mark.parametrize("example", ARCHITECTURES)
+def test_every_type_of_the_example_programs_is_created_or_reported(example):
+    for stack in ("dev", "prod", "local"):
+        resources = run_example(example, stack).resources
+        declared = {r.type for r in resources if r.custom}
+
+        assert declared <= covered_types(), (example, stack, sorted(declared - covered_types()))
 
 
 def test_the_local_stack_creates_its_core_for_real(declared_types):
