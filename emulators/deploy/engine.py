@@ -6,12 +6,20 @@ EmulatorMocks`, which creates each declared resource in the emulators and answer
 ids, ARNs and URLs. Order and dependencies are Pulumi's own (a resource registers once its inputs
 resolved). There is no second list of resources.
 
+What the local cloud adds, as a cloud provider would: every function gets the Google emulators'
+addresses (``FIRESTORE_EMULATOR_HOST``, ...); authorizers trusting Google and pushes carrying a
+service account's token go through the local issuer (:mod:`~hybridstack.emulators.local_issuer`);
+Storage notifications are bridged from the cloud's Storage events topic
+(:mod:`~hybridstack.emulators.deploy.gcp_pubsub`). Archives above 5 MB are staged in the
+``hybridstack-deploy-artifacts`` bucket. Where ``hybridstack up`` and the ``deployed_stack``
+fixture start the cloud: :mod:`~hybridstack.emulators.deploy.cloud`.
+
 API::
 
     deploy_local_stack(
         endpoints: LocalCloudEndpoints,            # the running local cloud
         *,
-        stack: str = "local",                      # reads Pulumi.<stack>.yaml
+        stack: str = "local",                      # reads Pulumi.<stack>.yaml (if any)
         config: Mapping[str, Any] | None = None,   # overrides of the stack file's config
                                                    # (identity_issuer: endpoints.issuer if set)
         storage_event_topic: str | None = None,    # the cloud's Storage events topic, if any
