@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -190,6 +191,8 @@ def measure(samples: int, burst: int) -> bool:
                         f"p95 {_percentile(burst_latency, 0.95) if burst_latency else 0:.2f} s"
                     )
                     ok = ok and not failed and not lost
+                load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+                print(f"machine: {os.cpu_count()} CPUs, load average {load} (1/5/15 min)")
             finally:
                 watch.close()
                 db.close()
