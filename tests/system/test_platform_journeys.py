@@ -11,7 +11,7 @@ from typing import Any
 import requests
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from tests.system.test_media_journeys import png, upload
+from tests.system.uploads import png, upload
 from tests.system.waiting import DocumentWatch, eventually
 
 
