@@ -43,7 +43,6 @@ Example (program)::
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -63,7 +62,6 @@ from pydantic.fields import FieldInfo
 
 from hybridstack.components.schedule import validate_schedule_expression
 from hybridstack.components.stack_defaults import CLOUDWATCH_RETENTION_DAYS
-from hybridstack.emulators.endpoints import ISSUER_VARIABLE
 
 NAMESPACE = "hybridstack"
 
@@ -365,9 +363,7 @@ def _agree_with_providers(values: dict[str, Any]) -> list[str]:
 def load_stack_config() -> StackConfig:
     """Read ``pulumi.Config("hybridstack")`` of the current stack and validate it.
 
-    ``env`` defaults to the stack name when that is one of dev/staging/prod/local. On the
-    local stack, a running local cloud's signing issuer (``HYBRIDSTACK_TOKEN_ISSUER``) replaces
-    ``identity_issuer``, so the API trusts the issuer on the port it actually got;
+    ``env`` defaults to the stack name when that is one of dev/staging/prod/local;
     ``aws_region``, ``gcp_region`` and ``firebase_project_id`` default to ``aws:region``,
     ``gcp:region`` and ``gcp:project`` and must agree with them when both are set.
     Call it first in a program: it raises :class:`StackConfigError` before anything registers.
@@ -376,9 +372,6 @@ def load_stack_config() -> StackConfig:
     stack = pulumi.get_stack()
     if "env" not in values and stack in ("dev", "staging", "prod", "local"):
         values["env"] = stack
-    running_issuer = os.environ.get(ISSUER_VARIABLE)
-    if values.get("env") == "local" and running_issuer:
-        values["identity_issuer"] = running_issuer  # the local cloud that is running now
     disagreements = _agree_with_providers(values)
     try:
         config = parse_stack_config(values)

@@ -11,7 +11,6 @@ import pulumi
 import pytest
 
 from hybridstack.config import StackConfigError
-from hybridstack.emulators.endpoints import ISSUER_VARIABLE
 from hybridstack.platform import PUBLIC_ROUTES, build_platform
 from hybridstack.policy import check_resources
 from hybridstack.testing import RecordingMocks, RegisteredResource, of_type, run_under_mocks
@@ -33,9 +32,7 @@ def _run(stack: str, overrides: dict[str, Any] | None = None) -> Run:
 
 @pytest.fixture(scope="module", params=STACKS)
 def stack_run(request: pytest.FixtureRequest) -> tuple[str, Run]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(ISSUER_VARIABLE, raising=False)  # a running local cloud's, if any
-        return request.param, _run(request.param)
+    return request.param, _run(request.param)
 
 
 def test_main_runs_the_platform_from_the_stack_config() -> None:
@@ -297,23 +294,13 @@ def test_local_stack_points_every_aws_service_it_uses_at_the_local_cloud() -> No
     assert config["gcp:project"].startswith("demo-")
 
 
-def test_local_stack_trusts_the_issuer_the_running_local_cloud_reports(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(ISSUER_VARIABLE, "http://127.0.0.1:40123/demo-hybridstack")
-    resources, outputs = _run("local")
+def test_local_stack_trusts_the_issuer_it_is_configured_with() -> None:
+    issuer = "http://127.0.0.1:40123/demo-hybridstack"  # as the local deploy engine sets it
+    resources, outputs = _run("local", {"hybridstack:identity_issuer": issuer})
     firebase = [
         a
         for a in of_type(resources, "aws:apigatewayv2/authorizer:Authorizer")
         if a.inputs["jwtConfiguration"]["audiences"] == ["demo-hybridstack"]
     ]
-    assert [a.inputs["jwtConfiguration"]["issuer"] for a in firebase] == [
-        "http://127.0.0.1:40123/demo-hybridstack"
-    ]
-    assert outputs["jwtIssuer"] == "http://127.0.0.1:40123/demo-hybridstack"
-    dev_resources, _ = _run("dev")  # other stacks never follow a local issuer
-    issuers = {
-        a.inputs["jwtConfiguration"]["issuer"]
-        for a in of_type(dev_resources, "aws:apigatewayv2/authorizer:Authorizer")
-    }
-    assert "http://127.0.0.1:40123/demo-hybridstack" not in issuers
+    assert [a.inputs["jwtConfiguration"]["issuer"] for a in firebase] == [issuer]
+    assert outputs["jwtIssuer"] == issuer
