@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -76,12 +75,6 @@ def not_emulated_lines(items: list[NotEmulated] | list[dict[str, str]]) -> list[
     ]
 
 
-def _quiet_pulumi_futures() -> None:
-    """A failed deploy leaves Pulumi's pending registrations failed; asyncio would print each
-    one's traceback at exit after the one clear error this CLI prints."""
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-
-
 def print_result(result: DeployResult) -> None:
     console.print(outputs_table(result.outputs, result.stack))
     lines = not_emulated_lines(result.not_emulated)
@@ -120,7 +113,6 @@ def deploy_and_report(cloud: LocalCloud, *, stack: str = "local", smoke: bool = 
         try:
             result = deploy_into(cloud, stack=stack)
         except (DeployError, UnknownResourceTypeError) as error:
-            _quiet_pulumi_futures()
             errors.print(f"[red]deploy failed:[/red] {error}")
             return False
     print_result(result)
@@ -162,7 +154,6 @@ def deploy(
                 state_path=directory / f"deploy-{stack}.json",
             )
         except (DeployError, UnknownResourceTypeError) as error:
-            _quiet_pulumi_futures()
             errors.print(f"[red]deploy failed:[/red] {error}")
             raise typer.Exit(1) from error
     print_result(result)

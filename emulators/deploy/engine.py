@@ -56,6 +56,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 import sys
 import threading
@@ -70,7 +71,7 @@ import pulumi.runtime
 import yaml
 from pulumi.runtime.config import set_all_config
 
-from hybridstack.emulators.deploy.context import DeployContext, NotEmulated
+from hybridstack.emulators.deploy.context import DeployContext, HandlerError, NotEmulated
 from hybridstack.emulators.deploy.mocks import Action, EmulatorMocks, UrnMonitor
 from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
 from hybridstack.emulators.deploy.removal import remove_undeclared
@@ -149,9 +150,10 @@ def outputs_path(state_path: Path) -> Path:
 
 
 def _cloud_key(endpoints: LocalCloudEndpoints) -> str:
-    return "|".join(
-        str(getattr(endpoints, name) or "") for name in ("aws", "firestore", "pubsub", "storage")
-    )
+    """The AWS emulator's address names the cloud a state file belongs to; whether the rest is
+    still there is checked by :func:`_anchors_present`, and addresses the local cloud hands to
+    resources (emulator hosts, the issuer) are part of their input hashes."""
+    return str(endpoints.aws or "")
 
 
 def _anchors_present(ctx: DeployContext, state: DeployState) -> bool:
@@ -212,6 +214,24 @@ def _main_program(project_dir: Path) -> Callable[[], Any]:
     return run
 
 
+class _AbandonedRegistrations(logging.Filter):
+    """Drops asyncio's "exception was never retrieved" for registrations a failed deploy left
+    behind: the deploy already raised the first error, naming the resource."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exception = record.exc_info[1] if record.exc_info else None
+        if exception is None:
+            context = getattr(record, "msg", "")
+            return "HandlerError" not in str(context) and "DeployError" not in str(context)
+        return not isinstance(exception, HandlerError | DeployError | UnknownResourceTypeError)
+
+
+def _quiet_abandoned_registrations() -> None:
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _AbandonedRegistrations) for f in logger.filters):
+        logger.addFilter(_AbandonedRegistrations())
+
+
 def deploy_local_stack(
     endpoints: LocalCloudEndpoints,
     *,
@@ -264,8 +284,10 @@ def deploy_local_stack(
         try:
             _deploy()
         except UnknownResourceTypeError:
+            _quiet_abandoned_registrations()
             raise
         except Exception as error:
+            _quiet_abandoned_registrations()
             if state.records:  # what was made before the failure, found again next time
                 state.save()
             first = mocks.errors[0] if mocks.errors else error

@@ -66,6 +66,10 @@ def _storable(value: Any) -> Any:
 
 
 _registering = threading.local()
+LOCAL_KEY = "__local_cloud__"
+ISSUER_DEPENDENT = frozenset(
+    {"aws:apigatewayv2/authorizer:Authorizer", "gcp:pubsub/subscription:Subscription"}
+)
 
 
 class UrnMonitor(MockMonitor):
@@ -152,7 +156,7 @@ class EmulatorMocks(RecordingMocks):
                 raise RuntimeError(f"{urn} is declared twice")
             self.declared.add(urn)
         started = time.perf_counter()
-        digest = inputs_hash(inputs)
+        digest = inputs_hash({**inputs, LOCAL_KEY: self._local_inputs(type_token)})
         previous = self.state.get(urn)
         resource = Resource(type_token, name, inputs, previous, urn)
         if previous is not None and previous.get("hash") == digest:
@@ -188,6 +192,16 @@ class EmulatorMocks(RecordingMocks):
         with self._record_lock:
             self.actions.append(Action(type_token, name, status, time.perf_counter() - started))
         return str(outputs.get("id", "")), outputs
+
+    def _local_inputs(self, type_token: str) -> dict[str, Any]:
+        """What the local cloud adds to a resource of this type (so a change of it, e.g. an
+        emulator address after a restart with persisted data, updates the resource)."""
+        assert self.context is not None
+        if type_token == "aws:lambda/function:Function":
+            return self.context.function_environment()
+        if type_token in ISSUER_DEPENDENT:
+            return {"issuer": self.context.endpoints.issuer}
+        return {}
 
     def answer_call(
         self, args: MockCallArgs

@@ -146,3 +146,21 @@ def test_a_failing_resource_is_named_and_what_was_made_is_kept_for_the_next_depl
     assert again.count("unchanged") > 0  # what the failed deploy made was not made twice
     assert len(apigatewayv2.get_apis()["Items"]) == 1
     assert _answer(again) == {"version": 5}
+
+
+def test_a_changed_emulator_address_reaches_the_functions_on_redeploy(
+    cloud, tmp_path, lambda_client
+):
+    root, state = tmp_path / "code", tmp_path / "deploy.json"
+    _write_app(root, 6)
+    first = deploy_local_stack(cloud, program=_program(root), state_path=state)
+    moved = cloud.model_copy(update={"firestore": "127.0.0.1:18080"})
+
+    second = deploy_local_stack(moved, program=_program(root), state_path=state)
+
+    changed = {(a.type, a.name) for a in second.actions if a.status != "unchanged"}
+    assert changed == {("aws:lambda/function:Function", "probe")}
+    variables = lambda_client.get_function_configuration(
+        FunctionName=first.outputs["functionName"]
+    )["Environment"]["Variables"]
+    assert variables["FIRESTORE_EMULATOR_HOST"] == "127.0.0.1:18080"
