@@ -46,6 +46,7 @@ from hybridstack.emulators.process import (
     EmulatorStartError,
     Launch,
     ManagedProcess,
+    PortTakenError,
     StartCancelledError,
     reap_stale,
 )
@@ -544,12 +545,16 @@ class LocalCloud:
                 pending = _Started(process, addresses, ports, 0.0)
                 self._processes[unit.name] = pending  # so stop() reaches it while starting
             try:
-                process.wait_ready(launch.ready, launch.start_timeout, cancel=self._cancel)
+                process.wait_ready(
+                    launch.ready, launch.start_timeout, cancel=self._cancel, ports=ports
+                )
             except EmulatorStartError as error:
                 with self._lock:
                     self._processes.pop(unit.name, None)
                 process.stop()
-                clash = any(marker in error.log_tail.lower() for marker in PORT_CLASH_MARKERS)
+                clash = isinstance(error, PortTakenError) or any(
+                    marker in error.log_tail.lower() for marker in PORT_CLASH_MARKERS
+                )
                 if clash and attempt + 1 < attempts:
                     continue  # someone took the port between choosing and binding: new ports
                 raise

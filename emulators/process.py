@@ -47,6 +47,10 @@ class EmulatorStartError(RuntimeError):
         super().__init__(message)
 
 
+class PortTakenError(EmulatorStartError):
+    """Something answered on the emulator's port, but the listener is another process."""
+
+
 class StartCancelledError(EmulatorStartError):
     """The start was called off (Ctrl-C, or another emulator failed to start)."""
 
@@ -139,9 +143,15 @@ class ManagedProcess:
         timeout: float,
         interval: float = 0.05,
         cancel: threading.Event | None = None,
+        ports: Sequence[int] = (),
     ) -> float:
         """Poll ``ready`` until it returns True; seconds waited. Raises if the process exits,
-        if it is not ready after ``timeout`` seconds, or once ``cancel`` is set."""
+        if it is not ready after ``timeout`` seconds, or once ``cancel`` is set.
+
+        A readiness request can be answered by ANOTHER process that grabbed one of ``ports``
+        between choosing and binding (another local cloud starting at the same moment); that
+        raises :class:`PortTakenError` instead of reporting someone else's emulator as ready.
+        """
         started = time.monotonic()
         deadline = started + timeout
         while True:
@@ -155,6 +165,7 @@ class ManagedProcess:
                 )
             try:
                 if ready():
+                    self._check_listeners_are_ours(ports)
                     return time.monotonic() - started
             except EmulatorStartError:
                 self.stop()
@@ -167,6 +178,22 @@ class ManagedProcess:
                     self.name, f"was not ready after {timeout:.0f} s", self.log_path
                 )
             time.sleep(interval)
+
+    def _check_listeners_are_ours(self, ports: Sequence[int]) -> None:
+        if not ports:
+            return
+        ours = set(group_pids(self.pgid))
+        for conn in psutil.net_connections("tcp"):
+            port = conn.laddr.port if conn.laddr else None
+            if conn.status != psutil.CONN_LISTEN or port not in ports or conn.pid is None:
+                continue
+            if conn.pid not in ours:
+                self.stop()
+                raise PortTakenError(
+                    self.name,
+                    f"port {port} is held by another process (pid {conn.pid}), not this emulator",
+                    self.log_path,
+                )
 
     def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
         """SIGTERM the process group, SIGKILL what is left after ``grace``; drop the pid file."""

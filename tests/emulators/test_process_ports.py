@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import requests
 from hybridstack.emulators import local_cloud, storage
 from hybridstack.emulators.local_cloud import LocalCloud
 from hybridstack.emulators.ports import choose_port, free_port, port_is_free
+from hybridstack.emulators.process import Launch, ManagedProcess, PortTakenError
 
 
 @pytest.fixture
@@ -77,3 +79,32 @@ def test_a_port_taken_between_choosing_and_binding_is_retried(
         )
         assert bucket.status_code == 200
     assert len(handed) == 2  # one failed bind, one retry
+
+
+def test_readiness_answered_by_another_process_on_our_port_is_not_ready(
+    busy_port: int, tmp_path: Path
+) -> None:
+    """Another local cloud grabbed the port first: its answer must not count as ours."""
+    launch = Launch(name="imposter-check", argv=["sleep", "30"], ready=lambda: True)
+    process = ManagedProcess.spawn(launch, tmp_path)
+    with pytest.raises(PortTakenError, match=rf"port {busy_port} is held by another process"):
+        process.wait_ready(launch.ready, timeout=10, ports=[busy_port])
+    assert not process.running()  # stopped, so the caller can retry on new ports
+
+
+def test_readiness_on_ports_our_process_holds_is_ready(tmp_path: Path) -> None:
+    port = free_port()
+    server = (
+        "import socket, time; s = socket.socket(); "
+        f"s.bind(('127.0.0.1', {port})); s.listen(); time.sleep(30)"
+    )
+    launch = Launch(
+        name="own-listener",
+        argv=[sys.executable, "-c", server],
+        ready=lambda: not port_is_free(port),
+    )
+    process = ManagedProcess.spawn(launch, tmp_path)
+    try:
+        process.wait_ready(launch.ready, timeout=20, ports=[port])
+    finally:
+        process.stop()
