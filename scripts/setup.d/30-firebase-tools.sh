@@ -1,5 +1,8 @@
 # firebase-tools (the Auth and Functions emulators) pinned by emulators/firebase/package-lock.json,
 # installed with `npm ci` into .tools/firebase-tools. Reinstalled only when the lock file changes.
+# --ignore-scripts: the only install scripts are protobufjs's version notice and re2's optional
+# native build (minutes of C++ compiling offline, since its prebuilt download is unreachable);
+# firebase-tools falls back to JavaScript regular expressions without it.
 FIREBASE_TOOLS_DIR="$TOOLS/firebase-tools"
 FIREBASE_TOOLS_LOCK="$ROOT/emulators/firebase/package-lock.json"
 FIREBASE_TOOLS_STAMP="$FIREBASE_TOOLS_DIR/.lock.sha256"
@@ -18,6 +21,6 @@ if [ ! -x "$FIREBASE_TOOLS_DIR/node_modules/.bin/firebase" ] \
   echo "setup: installing firebase-tools into .tools/firebase-tools (npm ci)"
   mkdir -p "$FIREBASE_TOOLS_DIR"
   cp "$ROOT/emulators/firebase/package.json" "$FIREBASE_TOOLS_LOCK" "$FIREBASE_TOOLS_DIR/"
-  (cd "$FIREBASE_TOOLS_DIR" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+  (cd "$FIREBASE_TOOLS_DIR" && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error)
   echo "$firebase_lock_sum" > "$FIREBASE_TOOLS_STAMP"
 fi

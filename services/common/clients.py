@@ -73,7 +73,7 @@ def firestore_client() -> Any:
 @cache
 def storage_client() -> Any:
     """A Google Cloud Storage client (Firebase Storage; fake-gcs-server locally)."""
-    from google.cloud import storage  # type: ignore[attr-defined]
+    from google.cloud import storage
 
     if using_emulator("STORAGE_EMULATOR_HOST"):
         from google.auth.credentials import AnonymousCredentials
