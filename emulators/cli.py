@@ -287,8 +287,22 @@ def up(
     events = None
     if chosen is None or {"storage", "pubsub"} <= set(chosen):
         events = StorageEvents(project_id=project, topic=STORAGE_EVENTS_TOPIC)
+    if functions_source is None and (chosen is None or "functions" in chosen):
+        # the platform's blocking function (user registration), assembled from services/
+        functions_source = _platform_functions(state_dir)
     cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir, events)
     _run_until_stopped(cloud, deploy=True)
+
+
+def _platform_functions(state_dir: Path | None) -> Path:
+    from hybridstack.emulators.deploy.cloud import platform_functions_source
+    from hybridstack.emulators.functions_codebase import FunctionsVenvMissingError
+
+    try:
+        return platform_functions_source(_state_dir(state_dir))
+    except FunctionsVenvMissingError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
 
 
 @local_app.command("down")

@@ -134,6 +134,8 @@ def deploy(
     ] = False,
 ) -> None:
     """Deploy the stack into the running local cloud (only what changed is updated)."""
+    from hybridstack.emulators import firebase_tools
+    from hybridstack.emulators.deploy.cloud import FUNCTIONS_DIR, configure_functions_source
     from hybridstack.emulators.deploy.engine import DeployError, deploy_local_stack
     from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
     from hybridstack.emulators.run_state import default_state_dir, owner_alive, read_state
@@ -156,6 +158,11 @@ def deploy(
         except (DeployError, UnknownResourceTypeError) as error:
             errors.print(f"[red]deploy failed:[/red] {error}")
             raise typer.Exit(1) from error
+        functions = directory / FUNCTIONS_DIR
+        if state.endpoints.functions and (functions / "main.py").exists():
+            configure_functions_source(
+                functions, state.endpoints, result, directory / f"{firebase_tools.NAME}.log"
+            )
     print_result(result)
     if smoke:
         from hybridstack.emulators.deploy.smoke import run_smoke_journey

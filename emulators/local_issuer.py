@@ -20,6 +20,14 @@ in for Google: ``/google`` serves discovery and the same keys (:func:`google_iss
 ``{iss: <issuer base>/google, aud: audience, email, email_verified: true}``. A local deploy points
 such subscriptions at :func:`push_relay_url` and the Google authorizer at :func:`google_issuer`.
 
+**A metadata server for a service account.** Code on Cloud Functions gets the ID token of its
+service account from the metadata server (google-auth's ``fetch_id_token``). Under
+``/google/metadata/<email>`` the issuer answers the requests google-auth makes there (the ping,
+``computeMetadata/v1/instance/service-accounts/default/?recursive=true`` and
+``.../default/identity?audience=..``) with ``email`` as the account and the same Google-style
+tokens as pushes carry: point ``GCE_METADATA_HOST`` and ``GCE_METADATA_IP`` at
+:func:`metadata_host` and the unchanged code mints tokens the local authorizer trusts.
+
 The local stack's ``Identity`` takes this issuer (``hybridstack:identity_issuer``), so its API
 keeps the authorizer configuration it has in the cloud — issuer + audience — and a forged,
 unsigned, expired or wrong-audience token is refused locally just as it is there.
@@ -64,7 +72,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import jwt
 import requests
@@ -86,6 +94,7 @@ __all__ = [
     "SigningKey",
     "google_issuer",
     "issuer_url",
+    "metadata_host",
     "push_relay_url",
     "verify_emulator_token",
 ]
@@ -141,6 +150,13 @@ def push_relay_url(project_issuer: str, endpoint: str, audience: str, email: str
     for ``audience`` of the service account ``email`` (as Pub/Sub's ``oidc_token`` does)."""
     query = urlencode({"endpoint": endpoint, "audience": audience, "email": email})
     return f"{google_issuer(project_issuer)}/push?{query}"
+
+
+def metadata_host(project_issuer: str, email: str) -> str:
+    """``host:port/google/metadata/<email>``: the value of ``GCE_METADATA_HOST`` (and
+    ``GCE_METADATA_IP``) under which google-auth gets ID tokens of service account ``email``."""
+    base = google_issuer(project_issuer).split("://", 1)[1]
+    return f"{base}/metadata/{quote(email, safe='')}"
 
 
 class SigningKey:
@@ -442,6 +458,28 @@ class LocalIssuerServer:
             }
         )
 
+    def metadata(self, path: str, query: Mapping[str, list[str]]) -> tuple[int, str, str]:
+        """A metadata server request under ``/google/metadata/<email>``; (status, body, type)."""
+        email, _, rest = path.partition("/")
+        email = unquote(email)
+        rest = rest.rstrip("/")
+        account = "computeMetadata/v1/instance/service-accounts/default"
+        if "@" not in email:
+            return 404, f"no service account in the metadata path ({email!r})", "text/plain"
+        if rest == "":
+            return 200, "", "text/plain"  # google-auth's ping: only the Metadata-Flavor counts
+        if rest == account:
+            info = {"email": email, "aliases": ["default"], "scopes": []}
+            return 200, json.dumps(info), "application/json"
+        if rest == f"{account}/email":
+            return 200, email, "text/plain"
+        if rest == f"{account}/identity":
+            audience = (query.get("audience") or [""])[0]
+            if not audience:
+                return 400, "audience is required", "text/plain"
+            return 200, self.push_token(audience, email), "text/plain"
+        return 404, f"not served by the local metadata stand-in: {rest}", "text/plain"
+
     def relay_push(
         self, query: Mapping[str, list[str]], body: bytes, content_type: str
     ) -> tuple[int, bytes, str]:
@@ -487,9 +525,24 @@ class LocalIssuerServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _metadata(self, path: str) -> None:
+                if self.headers.get("Metadata-Flavor") != "Google":
+                    status, text, kind = 403, "Metadata-Flavor: Google is required", "text/plain"
+                else:
+                    status, text, kind = issuer.metadata(path, parse_qs(urlsplit(self.path).query))
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Metadata-Flavor", "Google")
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path.rstrip("/")
-                if path == "/health":
+                if path.startswith(f"{google}/metadata/"):
+                    self._metadata(path.removeprefix(f"{google}/metadata/"))
+                elif path == "/health":
                     self._send(200, {"status": "ok", "issuer": issuer.issuer})
                 elif path == f"{root}/.well-known/openid-configuration":
                     self._send(200, issuer.discovery())

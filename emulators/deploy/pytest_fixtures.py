@@ -1,8 +1,9 @@
 """pytest fixtures for tests that need the whole local stack deployed (system tests).
 
 ``deployed_stack`` (session scope) starts a local cloud of its own — IAM enforced in the AWS
-emulator, Storage events flowing to Pub/Sub, every emulator but Functions — deploys the ``local``
-stack into it once with the deploy engine, and stops it at the end of the session. It is not the
+emulator, Storage events flowing to Pub/Sub, the platform's Firebase functions (user registration)
+in the Functions emulator — deploys the ``local`` stack into it once with the deploy engine, and
+stops it at the end of the session. It is not the
 plugin's ``local_cloud`` (which is wiped before every test and runs without IAM): data written by
 one test stays, so tests use their own users and ids.
 

@@ -6,7 +6,10 @@ caller) and never blocks the sign-up when AWS is unreachable: the API then creat
 lazily on the user's first request. ``REGISTRATION_API_URL`` is the AWS API's base URL.
 
 Deploy with ``firebase deploy --only functions`` from a directory holding this file as
-``main.py`` and ``firebase-functions`` in its requirements.
+``main.py``, the service code under ``hybridstack/services/`` and
+``services/firebase/requirements.lock`` as its requirements: what
+``hybridstack.emulators.functions_codebase.assemble`` builds (the local cloud runs that folder
+in the Functions emulator).
 
 Example (what Identity Platform calls):
     before_user_created(event)   # -> None: the account is created unchanged

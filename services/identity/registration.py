@@ -3,23 +3,27 @@
 Two halves:
 
 - :func:`register_with_aws` runs in the Firebase blocking function (``beforeUserCreated``): it
-  asks Google for an ID token of the function's service account with the API as audience
-  (:func:`google_id_token`, from the metadata server on GCP) and POSTs the new user to
-  ``<api>/internal/users``. A failure never blocks the sign-up: it is logged, and the record is
-  created lazily on the user's first authenticated request instead.
+  asks Google for an ID token of the function's service account with the registration URL
+  ``<api>/internal/users`` as audience (:func:`google_id_token`, from the metadata server on GCP;
+  the route's authorizer requires exactly that audience) and POSTs the new user there. A failure
+  never blocks the sign-up: it is logged, and the record is created lazily on the user's first
+  authenticated request instead.
 - :func:`accept_registration` runs behind the API's Google JWT authorizer (issuer
   ``https://accounts.google.com``, signature, audience and expiry already checked) and admits
   only the registration service account named by the linked CrossCloudAccess
-  (``<NAME>_GOOGLE_CALLER``): any Google identity can mint a token for an audience.
+  (``<NAME>_GOOGLE_CALLER``): any Google identity can mint a token for an audience. On the
+  local stack (``HYBRIDSTACK_ENV=local``) Google is the local issuer's stand-in
+  (``<HYBRIDSTACK_TOKEN_ISSUER base>/google``), which the local authorizer trusts instead.
 
 Example:
     register_with_aws(NewUser(uid="u1", email="a@b.c"), api_url="https://api.example.com",
-                      token=google_id_token("https://api.example.com"))
+                      token=google_id_token("https://api.example.com/internal/users"))
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -31,6 +35,7 @@ from hybridstack.services.identity.users import NewUser, UserRecord, UserStore
 
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 REGISTRATION_PATH = "/internal/users"
+LOCAL_ISSUER_VARIABLE = "HYBRIDSTACK_TOKEN_ISSUER"
 logger = Logger(service="identity")
 
 Post = Callable[..., Any]
@@ -38,6 +43,21 @@ Post = Callable[..., Any]
 
 class RegistrationRefusedError(PermissionError):
     """The caller of the registration endpoint is not the registration service."""
+
+
+def registration_url(api_url: str) -> str:
+    """``<api>/internal/users``: where new users are POSTed, and the tokens' audience."""
+    return api_url.rstrip("/") + REGISTRATION_PATH
+
+
+def trusted_google_issuers(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Google's issuers; on the local stack also the local issuer's Google stand-in."""
+    source = env if env is not None else os.environ
+    local_issuer = source.get(LOCAL_ISSUER_VARIABLE)
+    if source.get(settings.HYBRIDSTACK_ENV) == "local" and local_issuer:
+        base = local_issuer.rstrip("/").rsplit("/", 1)[0]
+        return (*GOOGLE_ISSUERS, f"{base}/google")
+    return GOOGLE_ISSUERS
 
 
 def google_id_token(audience: str) -> str:
@@ -55,7 +75,7 @@ def register_with_aws(
     """POST the new user to the AWS API; True when it answered 2xx. Never raises."""
     try:
         response = post(
-            api_url.rstrip("/") + REGISTRATION_PATH,
+            registration_url(api_url),
             json=user.model_dump(exclude_none=True),
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
@@ -83,7 +103,7 @@ def on_user_created(
     data = event.data
     user = NewUser(uid=data.uid, email=data.email, display_name=data.display_name)
     try:
-        token = token_source(api_url)
+        token = token_source(registration_url(api_url))
     except Exception as error:
         logger.warning("no ID token for the registration call; lazy creation will follow",
                        exc_info=error)  # fmt: skip
@@ -101,7 +121,7 @@ def accept_registration(
             "registration is closed: no registration service account is linked "
             "(<NAME>_GOOGLE_CALLER is not set)"
         )
-    if caller_claims.issuer not in GOOGLE_ISSUERS or caller_claims.email != expected:
+    if caller_claims.issuer not in trusted_google_issuers() or caller_claims.email != expected:
         raise RegistrationRefusedError(
             f"only {expected} may register users (the token is {caller_claims.email!r} "
             f"issued by {caller_claims.issuer!r})"

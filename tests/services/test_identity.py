@@ -83,7 +83,7 @@ def test_registration_from_the_blocking_function_creates_the_record(
 
     assert on_user_created(event, api_url="https://api.example.com",
                            token_source=metadata_server, post=api_gateway)  # fmt: skip
-    assert audiences == ["https://api.example.com"]
+    assert audiences == ["https://api.example.com/internal/users"]  # the route's audience
     assert sent == [{"uid": "u-reg-1", "email": "reg@example.com", "display_name": "Reg"}]
 
     me = api.handle(
@@ -111,6 +111,27 @@ def test_registration_refuses_any_other_google_identity(
     assert response["statusCode"] == 403
     assert f"only {REGISTRATION_SA} may register users" in response_json(response)["message"]
     assert stored_user(dynamodb, "x1") is None
+
+
+def test_the_local_google_stand_in_is_trusted_on_the_local_stack_only(
+    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, context: Any, dynamodb: Any
+) -> None:
+    monkeypatch.setenv("REGISTRATION_GOOGLE_CALLER", REGISTRATION_SA)
+    monkeypatch.setenv("HYBRIDSTACK_TOKEN_ISSUER", "http://127.0.0.1:9399/demo-hybridstack")
+    local_google = {"sub": "1", "email": REGISTRATION_SA, "iss": "http://127.0.0.1:9399/google"}
+
+    monkeypatch.setenv("HYBRIDSTACK_ENV", "prod")
+    refused = api.handle(
+        http_event("POST", "/internal/users", claims=local_google, body={"uid": "s1"}), context
+    )
+    monkeypatch.setenv("HYBRIDSTACK_ENV", "local")
+    accepted = api.handle(
+        http_event("POST", "/internal/users", claims=local_google, body={"uid": "s1"}), context
+    )
+
+    assert refused["statusCode"] == 403
+    assert accepted["statusCode"] in (200, 201), accepted["body"]
+    assert stored_user(dynamodb, "s1") is not None
 
 
 def test_registration_failure_never_blocks_the_sign_up() -> None:

@@ -18,9 +18,8 @@ def _claims(token: str) -> dict[str, Any]:
 
 
 def test_sign_up_then_the_first_call_has_a_user_record(api, new_user, aws, stack):
-    """In the cloud the ``beforeCreate`` blocking function registers the user; the deployed
-    local stack runs no Functions emulator, so the record comes from the identity API's lazy
-    creation on the app's first call — the path that also covers a lost registration call."""
+    """The app's first call finds the user's record (made at sign-up by the ``beforeCreate``
+    blocking function, see test_registration_blocking_function; lazily here otherwise)."""
     alice = new_user("alice")
 
     me = api.call("GET", "users/me", alice)

@@ -1,0 +1,130 @@
+"""The platform's Firebase functions codebase, assembled from ``services/`` for the emulator.
+
+``firebase deploy --only functions`` and the Functions emulator both want one folder: ``main.py``
+(here ``services/firebase/main.py``), ``requirements.txt`` and a ``venv/`` holding them. The
+service code that ``main.py`` imports stays in ``services/``: :func:`assemble` copies it under
+``hybridstack/services/`` of the codebase (no second copy is kept in the repository), writes the
+pinned ``services/firebase/requirements.lock`` as ``requirements.txt`` and links ``venv/`` to the
+virtual environment ``scripts/setup.d/35-functions-venv.sh`` installs from that lock.
+
+:func:`configure` writes what the functions read at run time into ``.env.local`` (the emulator-only
+environment file firebase-tools reads whenever it starts a function worker): the deployed API's
+``REGISTRATION_API_URL``, and ``GCE_METADATA_HOST``/``GCE_METADATA_IP`` pointing google-auth at
+the local issuer's metadata stand-in for the registration service account, so the unchanged
+``google_id_token`` gets a Google-style token the local API's authorizer trusts.
+
+Example:
+    source = assemble(state_dir / "functions")
+    cloud = LocalCloud(functions_source=source)
+    cloud.start()
+    configure(source, api_url=api_url, metadata_host=metadata_host(issuer, caller_email))
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from hybridstack.emulators import tools
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVICES_DIR = REPO_ROOT / "services"
+MAIN_SOURCE = SERVICES_DIR / "firebase" / "main.py"
+LOCK_FILE = SERVICES_DIR / "firebase" / "requirements.lock"
+VENV_NAME = "functions-venv"
+ENV_FILE = ".env.local"
+LOADED_MARKER = "Loaded functions definitions from source"
+LOAD_FAILED_MARKER = "Failed to load function definition"
+_COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.*", "README.md")
+_PACKAGE_INIT = '"""hybridstack service code, copied from services/ for this codebase."""\n'
+
+
+class FunctionsReloadError(RuntimeError):
+    """The Functions emulator did not reload the codebase (the message says why)."""
+
+
+class FunctionsVenvMissingError(FileNotFoundError):
+    """The functions codebase's virtual environment is not installed."""
+
+
+def venv_dir() -> Path:
+    """``.tools/functions-venv``: firebase-functions and the services' packages (Python 3.11)."""
+    return tools.tools_dir() / VENV_NAME
+
+
+def assemble(target: Path, *, venv: Path | None = None) -> Path:
+    """Build (or refresh) the codebase in ``target``; returns ``target``."""
+    environment = venv or venv_dir()
+    if not (environment / "bin" / "python").exists():
+        raise FunctionsVenvMissingError(
+            f"the functions codebase's virtual environment {environment} is missing: run "
+            "scripts/setup (step 35-functions-venv installs services/firebase/requirements.lock)"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    package = target / "hybridstack"
+    if package.exists():
+        shutil.rmtree(package)
+    package.mkdir()
+    (package / "__init__.py").write_text(_PACKAGE_INIT)
+    shutil.copytree(SERVICES_DIR, package / "services", ignore=_COPY_IGNORE)
+    shutil.copyfile(MAIN_SOURCE, target / "main.py")
+    shutil.copyfile(LOCK_FILE, target / "requirements.txt")
+    link = target / "venv"
+    if link.is_symlink() and link.resolve() != environment.resolve():
+        link.unlink()
+    if not link.is_symlink():
+        link.symlink_to(environment.resolve(), target_is_directory=True)
+    (target / ENV_FILE).touch()
+    return target
+
+
+def configure(source: Path, *, api_url: str, metadata_host: str | None = None) -> bool:
+    """Write the functions' run-time settings to ``.env.local``; True when they changed.
+
+    Workers started after this read the new values (firebase-tools loads the file per worker).
+    """
+    values = {"REGISTRATION_API_URL": api_url.rstrip("/")}
+    if metadata_host:
+        values |= {"GCE_METADATA_HOST": metadata_host, "GCE_METADATA_IP": metadata_host}
+    text = "".join(f"{name}={value}\n" for name, value in values.items())
+    path = source / ENV_FILE
+    if path.exists() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    return True
+
+
+def settings(source: Path) -> dict[str, str]:
+    """The run-time settings :func:`configure` wrote (``{}`` before the first deploy)."""
+    path = source / ENV_FILE
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {name: value for name, value in pairs}
+
+
+def reload(source: Path, log_path: Path, *, timeout: float = 120.0) -> None:
+    """Make the running Functions emulator reload ``source`` (its workers then start with the
+    current ``.env.local``) and wait until it has: firebase-tools watches the codebase's files,
+    not dotfiles, so ``main.py`` is touched and its log must report the reload."""
+
+    def count(marker: str) -> int:
+        try:
+            return log_path.read_text(errors="replace").count(marker)
+        except OSError:
+            return 0
+
+    loaded, failed = count(LOADED_MARKER), count(LOAD_FAILED_MARKER)
+    os.utime(source / "main.py")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if count(LOAD_FAILED_MARKER) > failed:
+            raise FunctionsReloadError(f"the functions codebase did not load again: see {log_path}")
+        if count(LOADED_MARKER) > loaded:
+            return
+        time.sleep(0.1)
+    raise FunctionsReloadError(
+        f"the Functions emulator did not reload {source} within {timeout:.0f} s (log {log_path})"
+    )
