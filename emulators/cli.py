@@ -105,14 +105,14 @@ def _parse_services(services: str | None) -> list[str] | None:
 
 
 def _endpoint_table(endpoints: LocalCloudEndpoints, health: dict[str, bool] | None) -> Table:
-    from hybridstack.emulators.local_cloud import SERVICES
+    from hybridstack.emulators.local_cloud import STATUS_ROWS
 
     table = Table(title=f"local cloud · project {endpoints.project_id}")
     table.add_column("service")
     table.add_column("address")
     if health is not None:
         table.add_column("health")
-    for service in SERVICES:
+    for service in STATUS_ROWS:
         address = getattr(endpoints, service)
         if not address:
             continue

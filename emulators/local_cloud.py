@@ -73,6 +73,8 @@ __all__ = [
 
 SERVICES = ("aws", "auth", "functions", "firestore", "pubsub", "storage")
 DEFAULT_SERVICES = tuple(service for service in SERVICES if service != "functions")
+STATUS_ROWS = (*SERVICES, "issuer")
+"""What ``hybridstack local status`` reports: the emulators, and the issuer that runs with Auth."""
 PORT_CLASH_MARKERS = ("address already in use", "port taken", "bindexception", "is already in use")
 
 _ACTIVE_STATE_DIRS: set[Path] = set()  # claimed by a LocalCloud of this process
@@ -99,6 +101,8 @@ def _health_check(service: str) -> Callable[[str], bool]:
         "firestore": firestore.health,
         "pubsub": pubsub.health,
         "storage": storage.health,
+        # the issuer's address ends with the project (its OIDC issuer URL); health is at the root
+        "issuer": lambda issuer_url: local_issuer.health(issuer_url.rsplit("/", 1)[0]),
     }
     return checks[service]
 
@@ -116,7 +120,7 @@ def _reset_action(service: str) -> Callable[[str, str], None] | None:
 
 def health_of(endpoints: LocalCloudEndpoints) -> dict[str, bool]:
     """Each emulator the endpoints name -> whether it answers (checked in parallel)."""
-    services = [service for service in SERVICES if _address_of(endpoints, service)]
+    services = [service for service in STATUS_ROWS if _address_of(endpoints, service)]
     with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
         futures = {
             service: pool.submit(_health_check(service), str(_address_of(endpoints, service)))

@@ -69,6 +69,17 @@ def test_status_shows_each_emulator_healthy_with_its_address(running: LocalCloud
         assert "healthy" in row
 
 
+def test_status_shows_the_identity_issuer_that_runs_with_auth(tmp_path: Path) -> None:
+    with LocalCloud(services=["auth"], state_dir=tmp_path) as cloud:
+        result = runner.invoke(app, ["local", "status", "--state-dir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        assert cloud.endpoints.issuer
+        issuer_port = cloud.endpoints.issuer.split("://", 1)[1].split("/", 1)[0]
+        row = next(line for line in result.output.splitlines() if issuer_port in line)
+        assert "issuer" in row
+        assert "healthy" in row
+
+
 def test_reset_from_the_cli_empties_storage(running: LocalCloud) -> None:
     base = running.endpoints.storage
     requests.post(f"{base}/storage/v1/b", json={"name": "cli-reset"}, timeout=5).raise_for_status()
