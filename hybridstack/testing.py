@@ -43,6 +43,21 @@ class RegisteredResource:
     provider: str | None = None
     parent: str | None = None
 
+    @classmethod
+    def from_mock(
+        cls, args: MockResourceArgs, inputs: dict[str, Any], outputs: dict[str, Any], rid: str
+    ) -> RegisteredResource:
+        """The record of one ``Mocks.new_resource`` call, with the inputs and outputs it got."""
+        return cls(
+            type=args.typ,
+            name=args.name,
+            inputs=inputs,
+            outputs=outputs,
+            id=rid,
+            custom=bool(args.custom),
+            provider=args.provider,
+        )
+
     @property
     def is_component(self) -> bool:
         return not self.custom
@@ -87,15 +102,7 @@ class RecordingMocks(Mocks):
         if args.custom:
             outputs.update(self._computed_outputs(package, module, kind, args.name, inputs))
             resource_id = str(outputs.get("id", resource_id))
-        record = RegisteredResource(
-            type=args.typ,
-            name=args.name,
-            inputs=inputs,
-            outputs=outputs,
-            id=resource_id,
-            custom=bool(args.custom),
-            provider=args.provider,
-        )
+        record = RegisteredResource.from_mock(args, inputs, outputs, resource_id)
         with self._lock:
             self.resources.append(record)
         return resource_id, outputs

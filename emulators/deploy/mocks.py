@@ -132,15 +132,7 @@ class EmulatorMocks(RecordingMocks):
     def _record(
         self, args: MockResourceArgs, inputs: dict[str, Any], outputs: dict[str, Any], rid: str
     ) -> None:
-        record = RegisteredResource(
-            type=args.typ,
-            name=args.name,
-            inputs=inputs,
-            outputs=outputs,
-            id=rid,
-            custom=bool(args.custom),
-            provider=args.provider,
-        )
+        record = RegisteredResource.from_mock(args, inputs, outputs, rid)
         with self._record_lock:
             self.resources.append(record)
 
