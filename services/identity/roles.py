@@ -40,6 +40,9 @@ def assign_role(
         raise NotAllowedError(f"only an admin may change roles (your role is {actor.role!r})")
     app = firebase_app()
     current: dict[str, Any] = dict(auth.get_user(uid, app=app).custom_claims or {})
+    # The record first: a user without one is refused before any claim changes (a repeat of
+    # this call after a failed claim update converges, both writes being idempotent).
+    record = (users or UserStore()).set_role(uid, role)
     current["role"] = role
     auth.set_custom_user_claims(uid, current, app=app)
-    return (users or UserStore()).set_role(uid, role)
+    return record

@@ -218,6 +218,11 @@ def test_an_admin_sets_roles_as_custom_claims(
 
     assert put_role(admin_claims, "no-such-user", {"role": "editor"})["statusCode"] == 404
 
+    # An Auth account without a user record yet: refused, and its claims stay as they were.
+    dave = auth.sign_up("dave@example.com", "dave-secret")
+    assert put_role(admin_claims, dave.uid, {"role": "editor"})["statusCode"] == 404
+    assert "role" not in (firebase_auth.get_user(dave.uid, app=firebase_app).custom_claims or {})
+
     granted = put_role(admin_claims, carol.uid, {"role": "editor"})
     assert granted["statusCode"] == 200, granted["body"]
     assert response_json(granted)["role"] == "editor"
