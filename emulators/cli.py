@@ -329,10 +329,10 @@ def down(state_dir: StateDirOption = None) -> None:
 @local_app.command("status")
 def status(state_dir: StateDirOption = None) -> None:
     """Show each emulator's address and whether it answers; exit 1 if any is down."""
-    from hybridstack.emulators.local_cloud import health_of
+    from hybridstack.emulators.local_cloud import STATUS_ROWS, health_of
 
     state = _running_state(_state_dir(state_dir))
-    health = health_of(state.endpoints)
+    health = health_of(state.endpoints, STATUS_ROWS)
     console.print(_endpoint_table(state.endpoints, health))
     console.print(f"owner pid {state.owner_pid} · started {time.ctime(state.started_at)}")
     if not all(health.values()):

@@ -118,9 +118,12 @@ def _reset_action(service: str) -> Callable[[str, str], None] | None:
     return resets.get(service)  # functions hold no data
 
 
-def health_of(endpoints: LocalCloudEndpoints) -> dict[str, bool]:
-    """Each emulator the endpoints name -> whether it answers (checked in parallel)."""
-    services = [service for service in STATUS_ROWS if _address_of(endpoints, service)]
+def health_of(endpoints: LocalCloudEndpoints, names: Iterable[str] = SERVICES) -> dict[str, bool]:
+    """Each of ``names`` the endpoints give an address -> whether it answers (in parallel).
+
+    ``names`` are emulators (:data:`SERVICES`) by default; ``STATUS_ROWS`` adds the issuer.
+    """
+    services = [service for service in names if _address_of(endpoints, service)]
     with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
         futures = {
             service: pool.submit(_health_check(service), str(_address_of(endpoints, service)))
