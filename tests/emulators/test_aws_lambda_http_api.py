@@ -74,7 +74,9 @@ def test_lambda_error_is_reported_as_a_function_error(lambda_client, echo_functi
     assert json.loads(response["Payload"].read())["errorMessage"] == "n is required"
 
 
-def test_http_api_route_reaches_the_lambda(apigatewayv2, echo_function, cloud):
+@pytest.fixture
+def echo_api_url(apigatewayv2, echo_function, cloud):
+    """An HTTP API with ``GET /hello/{name}`` proxied to the echo Lambda; its invoke URL."""
     api_id = apigatewayv2.create_api(Name="echo-api", ProtocolType="HTTP")["ApiId"]
     integration_id = apigatewayv2.create_integration(
         ApiId=api_id,
@@ -87,9 +89,12 @@ def test_http_api_route_reaches_the_lambda(apigatewayv2, echo_function, cloud):
     )
     apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
     port = urlsplit(cloud.aws).port
+    return f"http://127.0.0.1:{port}/_aws/execute-api/{api_id}"
 
+
+def test_http_api_route_reaches_the_lambda(echo_api_url):
     response = requests.get(
-        f"http://127.0.0.1:{port}/_aws/execute-api/{api_id}/hello/world",
+        f"{echo_api_url}/hello/world",
         params={"lang": "en"},
         timeout=60,
     )
@@ -99,22 +104,7 @@ def test_http_api_route_reaches_the_lambda(apigatewayv2, echo_function, cloud):
     assert response.json() == {"greeting": "hello world", "method": "GET", "query": {"lang": "en"}}
 
 
-def test_http_api_unknown_route_is_404(apigatewayv2, echo_function, cloud):
-    api_id = apigatewayv2.create_api(Name="echo-api", ProtocolType="HTTP")["ApiId"]
-    integration_id = apigatewayv2.create_integration(
-        ApiId=api_id,
-        IntegrationType="AWS_PROXY",
-        IntegrationUri=echo_function,
-        PayloadFormatVersion="2.0",
-    )["IntegrationId"]
-    apigatewayv2.create_route(
-        ApiId=api_id, RouteKey="GET /hello/{name}", Target=f"integrations/{integration_id}"
-    )
-    apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-    port = urlsplit(cloud.aws).port
-
-    response = requests.post(
-        f"http://127.0.0.1:{port}/_aws/execute-api/{api_id}/goodbye", timeout=60
-    )
+def test_http_api_unknown_route_is_404(echo_api_url):
+    response = requests.post(f"{echo_api_url}/goodbye", timeout=60)
 
     assert response.status_code == 404
