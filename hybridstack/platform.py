@@ -11,7 +11,9 @@ it):
 - ``RealtimeStore``: Firestore with the services' rules (checked closed), PITR and delete
   protection when ``protect_data``;
 - the DynamoDB single table and the idempotency table the services use, plus Aurora
-  PostgreSQL when ``database`` is ``postgres`` or ``both``;
+  PostgreSQL when ``database`` is ``postgres`` or ``both``: then user records and analytics
+  aggregates live in PostgreSQL (every Function gets ``RECORDS_DATABASE``, see
+  :func:`records_database`, and each one that reads or writes them links the cluster);
 - ``HttpApi`` with the Firebase JWT authorizer on every route but ``GET /health``: the platform
   API (``GET /me``), the identity API (profiles, roles; ``POST /internal/users`` for the
   Firebase registration hook, Google-signed), the messaging API and the media API;
@@ -83,6 +85,17 @@ PUBLIC_ROUTES = ("GET /health",)
 REALTIME_RULES_FILE = RULES_PATH
 """The platform's Firestore rules ship with the messaging service (conversations, receipts,
 media status, dashboards); RealtimeStore refuses them if they ever open data to anyone."""
+
+
+RECORDS_DATABASE = "RECORDS_DATABASE"
+"""Where user records and analytics aggregates live (``dynamodb`` | ``postgres``); the services
+read it (``hybridstack.services.common.settings.RECORDS_DATABASE``)."""
+
+
+def records_database(config: StackConfig) -> str:
+    """``dynamodb`` -> ``dynamodb``; ``postgres`` and ``both`` -> ``postgres`` (with both, the
+    single table still holds media records, idempotency and the rest)."""
+    return "dynamodb" if config.database == "dynamodb" else "postgres"
 
 
 def role_name(function: str) -> str:
@@ -235,7 +248,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     project = config.firebase_project_id
     retention = config.log_retention_days
     tags = {"hybridstack:env": config.env}
-    environment = {"HYBRIDSTACK_ENV": config.env}
+    environment = {"HYBRIDSTACK_ENV": config.env, RECORDS_DATABASE: records_database(config)}
 
     def function_args(handler: str, links: list[Any], **extra: Any) -> FunctionArgs:
         args: dict[str, Any] = {
@@ -277,7 +290,9 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     )
     table, idempotency = _tables(config, tags)
     postgres = _postgres(config, tags)
-    data: list[Linkable] = [table, *([postgres] if postgres is not None else [])]
+    # linked to every Function that reads or writes user records or analytics aggregates
+    records: list[Linkable] = [postgres] if postgres is not None else []
+    data: list[Linkable] = [table, *records]
 
     api_function = Function(
         "api",
@@ -328,7 +343,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         postgres=postgres,
     )
     if config.media.enabled:
-        _media(platform, function_args)
+        _media(platform, function_args, records)
     messaging_links: list[Any] = [realtime, *data]
     if platform.media is not None:
         messaging_links.append(platform.media.read_only())
@@ -342,13 +357,16 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     if config.static_site.enabled:
         platform.site = StaticSite("web", {"enabled": config.static_site.cdn, "tags": tags})
     if config.analytics.enabled:
-        _analytics(platform, function_args)
+        _analytics(platform, function_args, records)
     platform.alerts = _alerts(platform, tags)
     return platform
 
 
-def _media(platform: Platform, function_args: Any) -> None:
-    """MediaStore (S3 + CloudFront + processing, Firebase Storage sync) and the media API."""
+def _media(platform: Platform, function_args: Any, records: list[Linkable]) -> None:
+    """MediaStore (S3 + CloudFront + processing, Firebase Storage sync) and the media API.
+
+    The processor counts storage against the owner's record and the API creates the record
+    lazily, so both link ``records``; the sync function touches no record."""
     config = platform.config
     shared = [platform.table, platform.idempotency, platform.realtime]
     tags = {"hybridstack:env": config.env}
@@ -360,7 +378,7 @@ def _media(platform: Platform, function_args: Any) -> None:
                 "environment": function_args("", [])["environment"],
                 "log_retention_days": config.log_retention_days,
                 # the realtime link carries the cross-cloud credentials the status updates use
-                "link": [platform.realtime],
+                "link": [platform.realtime, *records],
                 "tags": tags,
             },
             # Firebase Storage uploads -> Pub/Sub push -> the sync Function -> S3
@@ -381,7 +399,7 @@ def _media(platform: Platform, function_args: Any) -> None:
     )
     media_function = Function(
         "media-api",
-        function_args(MEDIA_API_HANDLER, [media, *shared], dead_letter=False),
+        function_args(MEDIA_API_HANDLER, [media, *shared, *records], dead_letter=False),
         transform={"role": _fixed_role_name("media-api")},
     )
     for route in MEDIA_ROUTES:
@@ -390,8 +408,9 @@ def _media(platform: Platform, function_args: Any) -> None:
     platform.media_function = media_function
 
 
-def _analytics(platform: Platform, function_args: Any) -> None:
-    """The raw analytics bucket, the collector Function and its Schedule."""
+def _analytics(platform: Platform, function_args: Any, records: list[Linkable]) -> None:
+    """The raw analytics bucket, the collector Function (aggregates go to ``records`` when
+    linked) and its Schedule."""
     config = platform.config
     bucket = SecureBucket(
         "analytics-raw",
@@ -423,7 +442,7 @@ def _analytics(platform: Platform, function_args: Any) -> None:
                 environment={f"{source.upper()}_TOKEN_SECRET_ARN": secret.arn},
             )
         )
-    links = [bucket, platform.table, platform.realtime, *tokens]
+    links = [bucket, platform.table, platform.realtime, *records, *tokens]
     collector = Function(
         "analytics",
         function_args(ANALYTICS_HANDLER, links, timeout=300),

@@ -240,6 +240,7 @@ def test_media_uploads_are_processed_through_a_queue_with_a_dead_letter_queue(
 
 
 def test_analytics_collector_reads_only_its_source_tokens(stack_run: tuple[str, Run]) -> None:
+    """... and, where aggregates go to PostgreSQL, the Aurora cluster's own secret."""
     import json
 
     _, (resources, _) = stack_run
@@ -261,7 +262,9 @@ def test_analytics_collector_reads_only_its_source_tokens(stack_run: tuple[str, 
         for resource in statement["Resource"]
     }
     tokens = {secrets[f"{s}-token"].outputs["arn"] for s in ("youtube", "spotify", "tiktok")}
-    assert readable == tokens
+    clusters = of_type(resources, "aws:rds/cluster:Cluster")
+    aggregates = {c.outputs["masterUserSecrets"][0]["secretArn"] for c in clusters}
+    assert readable == tokens | aggregates
 
 
 LOCAL_AWS = "http://127.0.0.1:4566"
