@@ -5,8 +5,9 @@ For each source and day:
 
 - raw pages: ``s3://<ANALYTICS_RAW_BUCKET_NAME>/raw/analytics/source=<s>/dt=<yyyy-mm-dd>/
   <run id>.json`` (Hive-style partitions, queryable by Athena/Glue as they are);
-- aggregate: ``PK=ANALYTICS#<source>``, ``SK=DAY#<yyyy-mm-dd>`` in the single table, holding the
-  day's totals and item count; written whole, so re-running a day replaces it (never doubles);
+- aggregate: the day's totals and item count in the records database (``RECORDS_DATABASE``,
+  see ``aggregates.py``: the single table or PostgreSQL's ``analytics_daily``); an upsert, so
+  re-running a day replaces it (never doubles);
 - dashboard: Firestore ``dashboards/<source>`` with the latest day's totals and top items, all
   sources in one batched, retried write with server timestamps.
 
@@ -23,9 +24,14 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
+from hybridstack.services.analytics.aggregates import (
+    AggregateStore,
+    DailyAggregate,
+    aggregate_store,
+)
 from hybridstack.services.analytics.sources import FetchResult, MetricsSource
 from hybridstack.services.common import settings
-from hybridstack.services.common.clients import aws_client, dynamodb_table
+from hybridstack.services.common.clients import aws_client
 from hybridstack.services.realtime.publisher import RealtimePublisher
 
 TOP_ITEMS = 5
@@ -82,10 +88,11 @@ def collect(
     *,
     run_id: str,
     publisher: RealtimePublisher | None = None,
+    aggregates: AggregateStore | None = None,
 ) -> dict[str, Any]:
     """Fetch ``day`` from every source and store raw pages, aggregates and dashboards."""
     bucket = settings.require(settings.ANALYTICS_RAW_BUCKET)
-    table = dynamodb_table(settings.require(settings.DATABASE_TABLE))
+    store = aggregates or aggregate_store()
     realtime = publisher or RealtimePublisher()
     summary: dict[str, Any] = {}
     for source in sources:
@@ -99,10 +106,9 @@ def collect(
             ContentType="application/json",
         )  # fmt: skip
         totals = totals_of(result)
-        table.put_item(
-            Item={"PK": f"ANALYTICS#{source.name}", "SK": f"DAY#{day.isoformat()}",
-                  "source": source.name, "day": day.isoformat(), "totals": totals,
-                  "items": len(result.samples), "run_id": run_id, "raw_key": key}
+        store.save(
+            DailyAggregate(source=source.name, day=day, totals=totals,
+                           items=len(result.samples), run_id=run_id, raw_key=key)
         )  # fmt: skip
         realtime.set(f"dashboards/{source.name}", dashboard_for(result, totals))
         summary[source.name] = {"raw_key": key, "totals": totals, "items": len(result.samples)}

@@ -117,7 +117,9 @@ def reset_clients() -> None:
     """Forget every cached client (the next call builds new ones from the environment)."""
     import firebase_admin
 
-    for factory in (aws_client, dynamodb_table, firestore_client, storage_client):
+    from hybridstack.services.common.postgres import database
+
+    for factory in (aws_client, dynamodb_table, firestore_client, storage_client, database):
         factory.cache_clear()
     if firebase_app.cache_info().currsize:
         app = firebase_app()

@@ -8,12 +8,16 @@ ever read here: boto3 follows ``AWS_ENDPOINT_URL`` and the Google clients ``*_EM
 Example:
     bucket = require(MEDIA_BUCKET)          # "media-bucket-1a2b" or a clear MissingSettingError
     creds = by_suffix("_GCP_CREDENTIALS")   # the one linked credential config, if any
+    records_database()                      # "dynamodb" or "postgres" (RECORDS_DATABASE)
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal, cast
+
+RecordsDatabase = Literal["dynamodb", "postgres"]
 
 MEDIA_BUCKET = "MEDIA_BUCKET_NAME"
 """The S3 media bucket (architecture B's prefixes), linked as ``media``."""
@@ -32,6 +36,14 @@ ANALYTICS_SOURCE_MODE = "ANALYTICS_SOURCE_MODE"
 """``generated`` (deterministic, for local runs) or ``live`` (the platforms' APIs)."""
 HYBRIDSTACK_ENV = "HYBRIDSTACK_ENV"
 """The stack's environment (``local``, ``dev``, ``prod``); only ``local`` may use emulators."""
+RECORDS_DATABASE = "RECORDS_DATABASE"
+"""Where user records and analytics aggregates live: ``dynamodb`` (the single table linked as
+``database``) or ``postgres`` (the PostgresCluster linked to the function, through the RDS Data
+API). The platform sets it from its ``database`` config; when unset, :func:`records_database`
+picks ``postgres`` if a cluster is linked (a ``<NAME>_CLUSTER_ARN`` variable), else ``dynamodb``."""
+RECORDS_DATABASES: tuple[RecordsDatabase, ...] = ("dynamodb", "postgres")
+CLUSTER_ARN_SUFFIX = "_CLUSTER_ARN"
+"""The suffix of the variable a linked PostgresCluster sets (``CATALOG_CLUSTER_ARN``)."""
 
 
 class MissingSettingError(RuntimeError):
@@ -61,3 +73,25 @@ def by_suffix(suffix: str, env: Mapping[str, str] | None = None) -> str | None:
             f"several variables end in {suffix}: {', '.join(found)}; link only one"
         )
     return source[found[0]] if found else None
+
+
+def records_database(env: Mapping[str, str] | None = None) -> RecordsDatabase:
+    """``dynamodb`` or ``postgres``: where user records and aggregates live.
+
+    ``RECORDS_DATABASE`` when set (any other value is a MissingSettingError naming the variable
+    and the values it takes); else ``postgres`` when a cluster is linked, else ``dynamodb``.
+
+    Example:
+        records_database({"RECORDS_DATABASE": "postgres"})          # "postgres"
+        records_database({"CATALOG_CLUSTER_ARN": "arn:aws:rds:..."})  # "postgres" (inferred)
+    """
+    source = env if env is not None else os.environ
+    value = source.get(RECORDS_DATABASE, "").strip().lower()
+    if not value:
+        return "postgres" if by_suffix(CLUSTER_ARN_SUFFIX, source) else "dynamodb"
+    if value not in RECORDS_DATABASES:
+        raise MissingSettingError(
+            f"environment variable {RECORDS_DATABASE}={source[RECORDS_DATABASE]!r} is not "
+            f"supported: use one of {', '.join(RECORDS_DATABASES)}"
+        )
+    return cast(RecordsDatabase, value)

@@ -39,8 +39,8 @@ from hybridstack.services.identity.users import (
     NewUser,
     ProfileUpdate,
     UserNotFoundError,
-    UserStore,
     ensure_user,
+    user_store,
 )
 
 logger = Logger(service="identity")
@@ -58,7 +58,7 @@ def get_me() -> dict[str, Any]:
 def patch_me() -> dict[str, Any]:
     me = caller(app.current_event)
     update = json_body(app.current_event, ProfileUpdate)
-    users = UserStore()
+    users = user_store()
     ensure_user(me.uid, me.email, users)
     try:
         return users.update_profile(me.uid, update).model_dump()

@@ -31,7 +31,7 @@ from aws_lambda_powertools import Logger
 
 from hybridstack.services.common import settings
 from hybridstack.services.common.http import Caller
-from hybridstack.services.identity.users import NewUser, UserRecord, UserStore
+from hybridstack.services.identity.users import NewUser, UserRecord, UserStore, user_store
 
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 REGISTRATION_PATH = "/internal/users"
@@ -126,4 +126,4 @@ def accept_registration(
             f"only {expected} may register users (the token is {caller_claims.email!r} "
             f"issued by {caller_claims.issuer!r})"
         )
-    return (users or UserStore()).create_if_absent(user, source="registration")
+    return (users or user_store()).create_if_absent(user, source="registration")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hybridstack.services.common.clients import firebase_app
 from hybridstack.services.common.http import Caller
-from hybridstack.services.identity.users import Role, UserRecord, UserStore
+from hybridstack.services.identity.users import Role, UserRecord, UserStore, user_store
 
 
 class RoleChange(BaseModel):
@@ -42,7 +42,7 @@ def assign_role(
     current: dict[str, Any] = dict(auth.get_user(uid, app=app).custom_claims or {})
     # The record first: a user without one is refused before any claim changes (a repeat of
     # this call after a failed claim update converges, both writes being idempotent).
-    record = (users or UserStore()).set_role(uid, role)
+    record = (users or user_store()).set_role(uid, role)
     current["role"] = role
     auth.set_custom_user_claims(uid, current, app=app)
     return record

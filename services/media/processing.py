@@ -31,7 +31,7 @@ from aws_lambda_powertools import Logger
 
 from hybridstack.services.common.clients import aws_client
 from hybridstack.services.common.idempotency import run_once
-from hybridstack.services.identity.users import UserNotFoundError, UserStore
+from hybridstack.services.identity.users import UserNotFoundError, user_store
 from hybridstack.services.media.images import derive_images, image_dimensions
 from hybridstack.services.media.records import MediaRecord, MediaStore
 from hybridstack.services.media.status import publish_status
@@ -156,7 +156,7 @@ def _process(bucket: str, key: str, media: MediaStore, publisher: RealtimePublis
         **found,
     )
     try:
-        UserStore().add_storage(record.owner_id, len(data))
+        user_store().add_storage(record.owner_id, len(data))
     except UserNotFoundError:
         logger.warning("no user record to count storage against", extra={"uid": record.owner_id})
     publish_status(record, publisher)
