@@ -26,8 +26,6 @@ NOT_EMULATED: dict[str, str] = {
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "no CDN locally",
     "aws:wafv2/webAcl:WebAcl": "no web application firewall locally",
     "aws:wafv2/webAclAssociation:WebAclAssociation": "no web application firewall locally",
-    "aws:rds/cluster:Cluster": "Aurora is not run by the local cloud (use database=dynamodb)",
-    "aws:rds/clusterInstance:ClusterInstance": "Aurora is not run by the local cloud",
     # Google / Firebase management plane
     "gcp:firebase/project:Project": "demo- projects exist implicitly in the Firebase emulators",
     "gcp:firebase/webApp:WebApp": "the emulators need no registered web app",

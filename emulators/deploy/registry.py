@@ -110,6 +110,7 @@ def load_handlers() -> dict[str, Handler]:
         aws_kms,
         aws_lambda,
         aws_logs,
+        aws_rds,
         aws_s3,
         aws_secretsmanager,
         aws_sns,

@@ -1,8 +1,10 @@
 """Resources the last deploy made that the program no longer declares: deleted, as ``pulumi up``
 deletes them (dependents first), or left in place with the reason.
 
-A bucket is deleted only when empty (local data is never thrown away by a redeploy); types
-without a deleter here are left until the local cloud restarts, and say so.
+A bucket is deleted only when empty (local data is never thrown away by a redeploy); an Aurora
+cluster the program no longer declares is deleted with its database, as ``pulumi up`` deletes it
+(RDS refuses a deletion-protected one, which is then left with that reason). Types without a
+deleter here are left until the local cloud restarts, and say so.
 
 Example:
     deleted, left = remove_undeclared(ctx, {urn: record, ...})
@@ -126,6 +128,20 @@ DELETERS: dict[str, tuple[int, Deleter]] = {
         lambda c, r: c.aws("logs").delete_log_group(logGroupName=r["id"]),
     ),
     "aws:s3/bucket:Bucket": (5, _bucket),
+    # Aurora: instances before their cluster; no final snapshot (MiniStack keeps none). A
+    # deletion-protected cluster is refused by RDS and left, with RDS's reason.
+    "aws:rds/clusterInstance:ClusterInstance": (
+        1,
+        lambda c, r: c.aws("rds").delete_db_instance(
+            DBInstanceIdentifier=r["id"], SkipFinalSnapshot=True
+        ),
+    ),
+    "aws:rds/cluster:Cluster": (
+        3,
+        lambda c, r: c.aws("rds").delete_db_cluster(
+            DBClusterIdentifier=r["id"], SkipFinalSnapshot=True
+        ),
+    ),
     "aws:cognito/userPoolClient:UserPoolClient": (
         1,
         lambda c, r: c.aws("cognito-idp").delete_user_pool_client(
