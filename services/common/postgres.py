@@ -11,7 +11,9 @@ Statements use named placeholders (``:uid``). Python values become typed Data AP
 ``str`` -> ``stringValue``, ``int`` -> ``longValue``, ``None`` -> ``isNull``, ``datetime`` ->
 ``TIMESTAMP`` (as UTC), ``date`` -> ``DATE``, ``dict``/``list`` -> ``JSON``, ``Decimal`` ->
 ``DECIMAL``, ``UUID`` -> ``UUID``, ``bytes`` -> ``blobValue``. Aurora sends a bare string as
-``varchar``, so a timestamp, date or JSON column needs the hint (done here). Rows come back as
+``varchar``, so a timestamp, date or JSON column needs the hint (done here). A ``datetime`` is
+sent as a UTC ``timestamp``; for a ``timestamptz`` column write ``CAST(:at AS timestamp) AT TIME
+ZONE 'UTC'`` so the session's TimeZone never matters. Rows come back as
 dicts keyed by column label, each value from its Field (the Data API's ``typeName`` is not
 relied on: MiniStack reports every column as VARCHAR). Timestamps come back as text
 (``2026-11-22 16:00:00.123456``): select ``col AT TIME ZONE 'UTC'`` and parse with

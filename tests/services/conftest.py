@@ -125,3 +125,110 @@ def platform(
     reset_clients()
     yield env
     reset_clients()
+
+
+@dataclass
+class RecordsDatabase:
+    """Where a test's user records and aggregates live, read directly (not through the code
+    under test): the DynamoDB single table, or the Aurora cluster's tables through the Data API."""
+
+    kind: str
+    dynamodb: Any
+    rds_data: Any = None
+    aurora: Any = None
+
+    def sql(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        """Rows of a statement run on the cluster (string and integer parameters)."""
+        parameters = [
+            {"name": name, "value": {"longValue": value} if isinstance(value, int)
+             else {"stringValue": value}}
+            for name, value in params.items()
+        ]  # fmt: skip
+        response = self.rds_data.execute_statement(
+            resourceArn=self.aurora.cluster_arn, secretArn=self.aurora.secret_arn,
+            database=self.aurora.database, sql=sql, parameters=parameters,
+            includeResultMetadata=True,
+        )  # fmt: skip
+        names = [column["name"] for column in response.get("columnMetadata", [])]
+        return [
+            {name: None if field.get("isNull") else next(iter(field.values()))
+             for name, field in zip(names, record, strict=True)}
+            for record in response["records"]
+        ]  # fmt: skip
+
+    def table_exists(self, table: str) -> bool:
+        rows = self.sql("SELECT to_regclass(:name) IS NOT NULL AS present", name=table)
+        return bool(rows[0]["present"])
+
+    def user_rows(self, uid: str) -> list[dict[str, Any]]:
+        """Every stored record of ``uid`` (a correct store keeps at most one)."""
+        if self.kind == "postgres":
+            if not self.table_exists("users"):  # no Function has touched the database yet
+                return []
+            return self.sql(
+                "SELECT uid, email, display_name, bio, role, created_by, storage_used_bytes "
+                "FROM users WHERE uid = :uid",
+                uid=uid,
+            )
+        items: list[dict[str, Any]] = self.dynamodb.query(
+            TableName=DATABASE_TABLE,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"USER#{uid}"}},
+        )["Items"]
+        return [{k: next(iter(v.values())) for k, v in item.items()} for item in items]
+
+    def aggregate_totals(self, source: str, day: str) -> dict[str, int] | None:
+        """The stored totals of ``source`` on ``day``."""
+        if self.kind == "postgres":
+            if not self.table_exists("analytics_daily"):
+                return None
+            rows = self.sql(
+                "SELECT totals::text AS totals FROM analytics_daily "
+                "WHERE source = :source AND day = CAST(:day AS date)",
+                source=source,
+                day=day,
+            )
+            return json.loads(rows[0]["totals"]) if rows else None
+        item = self.dynamodb.get_item(
+            TableName=DATABASE_TABLE,
+            Key={"PK": {"S": f"ANALYTICS#{source}"}, "SK": {"S": f"DAY#{day}"}},
+        ).get("Item")
+        return {m: int(v["N"]) for m, v in item["totals"]["M"].items()} if item else None
+
+    def aggregate_rows(self, source: str) -> int:
+        """How many daily aggregates ``source`` has."""
+        if self.kind == "postgres":
+            rows = self.sql(
+                "SELECT count(*) AS n FROM analytics_daily WHERE source = :source", source=source
+            )
+            return int(rows[0]["n"])
+        return int(
+            self.dynamodb.query(
+                TableName=DATABASE_TABLE,
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"ANALYTICS#{source}"}},
+                Select="COUNT",
+            )["Count"]
+        )
+
+
+@pytest.fixture(params=["dynamodb", "postgres"])
+def records(
+    request: pytest.FixtureRequest,
+    platform: dict[str, str],
+    dynamodb: Any,
+    aws_session: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RecordsDatabase]:
+    """The platform with its records in DynamoDB or in PostgreSQL (``RECORDS_DATABASE``); for
+    PostgreSQL a fresh Aurora cluster linked as ``catalog`` (the ``CATALOG_*`` variables)."""
+    monkeypatch.setenv("RECORDS_DATABASE", request.param)
+    found = RecordsDatabase(kind=request.param, dynamodb=dynamodb)
+    if request.param == "postgres":
+        aurora = request.getfixturevalue("aurora_database")
+        for name, value in aurora.link_environment("CATALOG").items():
+            monkeypatch.setenv(name, value)
+        found.aurora, found.rds_data = aurora, aws_session.client("rds-data")
+    reset_clients()
+    yield found
+    reset_clients()

@@ -1,5 +1,6 @@
 """The analytics collector against the local cloud: raw pages in S3 partitioned by date,
-aggregates in DynamoDB, dashboard documents in Firestore; deterministic generated sources."""
+aggregates in the records database (DynamoDB, or PostgreSQL on a local Aurora cluster),
+dashboard documents in Firestore; deterministic generated sources."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ from hybridstack.services.analytics.sources import (
     parse_tiktok_videos,
     parse_youtube_report,
 )
-from tests.services.conftest import ANALYTICS_BUCKET, DATABASE_TABLE
+from tests.services.conftest import ANALYTICS_BUCKET, RecordsDatabase
 
 DAY = date(2026, 11, 21)
 
 
 def test_a_scheduled_run_stores_raw_aggregates_and_dashboards(
-    platform: dict[str, str], s3: Any, dynamodb: Any, firestore_client: Any, context: Any
+    records: RecordsDatabase, s3: Any, firestore_client: Any, context: Any
 ) -> None:
     first = jobs.run({"sources": ["spotify", "youtube"], "day": "2026-11-21"}, context)
     assert first["mode"] == "generated"
@@ -34,11 +35,7 @@ def test_a_scheduled_run_stores_raw_aggregates_and_dashboards(
         assert raw["pages"][0]["rows"][0]["id"] == result.samples[0].item_id
 
         totals = {m: sum(s.metrics[m] for s in result.samples) for m in result.samples[0].metrics}
-        item = dynamodb.get_item(
-            TableName=DATABASE_TABLE,
-            Key={"PK": {"S": f"ANALYTICS#{name}"}, "SK": {"S": "DAY#2026-11-21"}},
-        )["Item"]
-        assert {m: int(v["N"]) for m, v in item["totals"]["M"].items()} == totals
+        assert records.aggregate_totals(name, "2026-11-21") == totals
 
         dashboard = firestore_client.document(f"dashboards/{name}").get().to_dict()
         assert dashboard["totals"] == totals
@@ -52,8 +49,23 @@ def test_a_scheduled_run_stores_raw_aggregates_and_dashboards(
     # Re-running the day (a retried schedule) replaces, never doubles, the aggregates.
     second = jobs.run({"sources": ["spotify"], "day": "2026-11-21"}, context)
     assert second["sources"]["spotify"]["totals"] == first["sources"]["spotify"]["totals"]
+    assert records.aggregate_totals("spotify", "2026-11-21") == totals_of("spotify", DAY)
+    assert records.aggregate_rows("spotify") == 1
     listed = s3.list_objects_v2(Bucket=ANALYTICS_BUCKET, Prefix="raw/analytics/source=spotify/")
     assert len(listed["Contents"]) == 2  # both runs' raw pages are kept
+
+    # Another day is another aggregate.
+    assert records.aggregate_totals("spotify", "2026-11-20") is None
+    jobs.run({"sources": ["spotify"], "day": "2026-11-20"}, context)
+    assert records.aggregate_totals("spotify", "2026-11-20") == totals_of(
+        "spotify", date(2026, 11, 20)
+    )
+    assert records.aggregate_rows("spotify") == 2
+
+
+def totals_of(source: str, day: date) -> dict[str, int]:
+    result = GeneratedSource(source).fetch(day)
+    return {m: sum(s.metrics[m] for s in result.samples) for m in result.samples[0].metrics}
 
 
 @pytest.mark.parametrize(

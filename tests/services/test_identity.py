@@ -1,8 +1,11 @@
 """Identity against the local cloud: user records from registration or lazily, profiles, roles
-as custom claims (Auth emulator), and the guard keeping emulator trust local."""
+as custom claims (Auth emulator), and the guard keeping emulator trust local. The record flows
+run once per records database (``records``: DynamoDB, and PostgreSQL on a local Aurora cluster
+through the Data API)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,8 +19,13 @@ from hybridstack.services.common.emulation import (
 )
 from hybridstack.services.identity import api
 from hybridstack.services.identity.registration import on_user_created, register_with_aws
-from hybridstack.services.identity.users import NewUser
-from tests.services.conftest import DATABASE_TABLE, http_event, response_json
+from hybridstack.services.identity.users import (
+    CreatedBy,
+    NewUser,
+    UserNotFoundError,
+    user_store,
+)
+from tests.services.conftest import RecordsDatabase, http_event, response_json
 
 REGISTRATION_SA = "registration@demo-hybridstack.iam.gserviceaccount.com"
 GOOGLE = "https://accounts.google.com"
@@ -29,19 +37,12 @@ def verified_claims(token: str, firebase_app: Any) -> dict[str, Any]:
     return claims
 
 
-def stored_user(dynamodb: Any, uid: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = dynamodb.get_item(
-        TableName=DATABASE_TABLE, Key={"PK": {"S": f"USER#{uid}"}, "SK": {"S": "PROFILE"}}
-    ).get("Item")
-    return item
-
-
 def test_first_authenticated_call_creates_the_record_lazily_once(
-    platform: dict[str, str], auth: Any, firebase_app: Any, dynamodb: Any, context: Any
+    records: RecordsDatabase, auth: Any, firebase_app: Any, context: Any
 ) -> None:
     alice = auth.sign_up("alice@example.com", "alice-secret")
     claims = verified_claims(alice.id_token, firebase_app)
-    assert stored_user(dynamodb, alice.uid) is None
+    assert records.user_rows(alice.uid) == []
 
     first = api.handle(http_event("GET", "/users/me", claims=claims), context)
     assert first["statusCode"] == 200, first["body"]
@@ -49,14 +50,16 @@ def test_first_authenticated_call_creates_the_record_lazily_once(
     assert body["uid"] == alice.uid
     assert body["email"] == "alice@example.com"
     assert body["created_by"] == "lazy"
-    assert stored_user(dynamodb, alice.uid) is not None
+    assert (body["role"], body["storage_used_bytes"]) == ("user", 0)
+    assert [row["email"] for row in records.user_rows(alice.uid)] == ["alice@example.com"]
 
     again = response_json(api.handle(http_event("GET", "/users/me", claims=claims), context))
-    assert again["created_at"] == body["created_at"]
+    assert again == body
+    assert len(records.user_rows(alice.uid)) == 1
 
 
 def test_registration_from_the_blocking_function_creates_the_record(
-    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, context: Any
+    records: RecordsDatabase, monkeypatch: pytest.MonkeyPatch, context: Any
 ) -> None:
     monkeypatch.setenv("REGISTRATION_GOOGLE_CALLER", REGISTRATION_SA)
     service_claims = {"sub": "1089", "email": REGISTRATION_SA, "iss": GOOGLE, "aud": "api"}
@@ -98,10 +101,64 @@ def test_registration_from_the_blocking_function_creates_the_record(
         http_event("POST", "/internal/users", claims=service_claims, body=sent[0]), context
     )
     assert repeat["statusCode"] == 200
+    assert response_json(repeat) == response_json(me)
+    assert [row["created_by"] for row in records.user_rows("u-reg-1")] == ["registration"]
+
+
+def test_registration_with_a_malformed_body_is_refused_with_the_reason(
+    records: RecordsDatabase, monkeypatch: pytest.MonkeyPatch, context: Any
+) -> None:
+    monkeypatch.setenv("REGISTRATION_GOOGLE_CALLER", REGISTRATION_SA)
+    service_claims = {"sub": "1089", "email": REGISTRATION_SA, "iss": GOOGLE}
+    malformed = api.handle(
+        http_event("POST", "/internal/users", claims=service_claims, body='{"uid": "u-bad"'),
+        context,
+    )
+    assert malformed["statusCode"] == 400
+    assert "malformed JSON body" in response_json(malformed)["message"]
+    no_uid = api.handle(
+        http_event("POST", "/internal/users", claims=service_claims, body={"uid": ""}), context
+    )
+    assert no_uid["statusCode"] == 422
+    assert "uid: String should have at least 1 character" in response_json(no_uid)["message"]
+    assert records.user_rows("u-bad") == []
+
+
+def test_racing_creators_leave_one_record(records: RecordsDatabase) -> None:
+    """The registration call and a lazy creation (or two retries) at the same moment."""
+
+    def create(index: int) -> tuple[str, bool]:
+        source: CreatedBy = "registration" if index % 2 else "lazy"
+        record, created = user_store().create_if_absent(
+            NewUser(uid="u-race", email="race@example.com"), source=source
+        )
+        return record.created_at, created
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(create, range(6)))
+
+    assert sum(created for _, created in outcomes) == 1
+    assert len({created_at for created_at, _ in outcomes}) == 1  # all see the winner's record
+    assert len(records.user_rows("u-race")) == 1
+
+
+def test_storage_is_counted_atomically_and_only_for_existing_users(
+    records: RecordsDatabase,
+) -> None:
+    user_store().create_if_absent(NewUser(uid="u-bytes"), source="lazy")
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        list(pool.map(lambda size: user_store().add_storage("u-bytes", size), [100] * 5))
+
+    assert user_store().add_storage("u-bytes", 1).storage_used_bytes == 501
+    assert int(records.user_rows("u-bytes")[0]["storage_used_bytes"]) == 501
+    with pytest.raises(UserNotFoundError, match="no user record for uid 'nobody'"):
+        user_store().add_storage("nobody", 10)
+    assert records.user_rows("nobody") == []
 
 
 def test_registration_refuses_any_other_google_identity(
-    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, context: Any, dynamodb: Any
+    records: RecordsDatabase, monkeypatch: pytest.MonkeyPatch, context: Any
 ) -> None:
     monkeypatch.setenv("REGISTRATION_GOOGLE_CALLER", REGISTRATION_SA)
     intruder = {"sub": "7", "email": "someone@gmail.com", "iss": GOOGLE}
@@ -110,11 +167,11 @@ def test_registration_refuses_any_other_google_identity(
     )
     assert response["statusCode"] == 403
     assert f"only {REGISTRATION_SA} may register users" in response_json(response)["message"]
-    assert stored_user(dynamodb, "x1") is None
+    assert records.user_rows("x1") == []
 
 
 def test_the_local_google_stand_in_is_trusted_on_the_local_stack_only(
-    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, context: Any, dynamodb: Any
+    records: RecordsDatabase, monkeypatch: pytest.MonkeyPatch, context: Any
 ) -> None:
     monkeypatch.setenv("REGISTRATION_GOOGLE_CALLER", REGISTRATION_SA)
     monkeypatch.setenv("HYBRIDSTACK_TOKEN_ISSUER", "http://127.0.0.1:9399/demo-hybridstack")
@@ -130,8 +187,8 @@ def test_the_local_google_stand_in_is_trusted_on_the_local_stack_only(
     )
 
     assert refused["statusCode"] == 403
-    assert accepted["statusCode"] in (200, 201), accepted["body"]
-    assert stored_user(dynamodb, "s1") is not None
+    assert accepted["statusCode"] == 201, accepted["body"]
+    assert len(records.user_rows("s1")) == 1
 
 
 def test_registration_failure_never_blocks_the_sign_up() -> None:
@@ -151,7 +208,7 @@ def test_registration_failure_never_blocks_the_sign_up() -> None:
 
 
 def test_profile_update_and_its_bad_inputs(
-    platform: dict[str, str], auth: Any, firebase_app: Any, context: Any
+    records: RecordsDatabase, auth: Any, firebase_app: Any, context: Any
 ) -> None:
     bob = auth.sign_up("bob@example.com", "bob-secret")
     claims = verified_claims(bob.id_token, firebase_app)
@@ -186,6 +243,14 @@ def test_profile_update_and_its_bad_inputs(
     assert response_json(ok)["display_name"] == "Bob B."
     me = response_json(api.handle(http_event("GET", "/users/me", claims=claims), context))
     assert (me["display_name"], me["bio"]) == ("Bob B.", "plays bass")
+    [row] = records.user_rows(bob.uid)
+    assert (row["display_name"], row["bio"]) == ("Bob B.", "plays bass")
+
+    only_bio = patch({"bio": "sings"})
+    assert (response_json(only_bio)["display_name"], response_json(only_bio)["bio"]) == (
+        "Bob B.",
+        "sings",
+    )
 
 
 def test_no_verified_identity_is_401(platform: dict[str, str], context: Any) -> None:
@@ -194,7 +259,7 @@ def test_no_verified_identity_is_401(platform: dict[str, str], context: Any) -> 
 
 
 def test_an_admin_sets_roles_as_custom_claims(
-    platform: dict[str, str], auth: Any, firebase_app: Any, context: Any
+    records: RecordsDatabase, auth: Any, firebase_app: Any, context: Any
 ) -> None:
     admin = auth.sign_up("admin@example.com", "admin-secret")
     carol = auth.sign_up("carol@example.com", "carol-secret")
@@ -216,16 +281,20 @@ def test_an_admin_sets_roles_as_custom_claims(
     assert bad_role["statusCode"] == 422
     assert "role:" in response_json(bad_role)["message"]
 
-    assert put_role(admin_claims, "no-such-user", {"role": "editor"})["statusCode"] == 404
+    unknown = put_role(admin_claims, "no-such-user", {"role": "editor"})
+    assert unknown["statusCode"] == 404
+    assert "no user with uid 'no-such-user'" in response_json(unknown)["message"]
 
     # An Auth account without a user record yet: refused, and its claims stay as they were.
     dave = auth.sign_up("dave@example.com", "dave-secret")
     assert put_role(admin_claims, dave.uid, {"role": "editor"})["statusCode"] == 404
+    assert records.user_rows(dave.uid) == []
     assert "role" not in (firebase_auth.get_user(dave.uid, app=firebase_app).custom_claims or {})
 
     granted = put_role(admin_claims, carol.uid, {"role": "editor"})
     assert granted["statusCode"] == 200, granted["body"]
     assert response_json(granted)["role"] == "editor"
+    assert records.user_rows(carol.uid)[0]["role"] == "editor"
     refreshed = auth.sign_in("carol@example.com", "carol-secret")
     assert verified_claims(refreshed.id_token, firebase_app)["role"] == "editor"
 
