@@ -33,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 
 from hybridstack.emulators import (
+    aurora,
     firebase_tools,
     firestore,
     local_issuer,
@@ -308,12 +309,14 @@ class LocalCloud:
             started = list(self._processes.values())
             self._processes.clear()
         self._export_persisted(started)
+        database_volumes = self._aurora_volumes(started)
         if started:
             with ThreadPoolExecutor(max_workers=len(started)) as pool:
                 list(pool.map(lambda item: item.process.stop(), started))
             for item in started:
                 for port in item.ports:
                     release_port(port)
+        aurora.remove_volumes(database_volumes)  # MiniStack removed their containers on exit
         state = read_state(self.state_dir)
         if state is not None and state.owner_pid == _own_pid():
             clear_state(self.state_dir)
@@ -323,6 +326,13 @@ class LocalCloud:
                 _ACTIVE_STATE_DIRS.discard(self.state_dir)
             self._claimed = False
         atexit.unregister(self.stop)
+
+    def _aurora_volumes(self, started: list[_Started]) -> list[str]:
+        """The data volumes of MiniStack's Aurora clusters, unless the cloud persists them."""
+        address = next((item.addresses["aws"] for item in started if "aws" in item.addresses), None)
+        if address is None or self.persist:
+            return []
+        return aurora.database_volumes(ministack.port_of(address))
 
     def _export_persisted(self, started: list[_Started]) -> None:
         """Firestore keeps data only through an export: write it before stopping."""
@@ -389,11 +399,18 @@ class LocalCloud:
         units: list[_Unit] = []
         run_dir = self.state_dir
         if "aws" in self.services:
+            aurora_env: list[dict[str, str]] = []  # computed once, on the first attempt
 
             def build_aws() -> tuple[Launch, dict[str, str], list[int]]:
                 port = choose_port(4566)
+                if not aurora_env:
+                    aurora_env.append(aurora.ministack_environment())
                 launch = ministack.launch(
-                    port, run_dir, iam=self.aws_iam, persist_dir=self._data_dir("aws")
+                    port,
+                    run_dir,
+                    iam=self.aws_iam,
+                    persist_dir=self._data_dir("aws"),
+                    extra_env=aurora_env[0],
                 )
                 return launch, {"aws": ministack.address(port)}, [port]
 

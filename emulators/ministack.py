@@ -13,11 +13,12 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
 
-from hybridstack.emulators import tools
+from hybridstack.emulators import aurora, tools
 from hybridstack.emulators.endpoints import DEFAULT_REGION
 from hybridstack.emulators.ports import LOOPBACK
 from hybridstack.emulators.process import Launch
@@ -38,8 +39,10 @@ def launch(
     iam: bool = False,
     persist_dir: Path | None = None,
     region: str = DEFAULT_REGION,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Launch:
-    """How to run MiniStack on ``127.0.0.1:port``; ``persist_dir`` keeps state across restarts."""
+    """How to run MiniStack on ``127.0.0.1:port``; ``persist_dir`` keeps state across restarts;
+    ``extra_env`` adds settings (Aurora's Docker settings, :mod:`hybridstack.emulators.aurora`)."""
     python = tools.ministack_python()
     tmp = run_dir / "aws-tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -56,6 +59,7 @@ def launch(
         "PERSIST_STATE": "1" if persist_dir else "0",
         "S3_PERSIST": "1" if persist_dir else "0",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     address_ = address(port)
     return Launch(
@@ -90,5 +94,12 @@ def health(address: str) -> bool:
 def reset(address: str, project_id: str | None = None) -> None:
     """Wipe every AWS service's state without restarting (``POST /_ministack/reset``)."""
     del project_id  # one account, no projects
+    volumes = aurora.database_volumes(port_of(address))
     response = requests.post(f"{address}/_ministack/reset", timeout=30)
     response.raise_for_status()
+    aurora.remove_volumes(volumes)  # the reset removed the clusters' containers, not their data
+
+
+def port_of(address: str) -> int:
+    """The gateway port of a MiniStack address (``http://127.0.0.1:4566`` -> 4566)."""
+    return int(address.rstrip("/").rsplit(":", 1)[1])

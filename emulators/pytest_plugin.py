@@ -14,6 +14,7 @@ Fixtures:
     cloud               per test: wipes every emulator, returns the ``LocalCloudEndpoints``
     aws_session         a ``localstack_client`` session (follows AWS_ENDPOINT_URL/LOCALSTACK_HOST)
     s3, sqs, dynamodb, lambda_client, apigatewayv2, iam   boto3 clients from that session
+    aurora_database     a fresh Aurora PostgreSQL cluster whose Data API runs real SQL (Docker)
     firestore_client    google-cloud-firestore client
     firebase_app        firebase-admin app (anonymous credentials, the emulators' project)
     auth                the Auth emulator's REST API: ``auth.sign_up(email, pw).id_token``
@@ -75,6 +76,7 @@ FIXTURE_SERVICES: dict[str, tuple[str, ...]] = {
     "lambda_client": ("aws",),
     "apigatewayv2": ("aws",),
     "iam": ("aws",),
+    "aurora_database": ("aws",),
     "firestore_client": ("firestore",),
     "auth": ("auth",),
     "storage_client": ("storage",),
@@ -456,6 +458,26 @@ def apigatewayv2(aws_session: Any, _local_cloud_clients: _SessionClients) -> Any
 @pytest.fixture
 def iam(aws_session: Any, _local_cloud_clients: _SessionClients) -> Any:
     return _local_cloud_clients.aws("iam")
+
+
+@pytest.fixture
+def aurora_database(aws_session: Any, _local_cloud_clients: _SessionClients) -> Any:
+    """A fresh Aurora PostgreSQL cluster ``catalog-<random>`` (database ``platform``) whose Data
+    API runs real SQL (:class:`hybridstack.emulators.aurora.AuroraDatabase`); 2-4 s to create.
+
+    Needs a Docker engine (MiniStack runs the database in a container): without one the test
+    fails with the reason, since PostgreSQL behaviour cannot be checked without a database.
+    The id is unique because MiniStack names containers by account, region and cluster id, so
+    two local clouds on one Docker engine must not both create ``catalog``.
+    """
+    from hybridstack.emulators.aurora import create_database
+
+    return create_database(
+        _local_cloud_clients.aws("rds"),
+        f"catalog-{uuid4().hex[:8]}",
+        database="platform",
+        rds_data=_local_cloud_clients.aws("rds-data"),
+    )
 
 
 @pytest.fixture

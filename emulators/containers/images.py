@@ -158,6 +158,16 @@ def firebase_image_spec() -> ImageSpec:
     )
 
 
+def postgres_image_spec() -> ImageSpec:
+    """PostgreSQL 15 (Debian's) behind the official image's entrypoint contract: what MiniStack
+    runs for each Aurora PostgreSQL cluster (:mod:`hybridstack.emulators.aurora`)."""
+    return ImageSpec(
+        name="postgres",
+        dockerfile=HERE / "Dockerfile.postgres",
+        files={"postgres-entrypoint.sh": _repository_file(HERE / "postgres-entrypoint.sh")},
+    )
+
+
 def _link_or_copy(source: str, target: str) -> None:
     try:
         os.link(source, target)

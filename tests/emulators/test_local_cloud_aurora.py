@@ -1,0 +1,151 @@
+"""Aurora PostgreSQL in the local cloud: the Data API runs real SQL in a PostgreSQL container that
+listens on 127.0.0.1 only, goes away on reset and on stop, and says why when Docker is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import docker
+import pytest
+
+from hybridstack.emulators.aurora import (
+    LOCAL_MAJOR,
+    AuroraDatabase,
+    AuroraUnavailableError,
+    create_database,
+)
+from hybridstack.emulators.local_cloud import LocalCloud
+
+
+def _sql(rds_data: Any, db: AuroraDatabase, sql: str, **extra: Any) -> dict[str, Any]:
+    result: dict[str, Any] = rds_data.execute_statement(
+        resourceArn=db.cluster_arn, secretArn=db.secret_arn, database=db.database, sql=sql, **extra
+    )
+    return result
+
+
+def _database_containers(cluster_id: str) -> list[Any]:
+    client = docker.from_env()
+    try:
+        return list(client.containers.list(all=True, filters={"label": f"cluster_id={cluster_id}"}))
+    finally:
+        client.close()
+
+
+def test_the_data_api_runs_sql_in_a_real_postgresql(
+    aurora_database: AuroraDatabase, aws_session: Any
+) -> None:
+    rds_data = aws_session.client("rds-data")
+    version = _sql(rds_data, aurora_database, "SELECT version()")["records"][0][0]["stringValue"]
+    assert version.startswith(f"PostgreSQL {LOCAL_MAJOR}.")
+
+    _sql(rds_data, aurora_database, "CREATE TABLE notes (id bigint PRIMARY KEY, body text)")
+    _sql(
+        rds_data,
+        aurora_database,
+        "INSERT INTO notes VALUES (:id, :body)",
+        parameters=[
+            {"name": "id", "value": {"longValue": 1}},
+            {"name": "body", "value": {"stringValue": "it's kept"}},
+        ],
+    )
+    # A rolled-back transaction leaves nothing behind; a committed one does.
+    transaction = rds_data.begin_transaction(
+        resourceArn=aurora_database.cluster_arn,
+        secretArn=aurora_database.secret_arn,
+        database=aurora_database.database,
+    )["transactionId"]
+    _sql(
+        rds_data,
+        aurora_database,
+        "INSERT INTO notes VALUES (2, 'rolled back')",
+        transactionId=transaction,
+    )
+    rds_data.rollback_transaction(
+        resourceArn=aurora_database.cluster_arn,
+        secretArn=aurora_database.secret_arn,
+        transactionId=transaction,
+    )
+    rows = _sql(rds_data, aurora_database, "SELECT id, body FROM notes ORDER BY id")["records"]
+    assert rows == [[{"longValue": 1}, {"stringValue": "it's kept"}]]
+
+    # Constraints are the database's own: a duplicate key is refused.
+    with pytest.raises(rds_data.exceptions.ClientError, match="duplicate key"):
+        _sql(rds_data, aurora_database, "INSERT INTO notes VALUES (1, 'again')")
+
+
+def test_the_database_listens_on_loopback_only(aurora_database: AuroraDatabase) -> None:
+    (container,) = _database_containers(aurora_database.cluster_id)
+    bindings = [
+        binding
+        for published in container.attrs["NetworkSettings"]["Ports"].values()
+        for binding in published or []
+    ]
+    assert bindings, "the database port is published for host clients"
+    assert {binding["HostIp"] for binding in bindings} == {"127.0.0.1"}
+
+
+def _volumes(containers: list[Any]) -> set[str]:
+    return {m["Name"] for c in containers for m in c.attrs["Mounts"] if m["Type"] == "volume"}
+
+
+def _existing_volumes(names: set[str]) -> set[str]:
+    client = docker.from_env()
+    try:
+        return {volume.name for volume in client.volumes.list() if volume.name in names}
+    finally:
+        client.close()
+
+
+def test_reset_removes_clusters_with_their_data_so_an_id_can_be_reused(
+    local_cloud: Any, aurora_database: AuroraDatabase, aws_session: Any
+) -> None:
+    volumes = _volumes(_database_containers(aurora_database.cluster_id))
+    assert volumes, "MiniStack keeps a cluster's data in a named volume"
+    local_cloud.reset()
+    assert aws_session.client("rds").describe_db_clusters()["DBClusters"] == []
+    assert _database_containers(aurora_database.cluster_id) == []
+    assert _existing_volumes(volumes) == set()
+    # The same id again gets a new database with the new password (not the old data).
+    again = create_database(
+        aws_session.client("rds"),
+        aurora_database.cluster_id,
+        rds_data=aws_session.client("rds-data"),
+    )
+    assert again.secret_arn != aurora_database.secret_arn
+
+
+def test_stopping_the_cloud_removes_its_database_containers(tmp_path: Path) -> None:
+    with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
+        session = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        )
+        endpoint = cloud.endpoints.aws
+        database = create_database(
+            session.client("rds", endpoint_url=endpoint),
+            "stopped-with-the-cloud",
+            rds_data=session.client("rds-data", endpoint_url=endpoint),
+        )
+        containers = _database_containers(database.cluster_id)
+        assert len(containers) == 1
+    assert _database_containers(database.cluster_id) == []
+    assert _existing_volumes(_volumes(containers)) == set()
+
+
+def test_without_docker_the_data_api_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+    with LocalCloud(services=["aws"], state_dir=tmp_path / "cloud") as cloud:
+        session = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        )
+        endpoint = cloud.endpoints.aws
+        with pytest.raises(AuroraUnavailableError, match="start a Docker engine"):
+            create_database(
+                session.client("rds", endpoint_url=endpoint),
+                "no-docker",
+                rds_data=session.client("rds-data", endpoint_url=endpoint),
+            )
