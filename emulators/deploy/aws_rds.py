@@ -260,8 +260,38 @@ def _instance_args(inputs: dict[str, Any], instance_id: str, cluster_id: str) ->
     return args
 
 
+class ContainerStartError(RuntimeError):
+    """MiniStack could not start the cluster's PostgreSQL container (status ``failed``)."""
+
+
+def _await_instance(ctx: DeployContext, instance_id: str, deadline: float) -> None:
+    """Until MiniStack reports the instance ``available`` (its container accepts connections);
+    :class:`ContainerStartError` at once when it reports ``failed``."""
+    rds = ctx.aws("rds")
+    while True:
+        (instance,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
+        status = instance.get("DBInstanceStatus")
+        if status == "available":
+            return
+        if status == "failed":
+            raise ContainerStartError(
+                f"MiniStack could not start the PostgreSQL container of instance {instance_id} "
+                "(the AWS emulator's log, aws.log in the local cloud's state directory, says why)"
+            )
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"instance {instance_id} is still {status!r}")
+        time.sleep(0.25)
+
+
 def _wait_until_ready(ctx: DeployContext, cluster: dict[str, Any], instance_id: str) -> None:
-    """Until the Data API runs SQL (or, for a cluster without it, the instance is available)."""
+    """Until the Data API runs SQL (for a cluster without it: until the instance is available).
+
+    Without Docker the instance is "available" at once and the Data API answers from a stub:
+    :func:`~hybridstack.emulators.aurora.wait_for_data_api` raises
+    :class:`~hybridstack.emulators.aurora.AuroraUnavailableError` for that.
+    """
+    deadline = time.monotonic() + READY_TIMEOUT
+    _await_instance(ctx, instance_id, deadline)
     secret = (cluster.get("MasterUserSecret") or {}).get("SecretArn")
     if cluster.get("HttpEndpointEnabled") and secret:
         aurora.wait_for_data_api(
@@ -269,19 +299,22 @@ def _wait_until_ready(ctx: DeployContext, cluster: dict[str, Any], instance_id: 
             cluster["DBClusterArn"],
             secret,
             cluster.get("DatabaseName") or "postgres",
-            timeout=READY_TIMEOUT,
+            timeout=max(1.0, deadline - time.monotonic()),
         )
-        return
-    deadline = time.monotonic() + READY_TIMEOUT
+
+
+def _create_instance(
+    ctx: DeployContext, resource: Resource, args: dict[str, Any]
+) -> dict[str, Any]:
+    instance_id = args["DBInstanceIdentifier"]
     rds = ctx.aws("rds")
-    while True:
-        (instance,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
-        status = instance.get("DBInstanceStatus")
-        if status == "available":
-            return
-        if status == "failed" or time.monotonic() > deadline:
-            raise TimeoutError(f"instance {instance_id} is {status!r}, not available")
-        time.sleep(0.25)
+    try:
+        description: dict[str, Any] = rds.create_db_instance(**args)["DBInstance"]
+    except Exception as error:
+        if error_code(error) not in {"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"}:
+            raise fail(resource, f"CreateDBInstance {instance_id}", error) from error
+        (description,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
+    return description
 
 
 def _remove_instance(ctx: DeployContext, instance_id: str) -> None:
@@ -332,21 +365,28 @@ def instance(ctx: DeployContext, resource: Resource) -> Created:
             )["DBInstance"]
         except Exception as error:
             raise fail(resource, f"ModifyDBInstance {instance_id}", error) from error
-        return Created(id=instance_id, outputs=_instance_outputs(description, parent))
-    try:
-        description = rds.create_db_instance(**_instance_args(inputs, instance_id, cluster_id))[
-            "DBInstance"
-        ]
-    except Exception as error:
-        if error_code(error) not in {"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"}:
-            raise fail(resource, f"CreateDBInstance {instance_id}", error) from error
-        (description,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
-    try:
-        _wait_until_ready(ctx, parent, instance_id)
-    except (aurora.AuroraUnavailableError, TimeoutError) as error:
-        _remove_instance(ctx, instance_id)
-        raise HandlerError(
-            f"{resource.label}: Aurora cluster {cluster_id} cannot run SQL in the local cloud: "
-            f"{error} (or {FALLBACK})"
-        ) from error
+        return Created(
+            id=instance_id, outputs=_instance_outputs(description, parent), adapted=adapted
+        )
+    args = _instance_args(inputs, instance_id, cluster_id)
+    for attempt in (1, 2):
+        description = _create_instance(ctx, resource, args)
+        try:
+            _wait_until_ready(ctx, parent, instance_id)
+            break
+        except ContainerStartError as error:
+            _remove_instance(ctx, instance_id)
+            # MiniStack picks the container's host port by probing; a second local cloud can
+            # take the same port in the same instant. A new attempt gets the next free one.
+            if attempt == 2:
+                raise HandlerError(
+                    f"{resource.label}: Aurora cluster {cluster_id} cannot run SQL in the local "
+                    f"cloud: {error}, twice"
+                ) from error
+        except (aurora.AuroraUnavailableError, TimeoutError) as error:
+            _remove_instance(ctx, instance_id)
+            raise HandlerError(
+                f"{resource.label}: Aurora cluster {cluster_id} cannot run SQL in the local "
+                f"cloud: {error} (or {FALLBACK})"
+            ) from error
     return Created(id=instance_id, outputs=_instance_outputs(description, parent), adapted=adapted)

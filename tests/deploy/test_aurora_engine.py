@@ -18,6 +18,7 @@ from hybridstack.components.postgres import (
     PostgresCluster,
     PostgresClusterArgs,
 )
+from hybridstack.emulators import aurora
 from hybridstack.emulators.aurora import LOCAL_ENGINE_VERSION
 from hybridstack.emulators.deploy import DeployError, deploy_local_stack
 from hybridstack.emulators.deploy.aws_rds import CLUSTER, INSTANCE
@@ -163,3 +164,28 @@ def test_without_docker_the_deploy_fails_naming_the_cluster_and_what_is_missing(
         without = _deploy(cloud.endpoints, state, declare=False)
         assert {urn.rsplit("::", 1)[-1] for urn in without.removed} == {"catalog"}
         assert rds.describe_db_clusters()["DBClusters"] == []
+
+
+def test_a_database_container_that_cannot_start_fails_the_deploy_at_once_after_one_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MiniStack is pointed at an image that does not exist (and no registry is reachable), so
+    # each start of the cluster's container fails, as a port another cloud took in the same
+    # instant does.
+    monkeypatch.setattr(
+        aurora,
+        "ministack_environment",
+        lambda progress=None: {"MINISTACK_IMAGE_PREFIX": "hybridstack/no-such-image"},
+    )
+    state = tmp_path / "deploy.json"
+    with LocalCloud(services=["aws"], state_dir=tmp_path / "cloud") as cloud:
+        rds = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        ).client("rds", endpoint_url=cloud.endpoints.aws)
+
+        with pytest.raises(DeployError, match=r"could not start the PostgreSQL container.*twice"):
+            _deploy(cloud.endpoints, state)
+
+        starts = cloud.log_path("aws").read_text().count("failed to start shared container")
+        assert starts == 2
+        assert rds.describe_db_instances()["DBInstances"] == []
