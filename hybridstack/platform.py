@@ -61,6 +61,7 @@ from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
 from hybridstack.config import StackConfig, load_stack_config
+from hybridstack.services.common.settings import RECORDS_DATABASE
 from hybridstack.services.messaging.rules import RULES_PATH
 
 API_HANDLER = "hybridstack.services.api.handler.handle"
@@ -87,14 +88,10 @@ REALTIME_RULES_FILE = RULES_PATH
 media status, dashboards); RealtimeStore refuses them if they ever open data to anyone."""
 
 
-RECORDS_DATABASE = "RECORDS_DATABASE"
-"""Where user records and analytics aggregates live (``dynamodb`` | ``postgres``); the services
-read it (``hybridstack.services.common.settings.RECORDS_DATABASE``)."""
-
-
 def records_database(config: StackConfig) -> str:
-    """``dynamodb`` -> ``dynamodb``; ``postgres`` and ``both`` -> ``postgres`` (with both, the
-    single table still holds media records, idempotency and the rest)."""
+    """The value of ``RECORDS_DATABASE`` (where the services keep user records and analytics
+    aggregates): ``dynamodb`` -> ``dynamodb``; ``postgres`` and ``both`` -> ``postgres`` (with
+    both, the single table still holds media records, idempotency and the rest)."""
     return "dynamodb" if config.database == "dynamodb" else "postgres"
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from hybridstack.components.postgres import DATA_API_ACTIONS, SECRET_ACTIONS
-from hybridstack.platform import RECORDS_DATABASE, build_platform
+from hybridstack.platform import build_platform
+from hybridstack.services.common.settings import RECORDS_DATABASE
 from hybridstack.testing import RegisteredResource, of_type, run_under_mocks
 from tests.unit.program.stacks import stack_config
 
