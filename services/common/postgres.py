@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -40,10 +41,15 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from hybridstack.services.common import settings
 from hybridstack.services.common.clients import aws_client
 
 Row = dict[str, Any]
+RESUME_WAIT_SECONDS = 60.0
+"""How long a statement waits for an auto-paused Aurora Serverless v2 cluster (min capacity 0)
+to resume (``DatabaseResumingException``) before the error goes on."""
 
 
 @dataclass(frozen=True)
@@ -209,8 +215,20 @@ class Database:
             request["parameters"] = [sql_parameter(k, v) for k, v in params.items()]
         if transaction_id:
             request["transactionId"] = transaction_id
-        response: dict[str, Any] = self.client.execute_statement(**request)
-        return response
+        return self._call("execute_statement", request)
+
+    def _call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        """One Data API call, repeated while a paused cluster resumes (nothing ran yet)."""
+        deadline = time.monotonic() + RESUME_WAIT_SECONDS
+        while True:
+            try:
+                response: dict[str, Any] = getattr(self.client, operation)(**request)
+                return response
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code")
+                if code != "DatabaseResumingException" or time.monotonic() > deadline:
+                    raise
+            time.sleep(2.0)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """The rows a statement returns (a SELECT, or DML with RETURNING), as dicts."""
@@ -225,7 +243,7 @@ class Database:
         """BeginTransaction; CommitTransaction when the block ends, RollbackTransaction if it
         raises (the error goes on)."""
         target = self._target()
-        transaction_id = self.client.begin_transaction(**target)["transactionId"]
+        transaction_id = self._call("begin_transaction", target)["transactionId"]
         try:
             yield Transaction(self, transaction_id)
         except BaseException:
