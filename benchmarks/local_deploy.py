@@ -10,7 +10,12 @@ the ``local`` stack with the deploy engine:
   ``scripts/setup``; its upload is included);
 - ``no change``: the same program again: every resource is found unchanged;
 - ``one function``: the ``api`` function's code differs (a marker module is added to its
-  archive by a Pulumi stack transformation), so exactly that function is updated.
+  archive by a Pulumi stack transformation), so exactly that function is updated;
+- Aurora (``--no-aurora`` skips it): the stack redeployed with ``hybridstack:database:
+  postgres`` (the cluster is created and every function relinked), the same again (no change),
+  and back to ``dynamodb`` (the cluster deleted); plus the time until the new cluster answers
+  SQL through the Data API (CreateDBCluster, then CreateDBInstance until ``SELECT 1`` answers).
+  Without a Docker engine the cluster cannot run and the reason is printed instead.
 
 The Python imports (pulumi, pulumi_aws, pulumi_gcp, hybridstack) are paid once per process and
 shown on their own line; each figure is the wall time of ``deploy_local_stack``.
@@ -55,6 +60,9 @@ def _changed_api_program(marker: str) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs of each redeploy kind")
+    parser.add_argument(
+        "--no-aurora", dest="aurora", action="store_false", help="skip the PostgreSQL switch"
+    )
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -89,6 +97,7 @@ def main() -> None:
                     changed[-1].summary(),
                 )
             )
+            aurora_ready = _aurora_rows(cloud, rows) if args.aurora else None
         finally:
             cloud.stop()
     resources = sum(1 for r in cold.resources if r.custom)
@@ -99,6 +108,33 @@ def main() -> None:
     for name, seconds, summary in rows:
         verdict = "ok  " if seconds <= TARGET_SECONDS else "SLOW"
         print(f"{name:<14}{seconds:>9.2f}  {verdict}            {summary}")
+    if aurora_ready is not None:
+        print(f"Aurora PostgreSQL cluster ready for SQL: {aurora_ready}")
+
+
+def _aurora_rows(cloud: Any, rows: list[tuple[str, float, str]]) -> str:
+    """Deploy with database=postgres, again, then back to dynamodb; the rows, and how long the
+    cluster took to answer SQL (or why it could not run)."""
+    from hybridstack.emulators.deploy.aws_rds import CLUSTER, INSTANCE
+    from hybridstack.emulators.deploy.cloud import deploy_into
+    from hybridstack.emulators.deploy.engine import DeployError
+
+    try:
+        on = deploy_into(cloud, config={"database": "postgres"})
+    except DeployError as error:
+        deploy_into(cloud)  # the failed deploy's cluster record is deleted again
+        return f"not measured: {error}"
+    rows.append(("postgres on", on.seconds, on.summary()))
+    again = deploy_into(cloud, config={"database": "postgres"})
+    rows.append(("postgres same", again.seconds, again.summary()))
+    back = deploy_into(cloud)
+    rows.append(("dynamodb back", back.seconds, back.summary()))
+    cluster = sum(a.seconds for a in on.actions if a.type == CLUSTER)
+    instance = sum(a.seconds for a in on.actions if a.type == INSTANCE)
+    return (
+        f"{cluster + instance:.2f} s (CreateDBCluster {cluster:.2f} s, then CreateDBInstance "
+        f"until the Data API answers SELECT 1 {instance:.2f} s)"
+    )
 
 
 if __name__ == "__main__":
