@@ -15,8 +15,8 @@ from PIL import Image
 
 from hybridstack.services.media import api, events
 from tests.services.conftest import (
-    DATABASE_TABLE,
     MEDIA_BUCKET,
+    RecordsDatabase,
     claims_of,
     http_event,
     response_json,
@@ -51,7 +51,7 @@ def get_media(claims: dict[str, Any], media_id: str, context: Any) -> dict[str, 
 
 
 def test_upload_process_deliver_and_soft_delete_an_image(
-    platform: dict[str, str], users: dict[str, Any], s3: Any, sqs: Any, dynamodb: Any,
+    records: RecordsDatabase, users: dict[str, Any], s3: Any, sqs: Any,
     firestore_client: Any, context: Any,
 ) -> None:  # fmt: skip
     queue = notify_queue(s3, sqs)
@@ -79,10 +79,10 @@ def test_upload_process_deliver_and_soft_delete_an_image(
     head = s3.head_object(Bucket=MEDIA_BUCKET, Key=ticket["key"])
     assert head["Metadata"]["owner"] == users["alice"]["sub"]
 
-    # The first authenticated call created the user record (lazily: no registration ran).
-    user_key = {"PK": {"S": f"USER#{users['alice']['sub']}"}, "SK": {"S": "PROFILE"}}
-    user = dynamodb.get_item(TableName=DATABASE_TABLE, Key=user_key)["Item"]
-    assert (user["created_by"]["S"], user["storage_used_bytes"]["N"]) == ("lazy", "0")
+    # The first authenticated call created the user record (lazily: no registration ran), in
+    # the records database the configuration names.
+    [user] = records.user_rows(users["alice"]["sub"])
+    assert (user["created_by"], int(user["storage_used_bytes"])) == ("lazy", 0)
     event = sqs_event_for_key(sqs, queue, ticket["key"])
     assert events.handle(event, context) == {"batchItemFailures": []}
 
@@ -107,8 +107,8 @@ def test_upload_process_deliver_and_soft_delete_an_image(
 
     # The same notification delivered again: no second effect.
     assert events.handle(event, context) == {"batchItemFailures": []}
-    user = dynamodb.get_item(TableName=DATABASE_TABLE, Key=user_key)["Item"]
-    assert int(user["storage_used_bytes"]["N"]) == len(data)
+    [user] = records.user_rows(users["alice"]["sub"])
+    assert int(user["storage_used_bytes"]) == len(data)  # counted once
 
     view = get_media(users["alice"], media_id, context)
     assert view["statusCode"] == 200

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -161,6 +162,45 @@ def test_migrations_apply_once_and_a_second_process_sees_the_schema(linked: Any)
         "email": "f@example.com",
     }
     assert applied_rows(db) == first  # it migrated nothing
+
+
+def test_concurrent_cold_starts_migrate_once(linked: Any) -> None:
+    """Three new processes on an empty database at once: one migrates, the others wait for it
+    (none fails on a half-made schema, none applies a version twice)."""
+    script = (
+        "import json, sys, time; from hybridstack.services.common.migrations import migrate;"
+        "from hybridstack.services.common.postgres import database;"
+        "from hybridstack.services.common.schema import MIGRATIONS;"
+        "db = database();"  # imports done: start together (not as each interpreter comes up)
+        "time.sleep(max(0.0, float(sys.argv[1]) - time.time()));"
+        "print(json.dumps(migrate(db, MIGRATIONS)))"
+    )
+    start_at = str(time.time() + 5)
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, start_at],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    applied = []
+    try:
+        for process in starts:
+            out, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
+            applied.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for process in starts:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert sorted(applied) == [[], [], [1, 2]]
+    assert [(v, n) for v, n, _ in applied_rows(database())] == [
+        (1, "users"),
+        (2, "analytics_daily"),
+    ]
 
 
 def test_the_schema_is_migrated_on_first_use(linked: Any) -> None:
