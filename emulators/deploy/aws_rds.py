@@ -40,6 +40,7 @@ from typing import Any
 
 from hybridstack.emulators import aurora
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, error_code, fail
+from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.registry import Created, Resource, handles
 from hybridstack.emulators.deploy.shapes import integral, tags_list
 
@@ -60,11 +61,25 @@ FALLBACK = "deploy with hybridstack:database: dynamodb to run without PostgreSQL
 
 
 def identifier(ctx: DeployContext, resource: Resource, *, explicit: str, prefix: str) -> str:
-    """An RDS identifier: letters, digits and single hyphens, starting with a letter, <= 63."""
-    name = ctx.name(
-        resource, explicit=explicit, prefix_input=prefix, max_length=63, lower=True,
+    """An RDS identifier: letters, digits and single hyphens, starting with a letter, <= 63.
+
+    Unless declared, its suffix also hashes the cloud's AWS address: MiniStack names a cluster's
+    container after account, region and identifier only, so two local clouds on one Docker
+    engine (a test session's and ``hybridstack up``'s) must never pick the same one. Redeploys
+    into the same cloud get the same identifier.
+    """
+    given = resource.inputs.get(explicit)
+    if given:
+        return str(given)
+    declared = resource.inputs.get(prefix)
+    name = physical_name(
+        f"{resource.urn or resource.label}@{ctx.endpoints.aws or ''}",
+        resource.name,
+        prefix=str(declared) if declared else None,
+        max_length=63,
+        lower=True,
         allowed=r"[^a-z0-9-]",
-    )  # fmt: skip
+    )
     name = re.sub(r"-{2,}", "-", name).strip("-")
     return name if name[:1].isalpha() else f"c{name}"[:63]
 
