@@ -16,7 +16,7 @@ cause; the program asked for a database, and there is none.) The instance just c
 removed again, so switching the stack to ``hybridstack:database: dynamodb`` deletes the cluster.
 
 A redeploy with changed inputs modifies what RDS modifies in place (capacity, backups, deletion
-protection, Data API, instance class); a change AWS answers with a replacement (database name,
+protection, Data API, tags, instance class); a change AWS answers with a replacement (database name,
 master user, engine, encryption) is refused with the reason, since replacing it drops its data.
 Removal (:mod:`~hybridstack.emulators.deploy.removal`) deletes instances, then clusters, without
 a final snapshot (MiniStack keeps none); a deletion-protected cluster is left, saying so.
@@ -218,7 +218,24 @@ def _modify_cluster(ctx: DeployContext, resource: Resource, cluster_id: str) -> 
         description: dict[str, Any] = ctx.aws("rds").modify_db_cluster(**args)["DBCluster"]
     except Exception as error:
         raise fail(resource, f"ModifyDBCluster {cluster_id}", error) from error
+    _retag(ctx, resource, description["DBClusterArn"], before.get("tags"))
     return description
+
+
+def _retag(ctx: DeployContext, resource: Resource, arn: str, before: Any) -> None:
+    """Tags are changed in place: keys no longer declared removed, the declared ones set."""
+    old, new = dict(before or {}), dict(resource.inputs.get("tags") or {})
+    if old == new:
+        return
+    rds = ctx.aws("rds")
+    try:
+        gone = [key for key in old if key not in new]
+        if gone:
+            rds.remove_tags_from_resource(ResourceName=arn, TagKeys=gone)
+        if new:
+            rds.add_tags_to_resource(ResourceName=arn, Tags=tags_list(new))
+    except Exception as error:
+        raise fail(resource, f"tagging {arn}", error) from error
 
 
 @handles(CLUSTER)
@@ -380,6 +397,8 @@ def instance(ctx: DeployContext, resource: Resource) -> Created:
             )["DBInstance"]
         except Exception as error:
             raise fail(resource, f"ModifyDBInstance {instance_id}", error) from error
+        before = ((resource.previous or {}).get("outputs") or {}).get("tags")
+        _retag(ctx, resource, description["DBInstanceArn"], before)
         return Created(
             id=instance_id, outputs=_instance_outputs(description, parent), adapted=adapted
         )

@@ -100,15 +100,19 @@ def test_a_redeploy_without_changes_leaves_the_cluster_and_its_data_alone(
     assert [a.name for a in again.adapted if a.type == CLUSTER] == ["catalog"]  # still reported
 
 
-def test_capacity_changes_in_place_and_a_new_database_name_is_refused(cloud, tmp_path, aws_session):
+def test_capacity_and_tags_change_in_place_and_a_new_database_name_is_refused(
+    cloud, tmp_path, aws_session
+):
     rds = aws_session.client("rds")
     state = tmp_path / "deploy.json"
     first = _deploy(cloud, state)
 
-    resized = _deploy(cloud, state, max_capacity=8)
+    resized = _deploy(cloud, state, max_capacity=8, tags={"team": "catalog"})
 
     (cluster,) = rds.describe_db_clusters()["DBClusters"]
     assert cluster["ServerlessV2ScalingConfiguration"]["MaxCapacity"] == 8
+    tags = rds.list_tags_for_resource(ResourceName=cluster["DBClusterArn"])["TagList"]
+    assert tags == [{"Key": "team", "Value": "catalog"}]
     assert resized.outputs["clusterArn"] == first.outputs["clusterArn"]
     assert {(a.name, a.status) for a in resized.actions if a.type == CLUSTER} == {
         ("catalog", "updated")
