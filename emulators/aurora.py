@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hybridstack.emulators.ports import free_port
+
 logger = logging.getLogger(__name__)
 
 LOCAL_ENGINE_VERSION = "15.10"
@@ -114,7 +116,8 @@ def ministack_environment(progress: Callable[[str], None] | None = None) -> dict
     """What MiniStack's process needs to run Aurora for real; ``{}`` when Docker is missing.
 
     Builds the PostgreSQL image on first use (about 20 s; later calls find it), aliases it
-    where MiniStack looks, and makes the loopback-only network.
+    where MiniStack looks, makes the loopback-only network and picks the first host port of
+    this cloud's database containers.
     """
     import docker.errors
 
@@ -139,7 +142,13 @@ def ministack_environment(progress: Callable[[str], None] | None = None) -> dict
         return {}
     finally:
         client.close()
-    env = {"MINISTACK_IMAGE_PREFIX": prefix, "DOCKER_NETWORK": NETWORK}
+    # MiniStack publishes cluster N on base + N: a base of our own per cloud keeps two local
+    # clouds from racing for the default 15432.
+    env = {
+        "MINISTACK_IMAGE_PREFIX": prefix,
+        "DOCKER_NETWORK": NETWORK,
+        "RDS_BASE_PORT": str(free_port()),
+    }
     if os.environ.get("DOCKER_HOST"):
         env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
     return env
