@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -32,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hybridstack.emulators.ports import free_port
+from hybridstack.emulators.ports import LOOPBACK, free_port
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,45 @@ def remove_volumes(names: list[str], timeout: float = 10.0) -> None:
                     time.sleep(0.1)  # its container is still being removed
     finally:
         client.close()
+
+
+def _listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` (a bind test would also
+    fail on the TIME_WAIT sockets a killed server leaves)."""
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def remove_leftovers(gateway_port: int, *, keep_data: bool = False) -> int:
+    """Remove the database containers a killed MiniStack on ``gateway_port`` left running, and
+    their volumes unless ``keep_data``; how many containers were removed.
+
+    A MiniStack that is stopped removes its containers itself; one that was killed cannot.
+    Nothing is removed while something listens on ``gateway_port``: a live MiniStack (another
+    local cloud that took the port since) owns what carries its address.
+    """
+    import docker.errors
+
+    if _listening(gateway_port):
+        return 0
+    client, _ = _docker_client()
+    if client is None:
+        return 0
+    volumes = database_volumes(gateway_port)
+    try:
+        label = f"{_INSTANCE_LABEL}={socket.gethostname()}:{gateway_port}"
+        containers = client.containers.list(all=True, filters={"label": label})
+        for container in containers:
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
+    finally:
+        client.close()
+    if not keep_data:
+        remove_volumes(volumes)
+    return len(containers)
 
 
 def wait_for_data_api(

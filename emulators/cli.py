@@ -308,7 +308,7 @@ def _platform_functions(state_dir: Path | None) -> Path:
 @local_app.command("down")
 def down(state_dir: StateDirOption = None) -> None:
     """Stop the running local cloud (from any shell); nothing is left running."""
-    from hybridstack.emulators.process import reap_stale
+    from hybridstack.emulators.local_cloud import clean_up_killed_run
     from hybridstack.emulators.run_state import clear_state, owner_alive, read_state
 
     directory = _state_dir(state_dir)
@@ -318,7 +318,12 @@ def down(state_dir: StateDirOption = None) -> None:
         deadline = time.monotonic() + DOWN_TIMEOUT_SECONDS
         while owner_alive(state) and time.monotonic() < deadline:
             time.sleep(0.1)
-    stopped = reap_stale(directory, grace=3.0) if directory.is_dir() else []
+    persisted = (directory / "data" / "aws").is_dir()  # `up --persist` keeps database volumes
+    stopped = (
+        clean_up_killed_run(directory, state, keep_data=persisted, grace=3.0)
+        if directory.is_dir()
+        else []
+    )
     clear_state(directory)
     if state is None and not stopped:
         console.print(f"no local cloud was running (state dir {directory})")

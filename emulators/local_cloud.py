@@ -49,10 +49,13 @@ from hybridstack.emulators.process import (
     ManagedProcess,
     PortTakenError,
     StartCancelledError,
+    read_pid_files,
     reap_stale,
+    recorded_process_alive,
 )
 from hybridstack.emulators.run_state import (
     ProcessRecord,
+    RunState,
     clear_state,
     default_state_dir,
     new_state,
@@ -131,6 +134,26 @@ def health_of(endpoints: LocalCloudEndpoints, names: Iterable[str] = SERVICES) -
             for service in services
         }
     return {service: future.result() for service, future in futures.items()}
+
+
+def clean_up_killed_run(
+    state_dir: Path, state: RunState | None, *, keep_data: bool, grace: float | None = None
+) -> list[str]:
+    """Stop the process groups a killed run left in ``state_dir`` (names of those stopped), and
+    remove its MiniStack's Aurora database containers and, unless ``keep_data``, their data."""
+    port = ministack.port_of(state.endpoints.aws) if state and state.endpoints.aws else None
+    orphan_aws = port is not None and any(
+        record.get("name") == ministack.NAME and recorded_process_alive(record)
+        for record in read_pid_files(state_dir)
+    )
+    # An orphaned MiniStack removes its containers when it is stopped, but not their volumes:
+    # list those while it still runs.
+    volumes = aurora.database_volumes(port) if port and orphan_aws and not keep_data else []
+    stopped = reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
+    if port is not None:  # a MiniStack that was killed too left its containers running
+        aurora.remove_leftovers(port, keep_data=keep_data)
+    aurora.remove_volumes(volumes)
+    return stopped
 
 
 def reset_services(
@@ -309,14 +332,19 @@ class LocalCloud:
             started = list(self._processes.values())
             self._processes.clear()
         self._export_persisted(started)
-        database_volumes = self._aurora_volumes(started)
+        aws = next((item.addresses["aws"] for item in started if "aws" in item.addresses), None)
+        aws_port = ministack.port_of(aws) if aws else None
+        # MiniStack removes its database containers when it stops, not their data volumes.
+        volumes = aurora.database_volumes(aws_port) if aws_port and not self.persist else []
         if started:
             with ThreadPoolExecutor(max_workers=len(started)) as pool:
                 list(pool.map(lambda item: item.process.stop(), started))
             for item in started:
                 for port in item.ports:
                     release_port(port)
-        aurora.remove_volumes(database_volumes)  # MiniStack removed their containers on exit
+        if aws_port is not None:  # a MiniStack that crashed could not remove its containers
+            aurora.remove_leftovers(aws_port, keep_data=self.persist)
+        aurora.remove_volumes(volumes)
         state = read_state(self.state_dir)
         if state is not None and state.owner_pid == _own_pid():
             clear_state(self.state_dir)
@@ -326,13 +354,6 @@ class LocalCloud:
                 _ACTIVE_STATE_DIRS.discard(self.state_dir)
             self._claimed = False
         atexit.unregister(self.stop)
-
-    def _aurora_volumes(self, started: list[_Started]) -> list[str]:
-        """The data volumes of MiniStack's Aurora clusters, unless the cloud persists them."""
-        address = next((item.addresses["aws"] for item in started if "aws" in item.addresses), None)
-        if address is None or self.persist:
-            return []
-        return aurora.database_volumes(ministack.port_of(address))
 
     def _export_persisted(self, started: list[_Started]) -> None:
         """Firestore keeps data only through an export: write it before stopping."""
@@ -388,7 +409,7 @@ class LocalCloud:
             _ACTIVE_STATE_DIRS.add(self.state_dir)
             self._claimed = True
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        reap_stale(self.state_dir)  # process groups a killed run left behind
+        clean_up_killed_run(self.state_dir, state, keep_data=self.persist)
         clear_state(self.state_dir)
 
     def _data_dir(self, name: str) -> Path | None:

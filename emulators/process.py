@@ -249,7 +249,8 @@ def stop_group(
             leader.wait(timeout=5)
 
 
-def _same_process(record: Mapping[str, object]) -> bool:
+def recorded_process_alive(record: Mapping[str, object]) -> bool:
+    """Whether the process a pid-file record names still runs (same pid AND start time)."""
     pid = record.get("pid")
     if not isinstance(pid, int):
         return False
@@ -281,7 +282,7 @@ def reap_stale(run_dir: Path, grace: float = DEFAULT_GRACE_SECONDS) -> list[str]
     stopped = []
     for record in read_pid_files(run_dir):
         pgid = record.get("pgid")
-        if _same_process(record) and isinstance(pgid, int):
+        if recorded_process_alive(record) and isinstance(pgid, int):
             stop_group(pgid, grace=grace)
             stopped.append(str(record.get("name")))
         elif isinstance(pgid, int) and _group_alive(pgid) and _group_is_ours(pgid, record):

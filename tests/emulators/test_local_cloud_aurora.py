@@ -3,6 +3,12 @@ listens on 127.0.0.1 only, goes away on reset and on stop, and says why when Doc
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +138,70 @@ def test_stopping_the_cloud_removes_its_database_containers(tmp_path: Path) -> N
         assert len(containers) == 1
     assert _database_containers(database.cluster_id) == []
     assert _existing_volumes(_volumes(containers)) == set()
+
+
+def _clients(endpoint: str | None) -> tuple[Any, Any]:
+    session = boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    )
+    return (
+        session.client("rds", endpoint_url=endpoint),
+        session.client("rds-data", endpoint_url=endpoint),
+    )
+
+
+def test_stop_removes_the_databases_of_a_ministack_that_crashed(tmp_path: Path) -> None:
+    with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
+        rds, rds_data = _clients(cloud.endpoints.aws)
+        database = create_database(rds, "crashed-ministack", rds_data=rds_data)
+        containers = _database_containers(database.cluster_id)
+        os.killpg(cloud.pids()["aws"], signal.SIGKILL)  # no chance to remove its containers
+        while not cloud.exited():
+            time.sleep(0.05)
+        assert len(_database_containers(database.cluster_id)) == 1
+    assert _database_containers(database.cluster_id) == []
+    assert _existing_volumes(_volumes(containers)) == set()
+
+
+KILLED_OWNER = textwrap.dedent(
+    """
+    import sys, time, boto3
+    from pathlib import Path
+    from hybridstack.emulators.aurora import create_database
+    from hybridstack.emulators.local_cloud import LocalCloud
+
+    cloud = LocalCloud(services=["aws"], state_dir=Path(sys.argv[1]))
+    endpoint = cloud.start().aws
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                            region_name="us-east-1")
+    create_database(session.client("rds", endpoint_url=endpoint), "left-by-a-killed-run",
+                    rds_data=session.client("rds-data", endpoint_url=endpoint))
+    print("ready", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_the_next_run_removes_the_databases_a_killed_run_left(tmp_path: Path) -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", KILLED_OWNER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert owner.stdout is not None
+        assert owner.stdout.readline().strip() == "ready"
+        containers = _database_containers("left-by-a-killed-run")
+        assert len(containers) == 1
+        os.kill(owner.pid, signal.SIGKILL)  # its MiniStack and database outlive it
+        owner.wait(timeout=10)
+        assert len(_database_containers("left-by-a-killed-run")) == 1
+
+        with LocalCloud(services=["aws"], state_dir=tmp_path):
+            assert _database_containers("left-by-a-killed-run") == []
+            assert _existing_volumes(_volumes(containers)) == set()
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
 
 
 def test_without_docker_the_data_api_says_what_is_missing(
