@@ -21,6 +21,7 @@ from hybridstack.emulators.aurora import (
     AuroraDatabase,
     AuroraUnavailableError,
     create_database,
+    wait_for_data_api,
 )
 from hybridstack.emulators.local_cloud import LocalCloud
 
@@ -219,3 +220,28 @@ def test_without_docker_the_data_api_says_what_is_missing(
                 "no-docker",
                 rds_data=session.client("rds-data", endpoint_url=endpoint),
             )
+
+
+def test_a_persisted_cloud_keeps_its_databases_across_restarts(tmp_path: Path) -> None:
+    volumes: set[str] = set()
+    try:
+        with LocalCloud(services=["aws"], state_dir=tmp_path, persist=True) as cloud:
+            rds, rds_data = _clients(cloud.endpoints.aws)
+            database = create_database(rds, "kept-across-restarts", rds_data=rds_data)
+            volumes = _volumes(_database_containers(database.cluster_id))
+            _sql(rds_data, database, "CREATE TABLE kept (x integer)")
+            _sql(rds_data, database, "INSERT INTO kept VALUES (42)")
+        assert _existing_volumes(volumes) == volumes
+
+        with LocalCloud(services=["aws"], state_dir=tmp_path, persist=True) as cloud:
+            _, rds_data = _clients(cloud.endpoints.aws)
+            wait_for_data_api(
+                rds_data, database.cluster_arn, database.secret_arn, database.database
+            )
+            rows = _sql(rds_data, database, "SELECT x FROM kept")["records"]
+            assert rows == [[{"longValue": 42}]]
+    finally:
+        client = docker.from_env()
+        for name in _existing_volumes(volumes):
+            client.volumes.get(name).remove()
+        client.close()
