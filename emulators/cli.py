@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hybridstack.emulators.deploy_cli import ConfigOption, config_overrides
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
 
 if TYPE_CHECKING:
@@ -162,18 +163,20 @@ def _start_with_progress(cloud: LocalCloud) -> LocalCloudEndpoints:
             raise typer.Exit(1) from error
 
 
-def deploy_local_stack(cloud: LocalCloud) -> None:
+def deploy_local_stack(cloud: LocalCloud, config: dict[str, str] | None = None) -> None:
     """Hook for ``hybridstack up``: deploy the local stack into the running local cloud, print
     its outputs, what is not emulated and the smoke journey (:mod:`~hybridstack.emulators.
     deploy_cli`). A failure is reported and the cloud keeps running (fix, then
     ``hybridstack deploy``)."""
     from hybridstack.emulators.deploy_cli import deploy_and_report
 
-    if not deploy_and_report(cloud):
+    if not deploy_and_report(cloud, config=config):
         errors.print("[yellow]the local cloud keeps running; fix, then `hybridstack deploy`[/]")
 
 
-def _run_until_stopped(cloud: LocalCloud, *, deploy: bool) -> None:
+def _run_until_stopped(
+    cloud: LocalCloud, *, deploy: bool, config: dict[str, str] | None = None
+) -> None:
     """Start, maybe deploy, print endpoints; wait for Ctrl-C, SIGTERM or a dead emulator."""
 
     def stop_signal(signum: int, frame: FrameType | None) -> None:
@@ -184,7 +187,7 @@ def _run_until_stopped(cloud: LocalCloud, *, deploy: bool) -> None:
     try:
         endpoints = _start_with_progress(cloud)
         if deploy:
-            deploy_local_stack(cloud)
+            deploy_local_stack(cloud, config)
         console.print(_endpoint_table(endpoints, None))
         console.print(
             f"ready in {cloud.start_seconds.get('total', 0.0):.1f} s · state in {cloud.state_dir}\n"
@@ -278,8 +281,10 @@ def up(
     persist: PersistOption = False,
     functions_source: FunctionsOption = None,
     state_dir: StateDirOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Start the local cloud and deploy the local stack into it; Ctrl-C to stop."""
+    overrides = config_overrides(config)  # a usage error before anything starts
     from hybridstack.emulators.deploy.cloud import STORAGE_EVENTS_TOPIC
     from hybridstack.emulators.storage import StorageEvents
 
@@ -291,7 +296,7 @@ def up(
         # the platform's blocking function (user registration), assembled from services/
         functions_source = _platform_functions(state_dir)
     cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir, events)
-    _run_until_stopped(cloud, deploy=True)
+    _run_until_stopped(cloud, deploy=True, config=overrides)
 
 
 def _platform_functions(state_dir: Path | None) -> Path:

@@ -33,6 +33,32 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 StackOption = Annotated[str, typer.Option("--stack", help="the stack file to deploy")]
+ConfigOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="KEY=VALUE",
+        help="override one config value of the stack file for this deploy, as `pulumi up "
+        "--config` does (bare keys are the project's: database=postgres); repeatable",
+    ),
+]
+
+
+def config_overrides(values: list[str] | None) -> dict[str, str]:
+    """``["database=postgres", "aws:region=eu-west-1"]`` -> ``{"database": "postgres", ...}``;
+    an entry without ``=`` or without a key is a usage error naming it."""
+    overrides: dict[str, str] = {}
+    for value in values or []:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(
+                f"{value!r} is not KEY=VALUE (e.g. database=postgres)", param_hint="--config"
+            )
+        overrides[key.strip()] = setting
+    return overrides
+
+
 StateDirOption = Annotated[
     Path | None,
     typer.Option(
@@ -102,16 +128,23 @@ def print_smoke(report: SmokeReport) -> None:
     console.print(f"smoke journey {verdict}")
 
 
-def deploy_and_report(cloud: LocalCloud, *, stack: str = "local", smoke: bool = True) -> bool:
-    """``hybridstack up``'s deploy step: deploy, print outputs, not-emulated list and smoke
-    journey. Returns False (after printing why) when the deploy or the journey failed."""
+def deploy_and_report(
+    cloud: LocalCloud,
+    *,
+    stack: str = "local",
+    smoke: bool = True,
+    config: dict[str, str] | None = None,
+) -> bool:
+    """``hybridstack up``'s deploy step: deploy (``config`` overrides the stack file's values),
+    print outputs, not-emulated list and smoke journey. Returns False (after printing why) when
+    the deploy or the journey failed."""
     from hybridstack.emulators.deploy.cloud import deploy_into
     from hybridstack.emulators.deploy.engine import DeployError
     from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
 
     with console.status(f"deploying stack {stack} into the local cloud ..."):
         try:
-            result = deploy_into(cloud, stack=stack)
+            result = deploy_into(cloud, stack=stack, config=config or {})
         except (DeployError, UnknownResourceTypeError) as error:
             errors.print(f"[red]deploy failed:[/red] {error}")
             return False
@@ -129,11 +162,13 @@ def deploy_and_report(cloud: LocalCloud, *, stack: str = "local", smoke: bool = 
 def deploy(
     stack: StackOption = "local",
     state_dir: StateDirOption = None,
+    config: ConfigOption = None,
     smoke: Annotated[
         bool, typer.Option("--smoke/--no-smoke", help="run the smoke journey after deploying")
     ] = False,
 ) -> None:
     """Deploy the stack into the running local cloud (only what changed is updated)."""
+    overrides = config_overrides(config)
     from hybridstack.emulators import firebase_tools
     from hybridstack.emulators.deploy.cloud import FUNCTIONS_DIR, configure_functions_source
     from hybridstack.emulators.deploy.engine import DeployError, deploy_local_stack
@@ -154,6 +189,7 @@ def deploy(
                 stack=stack,
                 storage_event_topic=state.storage_event_topic,
                 state_path=directory / f"deploy-{stack}.json",
+                config=overrides,
             )
         except (DeployError, UnknownResourceTypeError) as error:
             errors.print(f"[red]deploy failed:[/red] {error}")

@@ -50,3 +50,20 @@ def test_outputs_before_any_deploy_names_the_missing_file(tmp_path):
     assert result.exit_code == 1
     assert "has not been deployed" in result.output
     assert "deploy-local.outputs.json" in result.output
+
+
+def test_config_overrides_name_a_setting_that_is_not_key_equals_value(tmp_path):
+    from hybridstack.emulators.deploy_cli import config_overrides
+
+    assert config_overrides(["database=postgres", "aws:region=eu-west-1", "x="]) == {
+        "database": "postgres",
+        "aws:region": "eu-west-1",
+        "x": "",
+    }
+    for command in ("up", "deploy"):
+        result = CliRunner().invoke(
+            app, [command, "--state-dir", str(tmp_path), "--config", "postgres"]
+        )
+        assert result.exit_code == 2
+        assert "'postgres' is not KEY=VALUE" in result.output
+    assert not list(tmp_path.iterdir())  # refused before anything started
