@@ -293,8 +293,9 @@ def build_platform(config: StackConfig | None = None) -> Platform:
 
     api_function = Function(
         "api",
-        # invoked synchronously by API Gateway only: no dead-letter queue
-        function_args(API_HANDLER, [realtime, *data], dead_letter=False),
+        # invoked synchronously by API Gateway only: no dead-letter queue. GET /me answers from
+        # the verified claims: no record store is linked.
+        function_args(API_HANDLER, [realtime], dead_letter=False),
         transform={"role": _fixed_role_name("api")},
     )
     api = HttpApi(
@@ -341,7 +342,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     )
     if config.media.enabled:
         _media(platform, function_args, records)
-    messaging_links: list[Any] = [realtime, *data]
+    messaging_links: list[Any] = [realtime, table]  # attachments read media records only
     if platform.media is not None:
         messaging_links.append(platform.media.read_only())
     platform.messaging_function = Function(

@@ -191,7 +191,7 @@ def test_functions_get_the_settings_the_services_read(stack_run: tuple[str, Run]
 
     stack, (resources, _) = stack_run
     expected = {
-        "api": {settings.DATABASE_TABLE, settings.REALTIME_PROJECT, settings.HYBRIDSTACK_ENV},
+        "api": {settings.REALTIME_PROJECT, settings.HYBRIDSTACK_ENV},
         "media-api": {
             settings.MEDIA_BUCKET,
             settings.DATABASE_TABLE,

@@ -101,14 +101,19 @@ def test_the_cluster_secret_is_readable_only_with_the_secret_actions(
         assert actions == set(SECRET_ACTIONS), name
 
 
-def test_the_storage_sync_function_gets_no_database_access(
+def test_functions_that_keep_no_records_get_no_database_access(
     on_postgres: list[RegisteredResource],
 ) -> None:
     environments = _environments(on_postgres)
     sync = next(name for name in environments if name.startswith("media-sync"))
 
-    assert not any(key.startswith("CATALOG_") for key in environments[sync])
-    assert _resources_of(_statements(on_postgres, sync), "rds-data:") == set()
+    for name in (sync, "api", "messaging-api"):
+        assert not any(key.startswith("CATALOG_") for key in environments[name]), name
+        assert _resources_of(_statements(on_postgres, name), "rds-data:") == set(), name
+        assert _resources_of(_statements(on_postgres, name), "secretsmanager:") == set(), name
+    # the platform API answers from the verified claims: no record store at all
+    assert "DATABASE_TABLE_NAME" not in environments["api"]
+    assert _resources_of(_statements(on_postgres, "api"), "dynamodb:") == set()
 
 
 def test_on_dynamodb_every_function_is_told_dynamodb_and_no_cluster_exists(
