@@ -120,17 +120,24 @@ def test_the_analytics_schedule_targets_the_collector(deployed_stack, aws):
     assert json.loads(targets[0]["Input"]) == {"sources": ["youtube", "spotify", "tiktok"]}
 
 
-def test_roles_carry_the_policies_their_links_declare(deployed_stack, aws):
-    policy = _of(deployed_stack, "aws:iam/rolePolicy:RolePolicy", "api")
-    role = _of(deployed_stack, "aws:iam/role:Role", "api")
-
+def _role_actions(deployed_stack, aws, name):
+    """The role name and the actions of the policy the Function component made for ``name``."""
+    policy = _of(deployed_stack, "aws:iam/rolePolicy:RolePolicy", name)
+    role = _of(deployed_stack, "aws:iam/role:Role", name)
     document = aws("iam").get_role_policy(RoleName=role["name"], PolicyName=policy["name"])
     document = document["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
-    actions = {a for s in document["Statement"] for a in s["Action"]}
+    return role["name"], {a for s in document["Statement"] for a in s["Action"]}
 
-    assert role["name"] == "hybridstack-local-api"
-    assert "dynamodb:GetItem" in actions
+
+def test_roles_carry_the_policies_their_links_declare(deployed_stack, aws):
+    identity_role, identity_actions = _role_actions(deployed_stack, aws, "identity-api")
+    api_role, api_actions = _role_actions(deployed_stack, aws, "api")
+
+    assert identity_role == "hybridstack-local-identity-api"
+    assert "dynamodb:GetItem" in identity_actions  # linked to the table (user records)
+    assert api_role == "hybridstack-local-api"
+    assert not any(a.startswith("dynamodb:") for a in api_actions)  # links no record store
 
 
 def test_firestore_rules_are_loaded_into_the_emulator(deployed_stack):
