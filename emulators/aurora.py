@@ -91,6 +91,15 @@ def _docker_client() -> tuple[Any | None, str]:
     return client, ""
 
 
+def docker_unavailable_reason() -> str | None:
+    """None when a Docker engine answers (Aurora can run for real), else why not."""
+    client, reason = _docker_client()
+    if client is None:
+        return reason
+    client.close()
+    return None
+
+
 def image_prefix(postgres_tag: str) -> str:
     """The ``MINISTACK_IMAGE_PREFIX`` under which ``postgres_tag``'s image is aliased.
 
@@ -343,7 +352,10 @@ def main() -> None:
     if not env:
         print("Aurora PostgreSQL: no Docker engine, RDS stays metadata only", file=sys.stderr)
         raise SystemExit(1)
-    print(f"Aurora PostgreSQL image ready in {time.monotonic() - started:.1f} s: {env}")
+    print(
+        f"Aurora PostgreSQL image ready in {time.monotonic() - started:.1f} s "
+        f"({env['MINISTACK_IMAGE_PREFIX']}/postgres:{LOCAL_MAJOR}-alpine, network {NETWORK})"
+    )
 
 
 if __name__ == "__main__":

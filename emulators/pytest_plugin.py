@@ -15,6 +15,7 @@ Fixtures:
     aws_session         a ``localstack_client`` session (follows AWS_ENDPOINT_URL/LOCALSTACK_HOST)
     s3, sqs, dynamodb, lambda_client, apigatewayv2, iam   boto3 clients from that session
     aurora_database     a fresh Aurora PostgreSQL cluster whose Data API runs real SQL (Docker)
+    docker_engine       skips the test with the reason where no Docker engine answers
     firestore_client    google-cloud-firestore client
     firebase_app        firebase-admin app (anonymous credentials, the emulators' project)
     auth                the Auth emulator's REST API: ``auth.sign_up(email, pw).id_token``
@@ -460,13 +461,26 @@ def iam(aws_session: Any, _local_cloud_clients: _SessionClients) -> Any:
     return _local_cloud_clients.aws("iam")
 
 
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """Skips the test, with the reason, where no Docker engine answers: Aurora PostgreSQL (and
+    the containers backend) cannot run there. ``scripts/setup`` starts one when run as root."""
+    from hybridstack.emulators.aurora import docker_unavailable_reason
+
+    reason = docker_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"needs a Docker engine: {reason}")
+
+
 @pytest.fixture
-def aurora_database(aws_session: Any, _local_cloud_clients: _SessionClients) -> Any:
+def aurora_database(
+    docker_engine: None, aws_session: Any, _local_cloud_clients: _SessionClients
+) -> Any:
     """A fresh Aurora PostgreSQL cluster ``catalog-<random>`` (database ``platform``) whose Data
     API runs real SQL (:class:`hybridstack.emulators.aurora.AuroraDatabase`); 2-4 s to create.
 
-    Needs a Docker engine (MiniStack runs the database in a container): without one the test
-    fails with the reason, since PostgreSQL behaviour cannot be checked without a database.
+    Needs a Docker engine (MiniStack runs the database in a container): without one the test is
+    skipped with the reason (``docker_engine``).
     The id is unique because MiniStack names containers by account, region and cluster id, so
     two local clouds on one Docker engine must not both create ``catalog``.
     """

@@ -53,7 +53,9 @@ def _sql(rds_data: Any, outputs: dict[str, Any], sql: str) -> list[list[dict[str
     return records
 
 
-def test_a_declared_cluster_answers_sql_when_the_deploy_returns(cloud, tmp_path, aws_session):
+def test_a_declared_cluster_answers_sql_when_the_deploy_returns(
+    docker_engine, cloud, tmp_path, aws_session
+):
     rds, rds_data = aws_session.client("rds"), aws_session.client("rds-data")
 
     result = _deploy(cloud, tmp_path / "deploy.json")
@@ -80,7 +82,7 @@ def test_a_declared_cluster_answers_sql_when_the_deploy_returns(cloud, tmp_path,
 
 
 def test_a_redeploy_without_changes_leaves_the_cluster_and_its_data_alone(
-    cloud, tmp_path, aws_session
+    docker_engine, cloud, tmp_path, aws_session
 ):
     rds, rds_data = aws_session.client("rds"), aws_session.client("rds-data")
     state = tmp_path / "deploy.json"
@@ -101,7 +103,7 @@ def test_a_redeploy_without_changes_leaves_the_cluster_and_its_data_alone(
 
 
 def test_capacity_and_tags_change_in_place_and_a_new_database_name_is_refused(
-    cloud, tmp_path, aws_session
+    docker_engine, cloud, tmp_path, aws_session
 ):
     rds = aws_session.client("rds")
     state = tmp_path / "deploy.json"
@@ -127,7 +129,7 @@ def test_capacity_and_tags_change_in_place_and_a_new_database_name_is_refused(
 
 
 def test_a_cluster_no_longer_declared_is_deleted_with_its_instance_and_secret(
-    cloud, tmp_path, aws_session
+    docker_engine, cloud, tmp_path, aws_session
 ):
     rds, secrets = aws_session.client("rds"), aws_session.client("secretsmanager")
     state = tmp_path / "deploy.json"
@@ -171,7 +173,7 @@ def test_without_docker_the_deploy_fails_naming_the_cluster_and_what_is_missing(
 
 
 def test_a_database_container_that_cannot_start_fails_the_deploy_at_once_after_one_retry(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    docker_engine: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # MiniStack is pointed at an image that does not exist (and no registry is reachable), so
     # each start of the cluster's container fails, as a port another cloud took in the same

@@ -46,7 +46,7 @@ def _identity_environment(stack: Any, result: DeployResult) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def switch(deployed_stack: Any) -> Switch:
+def switch(docker_engine: None, deployed_stack: Any) -> Switch:
     rds = aws_client(deployed_stack.endpoints, "rds")
     try:
         on_postgres = deployed_stack.redeploy(config={"database": "postgres"})

@@ -124,7 +124,9 @@ def test_reset_removes_clusters_with_their_data_so_an_id_can_be_reused(
     assert again.secret_arn != aurora_database.secret_arn
 
 
-def test_stopping_the_cloud_removes_its_database_containers(tmp_path: Path) -> None:
+def test_stopping_the_cloud_removes_its_database_containers(
+    docker_engine: None, tmp_path: Path
+) -> None:
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
         session = boto3.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
@@ -151,7 +153,9 @@ def _clients(endpoint: str | None) -> tuple[Any, Any]:
     )
 
 
-def test_stop_removes_the_databases_of_a_ministack_that_crashed(tmp_path: Path) -> None:
+def test_stop_removes_the_databases_of_a_ministack_that_crashed(
+    docker_engine: None, tmp_path: Path
+) -> None:
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
         rds, rds_data = _clients(cloud.endpoints.aws)
         database = create_database(rds, "crashed-ministack", rds_data=rds_data)
@@ -183,7 +187,9 @@ KILLED_OWNER = textwrap.dedent(
 )
 
 
-def test_the_next_run_removes_the_databases_a_killed_run_left(tmp_path: Path) -> None:
+def test_the_next_run_removes_the_databases_a_killed_run_left(
+    docker_engine: None, tmp_path: Path
+) -> None:
     owner = subprocess.Popen(
         [sys.executable, "-c", KILLED_OWNER, str(tmp_path)], stdout=subprocess.PIPE, text=True
     )
@@ -222,7 +228,9 @@ def test_without_docker_the_data_api_says_what_is_missing(
             )
 
 
-def test_a_persisted_cloud_keeps_its_databases_across_restarts(tmp_path: Path) -> None:
+def test_a_persisted_cloud_keeps_its_databases_across_restarts(
+    docker_engine: None, tmp_path: Path
+) -> None:
     volumes: set[str] = set()
     try:
         with LocalCloud(services=["aws"], state_dir=tmp_path, persist=True) as cloud:

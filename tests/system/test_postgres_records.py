@@ -23,7 +23,7 @@ Sql = Callable[..., list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="module")
-def on_postgres(stack: Any) -> Iterator[DeployResult]:
+def on_postgres(docker_engine: None, stack: Any) -> Iterator[DeployResult]:
     result: DeployResult = stack.redeploy(config={"database": "postgres"})
     try:
         yield result
