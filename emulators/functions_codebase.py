@@ -13,15 +13,23 @@ environment file firebase-tools reads whenever it starts a function worker): the
 the local issuer's metadata stand-in for the registration service account, so the unchanged
 ``google_id_token`` gets a Google-style token the local API's authorizer trusts.
 
+:func:`refresh` (through :func:`reload` with ``services=``) brings a running codebase's copy of
+the service code up to date, writing only the files that differ: ``hybridstack deploy`` does it
+when ``services/`` changed since, so edited code reaches the Functions emulator without a restart.
+
 Example:
     source = assemble(state_dir / "functions")
     cloud = LocalCloud(functions_source=source)
     cloud.start()
     configure(source, api_url=api_url, metadata_host=metadata_host(issuer, caller_email))
+    stale_files(source)                       # ["hybridstack/services/identity/registration.py"]
+    reload(source, log_path, services=SERVICES_DIR)   # copies it, waits for the reload
 """
 
 from __future__ import annotations
 
+import filecmp
+import fnmatch
 import os
 import shutil
 import time
@@ -37,7 +45,7 @@ VENV_NAME = "functions-venv"
 ENV_FILE = ".env.local"
 LOADED_MARKER = "Loaded functions definitions from source"
 LOAD_FAILED_MARKER = "Failed to load function definition"
-_COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.*", "README.md")
+_NOT_COPIED = ("__pycache__", "*.pyc", "requirements.*", "README.md")
 _PACKAGE_INIT = '"""hybridstack service code, copied from services/ for this codebase."""\n'
 
 
@@ -54,8 +62,8 @@ def venv_dir() -> Path:
     return tools.tools_dir() / VENV_NAME
 
 
-def assemble(target: Path, *, venv: Path | None = None) -> Path:
-    """Build (or refresh) the codebase in ``target``; returns ``target``."""
+def assemble(target: Path, *, venv: Path | None = None, services: Path = SERVICES_DIR) -> Path:
+    """Build (or rebuild) the codebase in ``target`` from ``services``; returns ``target``."""
     environment = venv or venv_dir()
     if not (environment / "bin" / "python").exists():
         raise FunctionsVenvMissingError(
@@ -68,9 +76,9 @@ def assemble(target: Path, *, venv: Path | None = None) -> Path:
         shutil.rmtree(package)
     package.mkdir()
     (package / "__init__.py").write_text(_PACKAGE_INIT)
-    shutil.copytree(SERVICES_DIR, package / "services", ignore=_COPY_IGNORE)
-    shutil.copyfile(MAIN_SOURCE, target / "main.py")
-    shutil.copyfile(LOCK_FILE, target / "requirements.txt")
+    shutil.copytree(services, package / "services", ignore=shutil.ignore_patterns(*_NOT_COPIED))
+    shutil.copyfile(services / MAIN_SOURCE.relative_to(SERVICES_DIR), target / "main.py")
+    shutil.copyfile(services / LOCK_FILE.relative_to(SERVICES_DIR), target / "requirements.txt")
     link = target / "venv"
     if link.is_symlink() and link.resolve() != environment.resolve():
         link.unlink()
@@ -78,6 +86,54 @@ def assemble(target: Path, *, venv: Path | None = None) -> Path:
         link.symlink_to(environment.resolve(), target_is_directory=True)
     (target / ENV_FILE).touch()
     return target
+
+
+def _copied_files(root: Path) -> dict[str, Path]:
+    """Relative path -> file, for the files of ``root`` that a codebase carries."""
+    found: dict[str, Path] = {}
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if path.is_file() and not any(
+            fnmatch.fnmatch(part, pattern) for part in parts for pattern in _NOT_COPIED
+        ):
+            found["/".join(parts)] = path
+    return found
+
+
+def _sources(codebase: Path, services: Path) -> dict[Path, Path | None]:
+    """Each file of the codebase that comes from ``services`` -> its source (None: gone)."""
+    package = codebase / "hybridstack" / "services"
+    wanted = {package / name: path for name, path in _copied_files(services).items()}
+    wanted[codebase / "main.py"] = services / MAIN_SOURCE.relative_to(SERVICES_DIR)
+    stale: dict[Path, Path | None] = {path: None for path in _copied_files(package).values()}
+    stale.update(wanted)
+    return stale
+
+
+def stale_files(codebase: Path, services: Path = SERVICES_DIR) -> list[str]:
+    """The codebase's files that differ from ``services`` now (changed, new or removed there),
+    relative to the codebase: what :func:`refresh` would write."""
+    return [
+        str(target.relative_to(codebase))
+        for target, source in _sources(codebase, services).items()
+        if source is None or not target.exists() or not filecmp.cmp(source, target, shallow=False)
+    ]
+
+
+def refresh(codebase: Path, services: Path = SERVICES_DIR) -> list[str]:
+    """Bring the codebase's copy of the service code up to date with ``services``, touching only
+    the files that differ (each write makes the emulator reload); the paths written."""
+    changed = stale_files(codebase, services)
+    sources = _sources(codebase, services)
+    for name in changed:
+        target = codebase / name
+        source = sources[target]
+        if source is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    return changed
 
 
 def configure(source: Path, *, api_url: str, metadata_host: str | None = None) -> bool:
@@ -105,10 +161,17 @@ def settings(source: Path) -> dict[str, str]:
     return {name: value for name, value in pairs}
 
 
-def reload(source: Path, log_path: Path, *, timeout: float = 120.0) -> None:
+def reload(
+    source: Path,
+    log_path: Path,
+    *,
+    timeout: float = 120.0,
+    services: Path | None = None,
+) -> None:
     """Make the running Functions emulator reload ``source`` (its workers then start with the
-    current ``.env.local``) and wait until it has: firebase-tools watches the codebase's files,
-    not dotfiles, so ``main.py`` is touched and its log must report the reload."""
+    current ``.env.local`` and, with ``services``, the service code :func:`refresh` copied from
+    there) and wait until it has: firebase-tools watches the codebase's files, not dotfiles, so
+    ``main.py`` is touched and its log must report the reload."""
 
     def count(marker: str) -> int:
         try:
@@ -117,6 +180,8 @@ def reload(source: Path, log_path: Path, *, timeout: float = 120.0) -> None:
             return 0
 
     loaded, failed = count(LOADED_MARKER), count(LOAD_FAILED_MARKER)
+    if services is not None:
+        refresh(source, services)
     os.utime(source / "main.py")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

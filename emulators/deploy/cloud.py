@@ -120,9 +120,12 @@ def configure_functions_source(
     host = metadata_host(issuer, caller) if issuer and caller else None
     configured_before = bool(functions_codebase.settings(source))
     changed = functions_codebase.configure(source, api_url=str(api_url), metadata_host=host)
-    if changed and configured_before:  # workers already started keep their environment
-        functions_codebase.reload(source, log_path)
-    return changed
+    # Workers already started keep their environment and code: a new API URL or changed service
+    # code (a redeploy after editing services/) needs a reload, which also copies the code.
+    code_changed = bool(functions_codebase.stale_files(source))
+    if configured_before and (changed or code_changed):
+        functions_codebase.reload(source, log_path, services=functions_codebase.SERVICES_DIR)
+    return changed or code_changed
 
 
 def deploy_into(

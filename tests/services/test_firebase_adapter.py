@@ -11,17 +11,19 @@ the deployed API is the system tests' business.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 import requests
 
-from hybridstack.emulators import functions_codebase
+from hybridstack.emulators import firebase_tools, functions_codebase
 from hybridstack.emulators.clients import AuthEmulator
 from hybridstack.emulators.local_cloud import LocalCloud
 from hybridstack.emulators.local_issuer import google_issuer, metadata_host
@@ -117,3 +119,37 @@ def test_sign_up_goes_through_whatever_the_api_answers(
 
     assert len(api.received) == 1  # the function ran and was refused
     assert auth.sign_in(f"hal-{status}@example.com", "hal-secret").uid == user.uid
+
+
+def test_edited_service_code_reaches_the_running_functions_emulator_on_reload(
+    tmp_path: Path, recording_api: tuple[RecordingApi, str]
+) -> None:
+    api, url = recording_api
+    api.status, api.received[:] = 201, []
+    services = tmp_path / "services"
+    shutil.copytree(
+        functions_codebase.SERVICES_DIR, services, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    source = functions_codebase.assemble(tmp_path / "functions", services=services)
+    assert functions_codebase.stale_files(source, services) == []
+    cloud = LocalCloud(services=["auth"], functions_source=source, state_dir=tmp_path / "state")
+    with cloud:
+        assert cloud.endpoints.issuer
+        functions_codebase.configure(
+            source, api_url=url, metadata_host=metadata_host(cloud.endpoints.issuer, CALLER)
+        )
+        auth = AuthEmulator(cloud.endpoints)
+        auth.sign_up("hana@example.com", "hana-secret")
+
+        registration = services / "identity" / "registration.py"
+        text = registration.read_text()
+        assert 'REGISTRATION_PATH = "/internal/users"' in text
+        registration.write_text(text.replace('"/internal/users"', '"/internal/users-v2"'))
+        assert functions_codebase.stale_files(source, services) == [
+            "hybridstack/services/identity/registration.py"
+        ]
+        functions_codebase.reload(source, cloud.log_path(firebase_tools.NAME), services=services)
+        assert functions_codebase.stale_files(source, services) == []
+        auth.sign_up("ivan@example.com", "ivan-secret")
+
+    assert [path for path, _, _ in api.received] == ["/v1/internal/users", "/v1/internal/users-v2"]
