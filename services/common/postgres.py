@@ -68,23 +68,16 @@ class LinkedCluster:
 def linked_cluster(env: Mapping[str, str] | None = None) -> LinkedCluster:
     """The one linked cluster; MissingSettingError naming the variable that is missing."""
     source = env if env is not None else os.environ
-    arns = sorted(
-        name for name in source if name.endswith(settings.CLUSTER_ARN_SUFFIX) and source[name]
-    )
-    if not arns:
+    arn_variable = settings.name_by_suffix(settings.CLUSTER_ARN_SUFFIX, source)
+    if arn_variable is None:
         raise settings.MissingSettingError(
             f"no PostgreSQL cluster is linked: no environment variable ends in "
             f"{settings.CLUSTER_ARN_SUFFIX} (link a PostgresCluster to this function, e.g. "
             "CATALOG_CLUSTER_ARN, CATALOG_SECRET_ARN, CATALOG_DATABASE)"
         )
-    if len(arns) > 1:
-        raise settings.MissingSettingError(
-            f"several variables end in {settings.CLUSTER_ARN_SUFFIX}: {', '.join(arns)}; "
-            "link only one PostgresCluster"
-        )
-    prefix = arns[0].removesuffix(settings.CLUSTER_ARN_SUFFIX)
+    prefix = arn_variable.removesuffix(settings.CLUSTER_ARN_SUFFIX)
     return LinkedCluster(
-        cluster_arn=source[arns[0]],
+        cluster_arn=source[arn_variable],
         secret_arn=settings.require(f"{prefix}_SECRET_ARN", source),
         database=settings.require(f"{prefix}_DATABASE", source),
     )

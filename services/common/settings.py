@@ -61,8 +61,8 @@ def require(name: str, env: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def by_suffix(suffix: str, env: Mapping[str, str] | None = None) -> str | None:
-    """The one variable ending in ``suffix`` (set by a link whose name we don't assume).
+def name_by_suffix(suffix: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The NAME of the one set variable ending in ``suffix`` (its prefix names the link).
 
     None when there is none; an error when several would make the choice ambiguous.
     """
@@ -72,7 +72,15 @@ def by_suffix(suffix: str, env: Mapping[str, str] | None = None) -> str | None:
         raise MissingSettingError(
             f"several variables end in {suffix}: {', '.join(found)}; link only one"
         )
-    return source[found[0]] if found else None
+    return found[0] if found else None
+
+
+def by_suffix(suffix: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of the one variable ending in ``suffix`` (set by a link whose name we don't
+    assume); None when there is none, an error when there are several."""
+    source = env if env is not None else os.environ
+    name = name_by_suffix(suffix, source)
+    return source[name] if name else None
 
 
 def records_database(env: Mapping[str, str] | None = None) -> RecordsDatabase:
