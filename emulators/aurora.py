@@ -164,29 +164,38 @@ def ministack_environment(progress: Callable[[str], None] | None = None) -> dict
     return env
 
 
+def _own_containers(client: Any, gateway_port: int) -> list[Any]:
+    """The database containers of the MiniStack on ``gateway_port``, by MiniStack's own
+    ``ministack.instance`` label (``<hostname>:<gateway port>``): another local cloud's
+    containers never match."""
+    label = f"{_INSTANCE_LABEL}={socket.gethostname()}:{gateway_port}"
+    return list(client.containers.list(all=True, filters={"label": label}))
+
+
+def _volumes_of(containers: list[Any]) -> list[str]:
+    return sorted(
+        {
+            mount["Name"]
+            for container in containers
+            for mount in container.attrs.get("Mounts", [])
+            if mount.get("Type") == "volume" and mount.get("Name")
+        }
+    )
+
+
 def database_volumes(gateway_port: int) -> list[str]:
     """The named volumes of the database containers of the MiniStack on ``gateway_port``.
 
     MiniStack keeps an Aurora cluster's data in a named volume that outlives its container (so
     a stopped cluster can restart); a reset or stop of the local cloud removes them with
     :func:`remove_volumes`, or a later cluster with the same id would find the old data and
-    the old password. Containers are matched by MiniStack's own ``ministack.instance`` label
-    (``<hostname>:<gateway port>``), so another local cloud's volumes are never touched.
+    the old password.
     """
     client, _ = _docker_client()
     if client is None:
         return []
     try:
-        label = f"{_INSTANCE_LABEL}={socket.gethostname()}:{gateway_port}"
-        containers = client.containers.list(all=True, filters={"label": label})
-        return sorted(
-            {
-                mount["Name"]
-                for container in containers
-                for mount in container.attrs.get("Mounts", [])
-                if mount.get("Type") == "volume" and mount.get("Name")
-            }
-        )
+        return _volumes_of(_own_containers(client, gateway_port))
     finally:
         client.close()
 
@@ -244,10 +253,9 @@ def remove_leftovers(gateway_port: int, *, keep_data: bool = False) -> int:
     client, _ = _docker_client()
     if client is None:
         return 0
-    volumes = database_volumes(gateway_port)
     try:
-        label = f"{_INSTANCE_LABEL}={socket.gethostname()}:{gateway_port}"
-        containers = client.containers.list(all=True, filters={"label": label})
+        containers = _own_containers(client, gateway_port)
+        volumes = _volumes_of(containers)
         for container in containers:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
