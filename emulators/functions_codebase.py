@@ -70,14 +70,10 @@ def assemble(target: Path, *, venv: Path | None = None, services: Path = SERVICE
             f"the functions codebase's virtual environment {environment} is missing: run "
             "scripts/setup (step 35-functions-venv installs services/firebase/requirements.lock)"
         )
-    target.mkdir(parents=True, exist_ok=True)
     package = target / "hybridstack"
-    if package.exists():
-        shutil.rmtree(package)
-    package.mkdir()
+    package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text(_PACKAGE_INIT)
-    shutil.copytree(services, package / "services", ignore=shutil.ignore_patterns(*_NOT_COPIED))
-    shutil.copyfile(services / MAIN_SOURCE.relative_to(SERVICES_DIR), target / "main.py")
+    refresh(target, services)  # the service code and main.py, as a later redeploy updates them
     shutil.copyfile(services / LOCK_FILE.relative_to(SERVICES_DIR), target / "requirements.txt")
     link = target / "venv"
     if link.is_symlink() and link.resolve() != environment.resolve():
@@ -110,30 +106,32 @@ def _sources(codebase: Path, services: Path) -> dict[Path, Path | None]:
     return stale
 
 
+def _stale(codebase: Path, services: Path) -> dict[Path, Path | None]:
+    """The codebase's files that differ from ``services`` -> their source (None: removed)."""
+    return {
+        target: source
+        for target, source in _sources(codebase, services).items()
+        if source is None or not target.exists() or not filecmp.cmp(source, target, shallow=False)
+    }
+
+
 def stale_files(codebase: Path, services: Path = SERVICES_DIR) -> list[str]:
     """The codebase's files that differ from ``services`` now (changed, new or removed there),
     relative to the codebase: what :func:`refresh` would write."""
-    return [
-        str(target.relative_to(codebase))
-        for target, source in _sources(codebase, services).items()
-        if source is None or not target.exists() or not filecmp.cmp(source, target, shallow=False)
-    ]
+    return [str(target.relative_to(codebase)) for target in _stale(codebase, services)]
 
 
 def refresh(codebase: Path, services: Path = SERVICES_DIR) -> list[str]:
     """Bring the codebase's copy of the service code up to date with ``services``, touching only
     the files that differ (each write makes the emulator reload); the paths written."""
-    changed = stale_files(codebase, services)
-    sources = _sources(codebase, services)
-    for name in changed:
-        target = codebase / name
-        source = sources[target]
+    stale = _stale(codebase, services)
+    for target, source in stale.items():
         if source is None:
             target.unlink(missing_ok=True)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-    return changed
+    return [str(target.relative_to(codebase)) for target in stale]
 
 
 def configure(source: Path, *, api_url: str, metadata_host: str | None = None) -> bool:
