@@ -78,16 +78,9 @@ def media_view(owner: Caller, media_id: str, *, media: MediaStore | None = None)
     ready = record.status == "ready"
     return MediaView(
         media_id=record.media_id,
-        status=record.status,
-        kind=record.kind,
-        content_type=record.content_type or record.declared_content_type,
-        size=record.size,
-        width=record.width,
-        height=record.height,
-        duration_seconds=record.duration_seconds,
         url=delivery_url(record.original_key) if ready else None,
         derived={name: delivery_url(key) for name, key in record.derived.items()} if ready else {},
-        error=record.error,
+        **record.client_fields(),
     )
 
 

@@ -45,6 +45,20 @@ class MediaRecord(BaseModel):
     error: str | None = None
     deleted_at: str | None = None
 
+    def client_fields(self) -> dict[str, Any]:
+        """What a client is shown of the item, the same in the Firestore status document and
+        in ``GET /media/{id}``: the type found in the content once known, else the declared."""
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "content_type": self.content_type or self.declared_content_type,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "duration_seconds": self.duration_seconds,
+            "error": self.error,
+        }
+
 
 def _key(media_id: str) -> dict[str, str]:
     return {"PK": f"MEDIA#{media_id}", "SK": "META"}

@@ -32,16 +32,7 @@ class MediaStatusDocument(BaseModel):
 
 def status_document(record: MediaRecord) -> MediaStatusDocument:
     return MediaStatusDocument(
-        owner_id=record.owner_id,
-        status=record.status,
-        kind=record.kind,
-        content_type=record.content_type or record.declared_content_type,
-        size=record.size,
-        width=record.width,
-        height=record.height,
-        duration_seconds=record.duration_seconds,
-        derived=sorted(record.derived),
-        error=record.error,
+        owner_id=record.owner_id, derived=sorted(record.derived), **record.client_fields()
     )
 
 
