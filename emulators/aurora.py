@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hybridstack.emulators.docker_engine import docker_client
 from hybridstack.emulators.ports import LOOPBACK, free_port
 
 logger = logging.getLogger(__name__)
@@ -76,30 +77,6 @@ class AuroraDatabase:
         }
 
 
-def _docker_client() -> tuple[Any | None, str]:
-    """(client, "") when a Docker engine answers, else (None, why not)."""
-    try:
-        import docker
-        import docker.errors
-    except ImportError:  # pragma: no cover - docker is a dependency of the local extra
-        return None, "the docker package is not installed"
-    try:
-        client = docker.from_env(timeout=10)
-        client.ping()
-    except (docker.errors.DockerException, OSError) as error:
-        return None, f"no Docker engine answers ({error})"
-    return client, ""
-
-
-def docker_unavailable_reason() -> str | None:
-    """None when a Docker engine answers (Aurora can run for real), else why not."""
-    client, reason = _docker_client()
-    if client is None:
-        return reason
-    client.close()
-    return None
-
-
 def image_prefix(postgres_tag: str) -> str:
     """The ``MINISTACK_IMAGE_PREFIX`` under which ``postgres_tag``'s image is aliased.
 
@@ -138,7 +115,7 @@ def ministack_environment(progress: Callable[[str], None] | None = None) -> dict
         postgres_image_spec,
     )
 
-    client, reason = _docker_client()
+    client, reason = docker_client()
     if client is None:
         logger.info("Aurora PostgreSQL stays metadata only: %s", reason)
         return {}
@@ -191,7 +168,7 @@ def database_volumes(gateway_port: int) -> list[str]:
     :func:`remove_volumes`, or a later cluster with the same id would find the old data and
     the old password.
     """
-    client, _ = _docker_client()
+    client, _ = docker_client()
     if client is None:
         return []
     try:
@@ -207,7 +184,7 @@ def remove_volumes(names: list[str], timeout: float = 10.0) -> None:
         return
     import docker.errors
 
-    client, _ = _docker_client()
+    client, _ = docker_client()
     if client is None:
         return
     deadline = time.monotonic() + timeout
@@ -250,7 +227,7 @@ def remove_leftovers(gateway_port: int, *, keep_data: bool = False) -> int:
 
     if _listening(gateway_port):
         return 0
-    client, _ = _docker_client()
+    client, _ = docker_client()
     if client is None:
         return 0
     try:

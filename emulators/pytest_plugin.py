@@ -465,7 +465,7 @@ def iam(aws_session: Any, _local_cloud_clients: _SessionClients) -> Any:
 def docker_engine() -> None:
     """Skips the test, with the reason, where no Docker engine answers: Aurora PostgreSQL (and
     the containers backend) cannot run there. ``scripts/setup`` starts one when run as root."""
-    from hybridstack.emulators.aurora import docker_unavailable_reason
+    from hybridstack.emulators.docker_engine import docker_unavailable_reason
 
     reason = docker_unavailable_reason()
     if reason is not None:

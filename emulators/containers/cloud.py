@@ -38,7 +38,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
 from uuid import uuid4
@@ -63,6 +62,7 @@ from hybridstack.emulators.containers.upstream import (
     check_image_source,
     upstream_aws_image,
 )
+from hybridstack.emulators.docker_engine import docker_unavailable_reason
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
 from hybridstack.emulators.storage import StorageEvents
 
@@ -106,28 +106,6 @@ EMULATORS: dict[Service, _Emulator] = {
     "storage": storage,
 }
 """Each emulator's module: its address form, health check and wipe, as for processes."""
-
-
-def docker_unavailable_reason() -> str | None:
-    """Why the containers backend can't run here, or ``None`` when a Docker engine answers."""
-    try:
-        client = docker.from_env(timeout=10)
-        client.ping()
-        client.close()
-    except Exception as error:  # docker raises many kinds (DockerException, requests, OSError)
-        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        return f"no Docker engine answers at {where} ({type(error).__name__}: {error}); " + (
-            _setup_note()
-        )
-    return None
-
-
-def _setup_note() -> str:
-    """What scripts/setup.d/40-docker.sh wrote when it could not start Docker (if it ran)."""
-    note = Path(__file__).resolve().parents[2] / ".tools" / "docker" / "unavailable"
-    with contextlib.suppress(OSError):
-        return "set-up said: " + note.read_text().strip()
-    return "run scripts/setup as root to install and start Debian's docker.io"
 
 
 class LoopbackContainer(DockerContainer):
