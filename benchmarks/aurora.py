@@ -27,10 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import docker
 
 from hybridstack.emulators import aurora
+from hybridstack.emulators.clients import aws_client
 from hybridstack.emulators.containers.images import ensure_image, postgres_image_spec
 from hybridstack.emulators.local_cloud import LocalCloud
 
@@ -125,11 +125,8 @@ def main() -> None:
     image_figures(options.rebuild)
     with tempfile.TemporaryDirectory(prefix="aurora-bench-") as work:
         with LocalCloud(services=["aws"], state_dir=Path(work) / "cloud") as cloud:
-            session = boto3.Session(
-                aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-            )
-            rds = session.client("rds", endpoint_url=cloud.endpoints.aws)
-            rds_data = session.client("rds-data", endpoint_url=cloud.endpoints.aws)
+            rds = aws_client(cloud.endpoints, "rds")
+            rds_data = aws_client(cloud.endpoints, "rds-data")
             ready = []
             for index in range(options.clusters):
                 started = time.perf_counter()

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import docker
 import pytest
 
@@ -23,6 +22,8 @@ from hybridstack.emulators.aurora import (
     create_database,
     wait_for_data_api,
 )
+from hybridstack.emulators.clients import aws_client
+from hybridstack.emulators.endpoints import LocalCloudEndpoints
 from hybridstack.emulators.local_cloud import LocalCloud
 
 
@@ -128,36 +129,23 @@ def test_stopping_the_cloud_removes_its_database_containers(
     docker_engine: None, tmp_path: Path
 ) -> None:
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
-        session = boto3.Session(
-            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-        )
-        endpoint = cloud.endpoints.aws
-        database = create_database(
-            session.client("rds", endpoint_url=endpoint),
-            "stopped-with-the-cloud",
-            rds_data=session.client("rds-data", endpoint_url=endpoint),
-        )
+        rds, rds_data = _clients(cloud.endpoints)
+        database = create_database(rds, "stopped-with-the-cloud", rds_data=rds_data)
         containers = _database_containers(database.cluster_id)
         assert len(containers) == 1
     assert _database_containers(database.cluster_id) == []
     assert _existing_volumes(_volumes(containers)) == set()
 
 
-def _clients(endpoint: str | None) -> tuple[Any, Any]:
-    session = boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-    )
-    return (
-        session.client("rds", endpoint_url=endpoint),
-        session.client("rds-data", endpoint_url=endpoint),
-    )
+def _clients(endpoints: LocalCloudEndpoints) -> tuple[Any, Any]:
+    return aws_client(endpoints, "rds"), aws_client(endpoints, "rds-data")
 
 
 def test_stop_removes_the_databases_of_a_ministack_that_crashed(
     docker_engine: None, tmp_path: Path
 ) -> None:
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
-        rds, rds_data = _clients(cloud.endpoints.aws)
+        rds, rds_data = _clients(cloud.endpoints)
         database = create_database(rds, "crashed-ministack", rds_data=rds_data)
         containers = _database_containers(database.cluster_id)
         os.killpg(cloud.pids()["aws"], signal.SIGKILL)  # no chance to remove its containers
@@ -170,17 +158,16 @@ def test_stop_removes_the_databases_of_a_ministack_that_crashed(
 
 KILLED_OWNER = textwrap.dedent(
     """
-    import sys, time, boto3
+    import sys, time
     from pathlib import Path
     from hybridstack.emulators.aurora import create_database
+    from hybridstack.emulators.clients import aws_client
     from hybridstack.emulators.local_cloud import LocalCloud
 
     cloud = LocalCloud(services=["aws"], state_dir=Path(sys.argv[1]))
-    endpoint = cloud.start().aws
-    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test",
-                            region_name="us-east-1")
-    create_database(session.client("rds", endpoint_url=endpoint), "left-by-a-killed-run",
-                    rds_data=session.client("rds-data", endpoint_url=endpoint))
+    endpoints = cloud.start()
+    create_database(aws_client(endpoints, "rds"), "left-by-a-killed-run",
+                    rds_data=aws_client(endpoints, "rds-data"))
     print("ready", flush=True)
     time.sleep(600)
     """
@@ -216,16 +203,9 @@ def test_without_docker_the_data_api_says_what_is_missing(
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
     with LocalCloud(services=["aws"], state_dir=tmp_path / "cloud") as cloud:
-        session = boto3.Session(
-            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-        )
-        endpoint = cloud.endpoints.aws
+        rds, rds_data = _clients(cloud.endpoints)
         with pytest.raises(AuroraUnavailableError, match="start a Docker engine"):
-            create_database(
-                session.client("rds", endpoint_url=endpoint),
-                "no-docker",
-                rds_data=session.client("rds-data", endpoint_url=endpoint),
-            )
+            create_database(rds, "no-docker", rds_data=rds_data)
 
 
 def test_a_persisted_cloud_keeps_its_databases_across_restarts(
@@ -234,7 +214,7 @@ def test_a_persisted_cloud_keeps_its_databases_across_restarts(
     volumes: set[str] = set()
     try:
         with LocalCloud(services=["aws"], state_dir=tmp_path, persist=True) as cloud:
-            rds, rds_data = _clients(cloud.endpoints.aws)
+            rds, rds_data = _clients(cloud.endpoints)
             database = create_database(rds, "kept-across-restarts", rds_data=rds_data)
             volumes = _volumes(_database_containers(database.cluster_id))
             _sql(rds_data, database, "CREATE TABLE kept (x integer)")
@@ -242,7 +222,7 @@ def test_a_persisted_cloud_keeps_its_databases_across_restarts(
         assert _existing_volumes(volumes) == volumes
 
         with LocalCloud(services=["aws"], state_dir=tmp_path, persist=True) as cloud:
-            _, rds_data = _clients(cloud.endpoints.aws)
+            _, rds_data = _clients(cloud.endpoints)
             wait_for_data_api(
                 rds_data, database.cluster_arn, database.secret_arn, database.database
             )
