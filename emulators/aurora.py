@@ -55,6 +55,10 @@ class AuroraUnavailableError(RuntimeError):
     """The local cloud cannot run Aurora PostgreSQL here (no Docker engine, or no image)."""
 
 
+class ContainerStartError(RuntimeError):
+    """MiniStack could not start the cluster's PostgreSQL container (status ``failed``)."""
+
+
 @dataclass(frozen=True)
 class AuroraDatabase:
     """One Aurora PostgreSQL cluster of the local cloud, ready for the Data API.
@@ -243,6 +247,26 @@ def remove_leftovers(gateway_port: int, *, keep_data: bool = False) -> int:
     return len(containers)
 
 
+def wait_for_instance(rds: Any, instance_id: str, timeout: float = 90.0) -> None:
+    """Until MiniStack reports the instance ``available`` (its container accepts connections);
+    :class:`ContainerStartError` at once when it reports ``failed``, :class:`TimeoutError` when
+    it is neither within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        (instance,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
+        status = instance.get("DBInstanceStatus")
+        if status == "available":
+            return
+        if status == "failed":
+            raise ContainerStartError(
+                f"MiniStack could not start the PostgreSQL container of instance {instance_id} "
+                "(the AWS emulator's log, aws.log in the local cloud's state directory, says why)"
+            )
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"instance {instance_id} is still {status!r}")
+        time.sleep(0.25)
+
+
 def wait_for_data_api(
     rds_data: Any, cluster_arn: str, secret_arn: str, database: str, timeout: float = 90.0
 ) -> float:
@@ -291,7 +315,8 @@ def create_database(
     timeout: float = 90.0,
 ) -> AuroraDatabase:
     """Create an Aurora PostgreSQL cluster (Data API on, managed master secret) with one
-    Serverless v2 instance, and return it once its Data API runs SQL."""
+    Serverless v2 instance, and return it once its Data API runs SQL (the errors of
+    :func:`wait_for_instance` and :func:`wait_for_data_api` otherwise)."""
     import boto3
 
     cluster = rds.create_db_cluster(
@@ -323,7 +348,15 @@ def create_database(
     data_api = rds_data or boto3.client(
         "rds-data", endpoint_url=rds.meta.endpoint_url, region_name=rds.meta.region_name
     )
-    wait_for_data_api(data_api, result.cluster_arn, result.secret_arn, database, timeout)
+    deadline = time.monotonic() + timeout
+    wait_for_instance(rds, f"{cluster_id}-1", timeout)
+    wait_for_data_api(
+        data_api,
+        result.cluster_arn,
+        result.secret_arn,
+        database,
+        max(1.0, deadline - time.monotonic()),
+    )
     return result
 
 

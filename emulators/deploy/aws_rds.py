@@ -292,29 +292,6 @@ def _instance_args(inputs: dict[str, Any], instance_id: str, cluster_id: str) ->
     return args
 
 
-class ContainerStartError(RuntimeError):
-    """MiniStack could not start the cluster's PostgreSQL container (status ``failed``)."""
-
-
-def _await_instance(ctx: DeployContext, instance_id: str, deadline: float) -> None:
-    """Until MiniStack reports the instance ``available`` (its container accepts connections);
-    :class:`ContainerStartError` at once when it reports ``failed``."""
-    rds = ctx.aws("rds")
-    while True:
-        (instance,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
-        status = instance.get("DBInstanceStatus")
-        if status == "available":
-            return
-        if status == "failed":
-            raise ContainerStartError(
-                f"MiniStack could not start the PostgreSQL container of instance {instance_id} "
-                "(the AWS emulator's log, aws.log in the local cloud's state directory, says why)"
-            )
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"instance {instance_id} is still {status!r}")
-        time.sleep(0.25)
-
-
 def _wait_until_ready(ctx: DeployContext, cluster: dict[str, Any], instance_id: str) -> None:
     """Until the Data API runs SQL (for a cluster without it: until the instance is available).
 
@@ -323,7 +300,7 @@ def _wait_until_ready(ctx: DeployContext, cluster: dict[str, Any], instance_id: 
     :class:`~hybridstack.emulators.aurora.AuroraUnavailableError` for that.
     """
     deadline = time.monotonic() + READY_TIMEOUT
-    _await_instance(ctx, instance_id, deadline)
+    aurora.wait_for_instance(ctx.aws("rds"), instance_id, deadline - time.monotonic())
     secret = (cluster.get("MasterUserSecret") or {}).get("SecretArn")
     if cluster.get("HttpEndpointEnabled") and secret:
         aurora.wait_for_data_api(
@@ -408,7 +385,7 @@ def instance(ctx: DeployContext, resource: Resource) -> Created:
         try:
             _wait_until_ready(ctx, parent, instance_id)
             break
-        except ContainerStartError as error:
+        except aurora.ContainerStartError as error:
             _remove_instance(ctx, instance_id)
             # MiniStack picks the container's host port by probing; a second local cloud can
             # take the same port in the same instant. A new attempt gets the next free one.
