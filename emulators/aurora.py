@@ -29,7 +29,8 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +246,28 @@ def remove_leftovers(gateway_port: int, *, keep_data: bool = False) -> int:
     if not keep_data:
         remove_volumes(volumes)
     return len(containers)
+
+
+@contextmanager
+def databases_removed_on_stop(
+    gateway_port: int | None, *, running: bool, keep_data: bool
+) -> Iterator[None]:
+    """Around stopping the MiniStack on ``gateway_port``: afterwards none of its database
+    containers is left, nor (unless ``keep_data``) their data volumes.
+
+    A MiniStack that stops removes its containers but not their volumes, so those are listed
+    first, while it is ``running``; one that was killed left its containers, which
+    :func:`remove_leftovers` removes with their volumes.
+
+    Example:
+        with databases_removed_on_stop(4566, running=True, keep_data=False):
+            ministack_process.stop()
+    """
+    volumes = database_volumes(gateway_port) if gateway_port and running and not keep_data else []
+    yield
+    if gateway_port is not None:
+        remove_leftovers(gateway_port, keep_data=keep_data)
+    remove_volumes(volumes)
 
 
 def wait_for_instance(rds: Any, instance_id: str, timeout: float = 90.0) -> None:

@@ -146,14 +146,8 @@ def clean_up_killed_run(
         record.get("name") == ministack.NAME and recorded_process_alive(record)
         for record in read_pid_files(state_dir)
     )
-    # An orphaned MiniStack removes its containers when it is stopped, but not their volumes:
-    # list those while it still runs.
-    volumes = aurora.database_volumes(port) if port and orphan_aws and not keep_data else []
-    stopped = reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
-    if port is not None:  # a MiniStack that was killed too left its containers running
-        aurora.remove_leftovers(port, keep_data=keep_data)
-    aurora.remove_volumes(volumes)
-    return stopped
+    with aurora.databases_removed_on_stop(port, running=orphan_aws, keep_data=keep_data):
+        return reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
 
 
 def reset_services(
@@ -334,17 +328,13 @@ class LocalCloud:
         self._export_persisted(started)
         aws = next((item.addresses["aws"] for item in started if "aws" in item.addresses), None)
         aws_port = ministack.port_of(aws) if aws else None
-        # MiniStack removes its database containers when it stops, not their data volumes.
-        volumes = aurora.database_volumes(aws_port) if aws_port and not self.persist else []
-        if started:
-            with ThreadPoolExecutor(max_workers=len(started)) as pool:
-                list(pool.map(lambda item: item.process.stop(), started))
-            for item in started:
-                for port in item.ports:
-                    release_port(port)
-        if aws_port is not None:  # a MiniStack that crashed could not remove its containers
-            aurora.remove_leftovers(aws_port, keep_data=self.persist)
-        aurora.remove_volumes(volumes)
+        with aurora.databases_removed_on_stop(aws_port, running=True, keep_data=self.persist):
+            if started:
+                with ThreadPoolExecutor(max_workers=len(started)) as pool:
+                    list(pool.map(lambda item: item.process.stop(), started))
+                for item in started:
+                    for port in item.ports:
+                        release_port(port)
         state = read_state(self.state_dir)
         if state is not None and state.owner_pid == _own_pid():
             clear_state(self.state_dir)
