@@ -249,18 +249,18 @@ def remove_leftovers(gateway_port: int, *, keep_data: bool = False) -> int:
 
 
 @contextmanager
-def databases_removed_on_stop(
+def databases_removed_after(
     gateway_port: int | None, *, running: bool, keep_data: bool
 ) -> Iterator[None]:
-    """Around stopping the MiniStack on ``gateway_port``: afterwards none of its database
-    containers is left, nor (unless ``keep_data``) their data volumes.
+    """Around stopping or resetting the MiniStack on ``gateway_port``: afterwards none of its
+    database containers is left, nor (unless ``keep_data``) their data volumes.
 
-    A MiniStack that stops removes its containers but not their volumes, so those are listed
-    first, while it is ``running``; one that was killed left its containers, which
-    :func:`remove_leftovers` removes with their volumes.
+    A MiniStack that stops or resets removes its containers but not their volumes, so those are
+    listed first, while it is ``running``; one that was killed left its containers, which
+    :func:`remove_leftovers` removes with their volumes (a live one keeps them).
 
     Example:
-        with databases_removed_on_stop(4566, running=True, keep_data=False):
+        with databases_removed_after(4566, running=True, keep_data=False):
             ministack_process.stop()
     """
     volumes = database_volumes(gateway_port) if gateway_port and running and not keep_data else []

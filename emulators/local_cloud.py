@@ -146,7 +146,7 @@ def clean_up_killed_run(
         record.get("name") == ministack.NAME and recorded_process_alive(record)
         for record in read_pid_files(state_dir)
     )
-    with aurora.databases_removed_on_stop(port, running=orphan_aws, keep_data=keep_data):
+    with aurora.databases_removed_after(port, running=orphan_aws, keep_data=keep_data):
         return reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
 
 
@@ -328,7 +328,7 @@ class LocalCloud:
         self._export_persisted(started)
         aws = next((item.addresses["aws"] for item in started if "aws" in item.addresses), None)
         aws_port = ministack.port_of(aws) if aws else None
-        with aurora.databases_removed_on_stop(aws_port, running=True, keep_data=self.persist):
+        with aurora.databases_removed_after(aws_port, running=True, keep_data=self.persist):
             if started:
                 with ThreadPoolExecutor(max_workers=len(started)) as pool:
                     list(pool.map(lambda item: item.process.stop(), started))

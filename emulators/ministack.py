@@ -94,10 +94,10 @@ def health(address: str) -> bool:
 def reset(address: str, project_id: str | None = None) -> None:
     """Wipe every AWS service's state without restarting (``POST /_ministack/reset``)."""
     del project_id  # one account, no projects
-    volumes = aurora.database_volumes(port_of(address))
-    response = requests.post(f"{address}/_ministack/reset", timeout=30)
-    response.raise_for_status()
-    aurora.remove_volumes(volumes)  # the reset removed the clusters' containers, not their data
+    # the reset removes the clusters' containers, not their data
+    with aurora.databases_removed_after(port_of(address), running=True, keep_data=False):
+        response = requests.post(f"{address}/_ministack/reset", timeout=30)
+        response.raise_for_status()
 
 
 def port_of(address: str) -> int:
