@@ -22,6 +22,7 @@ DEFAULT_REGION = "us-east-1"
 TEST_ACCESS_KEY = "test"
 TEST_SECRET_KEY = "test"  # the emulators' well-known test credential
 ISSUER_VARIABLE = "HYBRIDSTACK_TOKEN_ISSUER"  # the local issuer of signed Firebase identities
+HUB_VARIABLE = "FIREBASE_EMULATOR_HUB"  # firebase-tools' own name for its hub's address
 
 
 class LocalCloudEndpoints(BaseModel):
@@ -41,6 +42,9 @@ class LocalCloudEndpoints(BaseModel):
     firestore: str | None = None
     pubsub: str | None = None
     storage: str | None = None
+    hub: str | None = None
+    """firebase-tools' emulator hub (``host:port``): lists its emulators and reloads the Functions
+    emulator's codebase on request (``FIREBASE_EMULATOR_HUB``, as firebase-tools exports it)."""
     issuer: str | None = None
     """The local OIDC issuer signing Auth-emulator identities, ``http://127.0.0.1:<port>/<project>``
     (:mod:`hybridstack.emulators.local_issuer`)."""
@@ -73,6 +77,8 @@ class LocalCloudEndpoints(BaseModel):
             env["PUBSUB_EMULATOR_HOST"] = self.pubsub
         if self.storage:
             env["STORAGE_EMULATOR_HOST"] = self.storage
+        if self.hub:
+            env[HUB_VARIABLE] = self.hub
         if self.issuer:
             env[ISSUER_VARIABLE] = self.issuer
         return env
@@ -92,5 +98,6 @@ class LocalCloudEndpoints(BaseModel):
             firestore=env.get("FIRESTORE_EMULATOR_HOST"),
             pubsub=env.get("PUBSUB_EMULATOR_HOST"),
             storage=env.get("STORAGE_EMULATOR_HOST"),
+            hub=env.get(HUB_VARIABLE),
             issuer=env.get(ISSUER_VARIABLE),
         )

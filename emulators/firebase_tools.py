@@ -45,6 +45,12 @@ NAME = "firebase"
 TIMEOUT = 5.0
 LAZY_VALIDATORS = Path(__file__).resolve().parent / "firebase" / "lazy-validators.js"
 FUNCTIONS_RUNTIME = "python311"
+WATCH_NOTHING = "**"
+"""The functions codebase's ``ignore`` pattern: the emulator's file watcher sees no file."""
+
+
+class FunctionsReloadError(RuntimeError):
+    """The Functions emulator did not load its codebase again (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,10 @@ def firebase_json(
                 "source": os.path.relpath(functions_source.resolve(), config_dir.resolve()),
                 "codebase": "default",
                 "runtime": FUNCTIONS_RUNTIME,
+                # No file watching: it cannot see a codebase under a dot-folder (firebase-tools
+                # ignores /(^|[/\\])\../, e.g. .hybridstack/), and a second, late reload would
+                # follow every explicit one. Reloads are asked for: reload_functions().
+                "ignore": [WATCH_NOTHING],
             }
         ]
     return config
@@ -194,16 +204,22 @@ def health_auth(address: str) -> bool:
 FUNCTIONS_LOAD_FAILURES = ("Failed to load function definition", "Error: Failed to find")
 
 
-def functions_load_failure(log_path: Path) -> str | None:
-    """The line of the firebase-tools log that says the functions codebase did not load."""
+def functions_load_failures(log_path: Path) -> list[str]:
+    """The lines of the firebase-tools log that say the functions codebase did not load."""
     try:
         text = log_path.read_text(errors="replace")
     except OSError:
-        return None
-    for line in text.splitlines():
-        if any(marker in line for marker in FUNCTIONS_LOAD_FAILURES):
-            return line.strip()
-    return None
+        return []
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if any(marker in line for marker in FUNCTIONS_LOAD_FAILURES)
+    ]
+
+
+def functions_load_failure(log_path: Path) -> str | None:
+    """The first line of the firebase-tools log that says the codebase did not load."""
+    return next(iter(functions_load_failures(log_path)), None)
 
 
 def functions_loaded(address: str) -> bool:
@@ -214,6 +230,27 @@ def functions_loaded(address: str) -> bool:
     except (requests.RequestException, ValueError, KeyError):
         return False
     return any(backend.get("functionTriggers") for backend in backends)
+
+
+def reload_functions(hub: str) -> None:
+    """Make the Functions emulator load its codebase again and wait until it has.
+
+    The hub's ``PUT /functions/enableBackgroundTriggers`` runs the emulator's
+    ``reloadTriggers()`` (what a file change would trigger): the function definitions are
+    discovered anew, idle workers stop, busy ones finish first, and every worker started after
+    it reads the codebase and ``.env.local`` as they are now. It answers once the load is done;
+    a codebase that fails to load says so in the log, not in the answer
+    (:func:`functions_load_failure`).
+    """
+    try:
+        response = requests.put(f"http://{hub}/functions/enableBackgroundTriggers", timeout=120)
+    except requests.RequestException as error:
+        raise FunctionsReloadError(f"the emulator hub at {hub} did not answer: {error}") from error
+    if response.status_code != 200:
+        raise FunctionsReloadError(
+            f"the emulator hub at {hub} refused to reload the functions: "
+            f"{response.status_code} {response.text[:300]}"
+        )
 
 
 def health_functions(address: str) -> bool:

@@ -14,8 +14,9 @@ the local issuer's metadata stand-in for the registration service account, so th
 ``google_id_token`` gets a Google-style token the local API's authorizer trusts.
 
 :func:`refresh` (through :func:`reload` with ``services=``) brings a running codebase's copy of
-the service code up to date, writing only the files that differ: ``hybridstack deploy`` does it
-when ``services/`` changed since, so edited code reaches the Functions emulator without a restart.
+the service code up to date, writing only the files that differ, and :func:`reload` asks the
+emulator to load it again: ``hybridstack deploy`` does both when ``services/`` changed since, so
+edited code reaches the Functions emulator without a restart, wherever the codebase lives.
 
 Example:
     source = assemble(state_dir / "functions")
@@ -23,19 +24,18 @@ Example:
     cloud.start()
     configure(source, api_url=api_url, metadata_host=metadata_host(issuer, caller_email))
     stale_files(source)                       # ["hybridstack/services/identity/registration.py"]
-    reload(source, log_path, services=SERVICES_DIR)   # copies it, waits for the reload
+    reload(source, log_path, hub=cloud.endpoints.hub, services=SERVICES_DIR)  # copies, reloads
 """
 
 from __future__ import annotations
 
 import filecmp
 import fnmatch
-import os
 import shutil
-import time
 from pathlib import Path
 
-from hybridstack.emulators import tools
+from hybridstack.emulators import firebase_tools, tools
+from hybridstack.emulators.firebase_tools import FunctionsReloadError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO_ROOT / "services"
@@ -43,14 +43,8 @@ MAIN_SOURCE = SERVICES_DIR / "firebase" / "main.py"
 LOCK_FILE = SERVICES_DIR / "firebase" / "requirements.lock"
 VENV_NAME = "functions-venv"
 ENV_FILE = ".env.local"
-LOADED_MARKER = "Loaded functions definitions from source"
-LOAD_FAILED_MARKER = "Failed to load function definition"
 _NOT_COPIED = ("__pycache__", "*.pyc", "requirements.*", "README.md")
 _PACKAGE_INIT = '"""hybridstack service code, copied from services/ for this codebase."""\n'
-
-
-class FunctionsReloadError(RuntimeError):
-    """The Functions emulator did not reload the codebase (the message says why)."""
 
 
 class FunctionsVenvMissingError(FileNotFoundError):
@@ -80,7 +74,7 @@ def assemble(target: Path, *, venv: Path | None = None, services: Path = SERVICE
         link.unlink()
     if not link.is_symlink():
         link.symlink_to(environment.resolve(), target_is_directory=True)
-    (target / ENV_FILE).touch()
+    (target / ENV_FILE).write_text("")  # settings of an earlier run are stale: deploy sets them
     return target
 
 
@@ -163,31 +157,24 @@ def reload(
     source: Path,
     log_path: Path,
     *,
-    timeout: float = 120.0,
+    hub: str,
     services: Path | None = None,
 ) -> None:
-    """Make the running Functions emulator reload ``source`` (its workers then start with the
-    current ``.env.local`` and, with ``services``, the service code :func:`refresh` copied from
-    there) and wait until it has: firebase-tools watches the codebase's files, not dotfiles, so
-    ``main.py`` is touched and its log must report the reload."""
+    """Make the running Functions emulator (reached through its ``hub``) load ``source`` again:
+    its workers then start with the current ``.env.local`` and, with ``services``, the service
+    code :func:`refresh` copied from there. Returns once loaded; a codebase that no longer loads
+    raises :class:`FunctionsReloadError` naming the log line that says why.
 
-    def count(marker: str) -> int:
-        try:
-            return log_path.read_text(errors="replace").count(marker)
-        except OSError:
-            return 0
-
-    loaded, failed = count(LOADED_MARKER), count(LOAD_FAILED_MARKER)
+    The reload is asked for (:func:`~hybridstack.emulators.firebase_tools.reload_functions`), not
+    left to the emulator's file watcher, which ignores every path under a dot-folder such as the
+    default state folder ``.hybridstack/``.
+    """
+    failures_before = firebase_tools.functions_load_failures(log_path)
     if services is not None:
         refresh(source, services)
-    os.utime(source / "main.py")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if count(LOAD_FAILED_MARKER) > failed:
-            raise FunctionsReloadError(f"the functions codebase did not load again: see {log_path}")
-        if count(LOADED_MARKER) > loaded:
-            return
-        time.sleep(0.1)
-    raise FunctionsReloadError(
-        f"the Functions emulator did not reload {source} within {timeout:.0f} s (log {log_path})"
-    )
+    firebase_tools.reload_functions(hub)
+    failures = firebase_tools.functions_load_failures(log_path)[len(failures_before) :]
+    if failures:
+        raise FunctionsReloadError(
+            f"the functions codebase {source} did not load again: {failures[-1]} (log {log_path})"
+        )

@@ -439,7 +439,7 @@ class LocalCloud:
                     functions_source=functions_source,
                     persist_dir=self._data_dir("firebase"),
                 )
-                addresses = {}
+                addresses = {"hub": firebase_tools.address(ports.hub)}
                 if "auth" in self.services:
                     addresses["auth"] = firebase_tools.address(ports.auth)
                 if functions_source is not None and ports.functions:

@@ -115,16 +115,19 @@ def configure_functions_source(
     api_url = result.outputs.get("apiUrl")
     if not api_url:
         return False
+    if not endpoints.hub:
+        raise DeployError("the local cloud's endpoints name no emulator hub to reload functions")
     caller = registration_caller(result)
     issuer = endpoints.issuer
     host = metadata_host(issuer, caller) if issuer and caller else None
-    configured_before = bool(functions_codebase.settings(source))
     changed = functions_codebase.configure(source, api_url=str(api_url), metadata_host=host)
-    # Workers already started keep their environment and code: a new API URL or changed service
-    # code (a redeploy after editing services/) needs a reload, which also copies the code.
+    # Workers already started keep their environment and code: new settings or changed service
+    # code (a redeploy after editing services/) need a reload, which also copies the code.
     code_changed = bool(functions_codebase.stale_files(source))
-    if configured_before and (changed or code_changed):
-        functions_codebase.reload(source, log_path, services=functions_codebase.SERVICES_DIR)
+    if changed or code_changed:
+        functions_codebase.reload(
+            source, log_path, hub=endpoints.hub, services=functions_codebase.SERVICES_DIR
+        )
     return changed or code_changed
 
 

@@ -124,15 +124,18 @@ def test_sign_up_goes_through_whatever_the_api_answers(
 def test_edited_service_code_reaches_the_running_functions_emulator_on_reload(
     tmp_path: Path, recording_api: tuple[RecordingApi, str]
 ) -> None:
+    """In the default state folder's layout (``.hybridstack/local/functions``): a dot-folder,
+    which firebase-tools' file watcher never sees into."""
     api, url = recording_api
     api.status, api.received[:] = 201, []
     services = tmp_path / "services"
     shutil.copytree(
         functions_codebase.SERVICES_DIR, services, ignore=shutil.ignore_patterns("__pycache__")
     )
-    source = functions_codebase.assemble(tmp_path / "functions", services=services)
+    state = tmp_path / ".hybridstack" / "local"
+    source = functions_codebase.assemble(state / "functions", services=services)
     assert functions_codebase.stale_files(source, services) == []
-    cloud = LocalCloud(services=["auth"], functions_source=source, state_dir=tmp_path / "state")
+    cloud = LocalCloud(services=["auth"], functions_source=source, state_dir=state)
     with cloud:
         assert cloud.endpoints.issuer
         functions_codebase.configure(
@@ -148,8 +151,66 @@ def test_edited_service_code_reaches_the_running_functions_emulator_on_reload(
         assert functions_codebase.stale_files(source, services) == [
             "hybridstack/services/identity/registration.py"
         ]
-        functions_codebase.reload(source, cloud.log_path(firebase_tools.NAME), services=services)
+        functions_codebase.reload(
+            source,
+            cloud.log_path(firebase_tools.NAME),
+            hub=str(cloud.endpoints.hub),
+            services=services,
+        )
         assert functions_codebase.stale_files(source, services) == []
         auth.sign_up("ivan@example.com", "ivan-secret")
 
     assert [path for path, _, _ in api.received] == ["/v1/internal/users", "/v1/internal/users-v2"]
+
+
+def test_new_settings_reach_workers_that_already_ran_after_a_reload(
+    tmp_path: Path, recording_api: tuple[RecordingApi, str]
+) -> None:
+    """A redeploy that moves the API (a second ``up`` in the same checkout) reaches the function:
+    its settings are re-read by the workers the reload starts."""
+    api, url = recording_api
+    api.status, api.received[:] = 201, []
+    state = tmp_path / ".hybridstack" / "local"
+    source = functions_codebase.assemble(state / "functions")
+    cloud = LocalCloud(services=["auth"], functions_source=source, state_dir=state)
+    with cloud:
+        assert cloud.endpoints.issuer
+        assert cloud.endpoints.hub
+        host = metadata_host(cloud.endpoints.issuer, CALLER)
+        functions_codebase.configure(source, api_url=f"{url}/old", metadata_host=host)
+        auth = AuthEmulator(cloud.endpoints)
+        auth.sign_up("jo@example.com", "jo-secret-pw")  # a worker starts with the old settings
+
+        assert functions_codebase.configure(source, api_url=f"{url}/new", metadata_host=host)
+        functions_codebase.reload(
+            source, cloud.log_path(firebase_tools.NAME), hub=cloud.endpoints.hub
+        )
+        auth.sign_up("kim@example.com", "kim-secret-pw")
+
+    assert [path for path, _, _ in api.received] == [
+        "/v1/old/internal/users",
+        "/v1/new/internal/users",
+    ]
+
+
+def test_a_codebase_that_no_longer_loads_is_reported_on_reload(
+    tmp_path: Path, recording_api: tuple[RecordingApi, str]
+) -> None:
+    services = tmp_path / "services"
+    shutil.copytree(
+        functions_codebase.SERVICES_DIR, services, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    state = tmp_path / ".hybridstack" / "local"
+    source = functions_codebase.assemble(state / "functions", services=services)
+    cloud = LocalCloud(services=["auth"], functions_source=source, state_dir=state)
+    with cloud:
+        main = services / "firebase" / "main.py"
+        main.write_text(main.read_text() + "\nraise RuntimeError('broken on purpose')\n")
+
+        with pytest.raises(functions_codebase.FunctionsReloadError, match="did not load again"):
+            functions_codebase.reload(
+                source,
+                cloud.log_path(firebase_tools.NAME),
+                hub=str(cloud.endpoints.hub),
+                services=services,
+            )

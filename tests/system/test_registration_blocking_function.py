@@ -78,7 +78,7 @@ def unreachable_api(stack: Any) -> Iterator[None]:
             api_url=f"http://{LOOPBACK}:{port}/nothing-listens-here",
             metadata_host=kept.get("GCE_METADATA_HOST"),
         )
-        functions_codebase.reload(source, log)
+        functions_codebase.reload(source, log, hub=str(stack.endpoints.hub))
         yield
     finally:
         release_port(port)
