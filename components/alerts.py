@@ -7,7 +7,8 @@ given. ``watch_*`` methods add the alarms the reference architectures ask for:
 - ``watch_function(fn)``: error rate > ``error_rate_percent`` (default 1 %) over 5 minutes,
   any throttling, and any message in the function's dead-letter queue;
 - ``watch_api(api)``: any 5xx, and latency p90 (or p99) above ``latency_ms`` (default 500);
-- ``watch_queue(q)``: any message in a ``Queue``'s / ``Schedule``'s dead-letter queue.
+- ``watch_queue(q)``: any message in a ``Queue``'s / ``Schedule``'s dead-letter queue;
+- ``watch_count(label, namespace=..., metric_name=...)``: any count a service publishes.
 
 ``monthly_budget_usd`` creates a cost budget notifying at each of ``budget_thresholds_percent``
 of actual spend (default 50, 80, 100 %) and at 100 % forecast.
@@ -17,6 +18,8 @@ Example:
     alerts.watch_function(media_fn)
     alerts.watch_api(api, latency_ms=500, percentile="p90")
     alerts.watch_queue(jobs)
+    alerts.watch_count("missed-registrations", namespace="hybridstack/identity",
+                       metric_name="MissedRegistrations", description="registrations failed")
 """
 
 from __future__ import annotations
@@ -359,6 +362,36 @@ class Alerts(HybridComponent):
                 "queue (pass a Queue or Schedule)"
             )
         return self._dlq_alarm(f"{queue.component_name}-dlq", queue.component_name, name)
+
+    def watch_count(
+        self,
+        label: str,
+        *,
+        namespace: str,
+        metric_name: str,
+        description: str,
+        period_seconds: int = 300,
+    ) -> aws.cloudwatch.MetricAlarm:
+        """Alarm as soon as a count the services publish (embedded metric format) is above 0 in
+        a period, e.g. ``MissedRegistrations``."""
+        owner = f"Alerts {self.component_name!r}.watch_count"
+        if not namespace or not metric_name:
+            raise ComponentArgsError(f"{owner}: namespace and metric_name must not be empty")
+        if period_seconds % 60 or period_seconds <= 0:
+            raise ComponentArgsError(f"{owner}: period_seconds={period_seconds} must be n*60")
+        return self._alarm(
+            label,
+            description,
+            {
+                "namespace": namespace,
+                "metric_name": metric_name,
+                "statistic": "Sum",
+                "period": period_seconds,
+                "evaluation_periods": 1,
+                "comparison_operator": "GreaterThanThreshold",
+                "threshold": 0,
+            },
+        )
 
     def watch_api(
         self,

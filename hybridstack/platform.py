@@ -62,6 +62,7 @@ from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
 from hybridstack.config import StackConfig, load_stack_config
 from hybridstack.services.common.settings import RECORDS_DATABASE
+from hybridstack.services.identity import missed_registrations
 from hybridstack.services.messaging.rules import RULES_PATH
 
 API_HANDLER = "hybridstack.services.api.handler.handle"
@@ -477,4 +478,11 @@ def _alerts(platform: Platform, tags: Mapping[str, str]) -> Alerts:
     alerts.watch_api(platform.api, latency_ms=settings.latency_ms)
     if platform.analytics_schedule is not None:
         alerts.watch_queue(platform.analytics_schedule)
+    alerts.watch_count(
+        "missed-registrations",
+        namespace=missed_registrations.NAMESPACE,
+        metric_name=missed_registrations.METRIC,
+        description="users signed up whose registration with the API failed (their record was "
+        "created on their first call; the blocking function's log names each uid and reason)",
+    )
     return alerts

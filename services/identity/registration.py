@@ -5,9 +5,11 @@ Two halves:
 - :func:`register_with_aws` runs in the Firebase blocking function (``beforeUserCreated``): it
   asks Google for an ID token of the function's service account with the registration URL
   ``<api>/internal/users`` as audience (:func:`google_id_token`, from the metadata server on GCP;
-  the route's authorizer requires exactly that audience) and POSTs the new user there. A failure
-  never blocks the sign-up: it is logged, and the record is created lazily on the user's first
-  authenticated request instead.
+  the route's authorizer requires exactly that audience) and POSTs the new user there, retrying
+  what may pass within the blocking function's time. A failure never blocks the sign-up: it is
+  logged as an error with the uid and the reason, and the record is created lazily on the user's
+  first authenticated request instead, counted as a missed registration
+  (:mod:`~hybridstack.services.identity.missed_registrations`).
 - :func:`accept_registration` runs behind the API's Google JWT authorizer (issuer
   ``https://accounts.google.com``, signature, audience and expiry already checked) and admits
   only the registration service account named by the linked CrossCloudAccess
@@ -23,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,6 +38,10 @@ from hybridstack.services.identity.users import NewUser, UserRecord, UserStore, 
 
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 REGISTRATION_PATH = "/internal/users"
+REGISTRATION_BUDGET_SECONDS = 6.0
+"""How long a sign-up waits for the registration call, retries included: under the 7 s within
+which Identity Platform wants a blocking function's answer."""
+FIRST_RETRY_PAUSE_SECONDS = 0.25
 LOCAL_ISSUER_VARIABLE = "HYBRIDSTACK_TOKEN_ISSUER"
 logger = Logger(service="identity")
 
@@ -70,9 +77,43 @@ def google_id_token(audience: str) -> str:
 
 
 def register_with_aws(
-    user: NewUser, *, api_url: str, token: str, post: Post = requests.post, timeout: float = 5.0
+    user: NewUser,
+    *,
+    api_url: str,
+    token: str,
+    post: Post = requests.post,
+    budget: float = REGISTRATION_BUDGET_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
-    """POST the new user to the AWS API; True when it answered 2xx. Never raises."""
+    """POST the new user to the AWS API; True when it answered 2xx. Never raises.
+
+    A failure that may pass (no connection, a timeout, 429, 5xx: e.g. the API's function still
+    starting) is retried with a short back-off while ``budget`` seconds last; the API creates the
+    record once however often it is posted. What finally fails is logged as an error naming the
+    uid and the reason (the record is then created lazily, and counted, on the first call).
+    """
+    deadline = clock() + budget
+    attempts, pause = 0, FIRST_RETRY_PAUSE_SECONDS
+    while True:
+        attempts += 1
+        reason, retry = _attempt(user, api_url, token, post, max(deadline - clock(), 0.1))
+        if reason is None:
+            return True
+        if not retry or clock() + pause >= deadline:
+            logger.error(
+                "registration failed; the record will be created on the first API call",
+                extra={"uid": user.uid, "reason": reason, "attempts": attempts},
+            )
+            return False
+        sleep(pause)
+        pause *= 2
+
+
+def _attempt(
+    user: NewUser, api_url: str, token: str, post: Post, timeout: float
+) -> tuple[str | None, bool]:
+    """One POST: (None, _) when accepted, else (the reason, whether retrying may help)."""
     try:
         response = post(
             registration_url(api_url),
@@ -81,15 +122,11 @@ def register_with_aws(
             timeout=timeout,
         )
     except Exception as error:
-        logger.warning("registration call failed; lazy creation will follow", exc_info=error)
-        return False
-    if not 200 <= response.status_code < 300:
-        logger.warning(
-            "registration refused; lazy creation will follow",
-            extra={"status": response.status_code, "body": response.text[:500]},
-        )
-        return False
-    return True
+        return f"{type(error).__name__}: {error}", True
+    if 200 <= response.status_code < 300:
+        return None, False
+    passing = response.status_code == 429 or response.status_code >= 500
+    return f"HTTP {response.status_code}: {response.text[:300]}", passing
 
 
 def on_user_created(
@@ -105,8 +142,10 @@ def on_user_created(
     try:
         token = token_source(registration_url(api_url))
     except Exception as error:
-        logger.warning("no ID token for the registration call; lazy creation will follow",
-                       exc_info=error)  # fmt: skip
+        logger.error(
+            "registration failed; the record will be created on the first API call",
+            extra={"uid": user.uid, "reason": f"no ID token: {type(error).__name__}: {error}"},
+        )
         return False
     return register_with_aws(user, api_url=api_url, token=token, post=post)
 

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridstack.services.common import settings
+from hybridstack.services.identity import missed_registrations
 
 Role = Literal["user", "editor", "admin"]
 ROLES: tuple[str, ...] = ("user", "editor", "admin")
@@ -126,6 +127,13 @@ def user_store() -> UserStore:
 
 
 def ensure_user(uid: str, email: str | None, users: UserStore | None = None) -> UserRecord:
-    """The caller's record, created now (lazily) if registration never made it."""
+    """The caller's record, created now (lazily, and counted as a missed registration) if
+    registration never made it."""
     store = users or user_store()
-    return store.get(uid) or store.create_if_absent(NewUser(uid=uid, email=email), source="lazy")[0]
+    existing = store.get(uid)
+    if existing is not None:
+        return existing
+    record, created = store.create_if_absent(NewUser(uid=uid, email=email), source="lazy")
+    if created:
+        missed_registrations.report(uid)
+    return record

@@ -5,6 +5,7 @@ through the Data API)."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
@@ -17,8 +18,12 @@ from hybridstack.services.common.emulation import (
     UnsafeEmulatorSettingError,
     check_auth_emulator_is_local,
 )
-from hybridstack.services.identity import api
-from hybridstack.services.identity.registration import on_user_created, register_with_aws
+from hybridstack.services.identity import api, missed_registrations
+from hybridstack.services.identity.registration import (
+    REGISTRATION_BUDGET_SECONDS,
+    on_user_created,
+    register_with_aws,
+)
 from hybridstack.services.identity.users import (
     CreatedBy,
     NewUser,
@@ -191,13 +196,52 @@ def test_the_local_google_stand_in_is_trusted_on_the_local_stack_only(
     assert len(records.user_rows("s1")) == 1
 
 
-def test_registration_failure_never_blocks_the_sign_up() -> None:
+class FakeClock:
+    """Time that passes only when the code under test sleeps (or a call takes ``cost``)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
+def _logged_errors(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The error records logged so far (with their structured fields), then forgotten."""
+    errors = [vars(record) for record in caplog.records if record.levelname == "ERROR"]
+    caplog.clear()
+    return errors
+
+
+def test_registration_failure_never_blocks_the_sign_up_and_names_the_uid(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+
     def unreachable(*args: Any, **kwargs: Any) -> Any:
+        clock.now += 1.0  # each attempt waits for its connection to fail
         raise ConnectionError("api down")
 
     assert not register_with_aws(
-        NewUser(uid="u2"), api_url="https://api.example.com", token="t", post=unreachable
+        NewUser(uid="u2"),
+        api_url="https://api.example.com",
+        token="t",
+        post=unreachable,
+        clock=clock,
+        sleep=clock.sleep,
     )
+    assert clock.now <= REGISTRATION_BUDGET_SECONDS  # within the blocking function's time
+    assert len(clock.pauses) >= 2  # retried, backing off
+    assert clock.pauses == sorted(clock.pauses)
+    [error] = _logged_errors(caplog)
+    assert error["uid"] == "u2"
+    assert "ConnectionError: api down" in error["reason"]
+    assert error["attempts"] == len(clock.pauses) + 1
 
     def no_metadata_server(audience: str) -> str:
         raise OSError("metadata server unreachable")
@@ -205,6 +249,74 @@ def test_registration_failure_never_blocks_the_sign_up() -> None:
     event = SimpleNamespace(data=SimpleNamespace(uid="u3", email=None, display_name=None))
     assert not on_user_created(event, api_url="https://api.example.com",
                                token_source=no_metadata_server, post=unreachable)  # fmt: skip
+    [error] = _logged_errors(caplog)
+    assert error["uid"] == "u3"
+    assert "metadata server unreachable" in error["reason"]
+
+
+def _answers(*statuses: int) -> tuple[list[int], Any]:
+    sent: list[int] = []
+    remaining = list(statuses)
+
+    def post(*args: Any, **kwargs: Any) -> Any:
+        status = remaining.pop(0)
+        sent.append(status)
+        return SimpleNamespace(status_code=status, text=f"status {status}")
+
+    return sent, post
+
+
+@pytest.mark.parametrize("passing", [429, 500, 502, 503])
+def test_registration_retries_what_may_pass(passing: int) -> None:
+    """E.g. the API's function still starting: the second attempt registers the user."""
+    clock = FakeClock()
+    sent, post = _answers(passing, 201)
+
+    registered = register_with_aws(
+        NewUser(uid="u4"), api_url="https://api.example.com", token="t", post=post,
+        clock=clock, sleep=clock.sleep,
+    )  # fmt: skip
+
+    assert registered
+    assert sent == [passing, 201]
+
+
+@pytest.mark.parametrize("refusal", [400, 401, 403, 422])
+def test_a_refused_registration_is_not_retried_and_is_logged(
+    refusal: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    sent, post = _answers(refusal, 201)
+
+    registered = register_with_aws(
+        NewUser(uid="u5"), api_url="https://api.example.com", token="t", post=post,
+        clock=clock, sleep=clock.sleep,
+    )  # fmt: skip
+
+    assert not registered
+    assert sent == [refusal]
+    [error] = _logged_errors(caplog)
+    assert error["uid"] == "u5"
+    assert error["reason"].startswith(f"HTTP {refusal}")
+
+
+def test_a_lazily_created_record_is_counted_as_a_missed_registration(
+    records: RecordsDatabase, context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = {"sub": "u-missed-1", "email": "missed@example.com"}
+
+    first = api.handle(http_event("GET", "/users/me", claims=claims), context)
+    again = api.handle(http_event("GET", "/users/me", claims=claims), context)
+
+    assert response_json(first)["created_by"] == "lazy"
+    assert response_json(again)["created_by"] == "lazy"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line[:1]]
+    metrics = [line for line in lines if "_aws" in line]
+    assert len(metrics) == 1  # counted once, when created, not on every call
+    [metric] = metrics
+    assert metric[missed_registrations.METRIC] == [1.0]
+    assert metric["uid"] == "u-missed-1"
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == missed_registrations.NAMESPACE
 
 
 def test_profile_update_and_its_bad_inputs(
