@@ -34,6 +34,7 @@ from hybridstack.emulators.deploy_cli import ConfigOption, config_overrides
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
 
 if TYPE_CHECKING:
+    from hybridstack.emulators.dev_loop import DevLoop
     from hybridstack.emulators.local_cloud import LocalCloud
     from hybridstack.emulators.run_state import RunState
     from hybridstack.emulators.storage import StorageEvents
@@ -175,19 +176,27 @@ def deploy_local_stack(cloud: LocalCloud, config: dict[str, str] | None = None) 
 
 
 def _run_until_stopped(
-    cloud: LocalCloud, *, deploy: bool, config: dict[str, str] | None = None
+    cloud: LocalCloud,
+    *,
+    deploy: bool,
+    config: dict[str, str] | None = None,
+    watch: bool = False,
 ) -> None:
-    """Start, maybe deploy, print endpoints; wait for Ctrl-C, SIGTERM or a dead emulator."""
+    """Start, maybe deploy (and with ``watch`` redeploy on every saved edit), print endpoints;
+    wait for Ctrl-C, SIGTERM or a dead emulator."""
 
     def stop_signal(signum: int, frame: FrameType | None) -> None:
         del frame
         raise _StopRequestedError(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, stop_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    dev_loop = None
     try:
         endpoints = _start_with_progress(cloud)
         if deploy:
             deploy_local_stack(cloud, config)
+        if watch:
+            dev_loop = _start_dev_loop(cloud, config)
         console.print(_endpoint_table(endpoints, None))
         console.print(
             f"ready in {cloud.start_seconds.get('total', 0.0):.1f} s · state in {cloud.state_dir}\n"
@@ -207,10 +216,27 @@ def _run_until_stopped(
     except (KeyboardInterrupt, _StopRequestedError):
         console.print("stopping the local cloud ...")
     finally:
+        if dev_loop is not None:
+            dev_loop.stop()
         cloud.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.print("local cloud stopped")
+
+
+def _start_dev_loop(cloud: LocalCloud, config: dict[str, str] | None) -> DevLoop:
+    from hybridstack.emulators.deploy.engine import PROJECT_DIR
+    from hybridstack.emulators.dev_loop import DevLoop
+
+    loop = DevLoop(
+        PROJECT_DIR,
+        cloud.state_dir,
+        report=lambda line: console.print(line, markup=False, highlight=False),
+        config=[f"{key}={value}" for key, value in (config or {}).items()],
+    )
+    loop.start()
+    console.print(f"watching {PROJECT_DIR} for edits: each save redeploys what it changes")
+    return loop
 
 
 def _make_cloud(
@@ -252,6 +278,14 @@ IamOption = Annotated[bool, typer.Option("--iam/--no-iam", help="enforce IAM in 
 PersistOption = Annotated[
     bool, typer.Option("--persist/--no-persist", help="keep data across restarts")
 ]
+WatchOption = Annotated[
+    bool,
+    typer.Option(
+        "--watch",
+        help="after deploying, redeploy what each saved edit of the project changes "
+        "(Lambdas, Firebase functions, rules, config); `hybridstack dev` is `up --watch`",
+    ),
+]
 FunctionsOption = Annotated[
     Path | None,
     typer.Option(
@@ -282,6 +316,7 @@ def up(
     functions_source: FunctionsOption = None,
     state_dir: StateDirOption = None,
     config: ConfigOption = None,
+    watch: WatchOption = False,
 ) -> None:
     """Start the local cloud and deploy the local stack into it; Ctrl-C to stop."""
     overrides = config_overrides(config)  # a usage error before anything starts
@@ -296,7 +331,20 @@ def up(
         # the platform's blocking function (user registration), assembled from services/
         functions_source = _platform_functions(state_dir)
     cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir, events)
-    _run_until_stopped(cloud, deploy=True, config=overrides)
+    _run_until_stopped(cloud, deploy=True, config=overrides, watch=watch)
+
+
+def dev(
+    services: ServicesOption = None,
+    project: ProjectOption = DEFAULT_PROJECT_ID,
+    iam: IamOption = True,
+    persist: PersistOption = False,
+    functions_source: FunctionsOption = None,
+    state_dir: StateDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """`hybridstack up --watch`: start, deploy, then redeploy what each saved edit changes."""
+    up(services, project, iam, persist, functions_source, state_dir, config, watch=True)
 
 
 def _platform_functions(state_dir: Path | None) -> Path:

@@ -141,11 +141,12 @@ def deploy_and_report(
     from hybridstack.emulators.deploy.cloud import deploy_into
     from hybridstack.emulators.deploy.engine import DeployError
     from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
+    from hybridstack.emulators.firebase_tools import FunctionsReloadError
 
     with console.status(f"deploying stack {stack} into the local cloud ..."):
         try:
             result = deploy_into(cloud, stack=stack, config=config or {})
-        except (DeployError, UnknownResourceTypeError) as error:
+        except (DeployError, UnknownResourceTypeError, FunctionsReloadError) as error:
             errors.print(f"[red]deploy failed:[/red] {error}")
             return False
     print_result(result)
@@ -159,12 +160,34 @@ def deploy_and_report(
     return report.passed
 
 
+def print_changes(result: DeployResult, functions_reloaded: bool) -> None:
+    """What a redeploy changed, one line each (``hybridstack deploy --changes-only``)."""
+    for action in result.actions:
+        if action.status in ("created", "updated"):
+            console.print(
+                f"{action.status} {action.type} {action.name} ({action.seconds:.1f} s)",
+                markup=False,
+                highlight=False,
+            )
+    for urn in result.removed:
+        console.print(f"deleted {urn}", markup=False, highlight=False)
+    if functions_reloaded:
+        console.print("reloaded the Firebase functions codebase", highlight=False)
+    console.print(f"deployed stack {result.stack}: {result.summary()}", highlight=False)
+
+
 def deploy(
     stack: StackOption = "local",
     state_dir: StateDirOption = None,
     config: ConfigOption = None,
     smoke: Annotated[
         bool, typer.Option("--smoke/--no-smoke", help="run the smoke journey after deploying")
+    ] = False,
+    changes_only: Annotated[
+        bool,
+        typer.Option(
+            "--changes-only", help="print only what was created, updated or deleted (no outputs)"
+        ),
     ] = False,
 ) -> None:
     """Deploy the stack into the running local cloud (only what changed is updated)."""
@@ -195,11 +218,19 @@ def deploy(
             errors.print(f"[red]deploy failed:[/red] {error}")
             raise typer.Exit(1) from error
         functions = directory / FUNCTIONS_DIR
+        reloaded = False
         if state.endpoints.functions and (functions / "main.py").exists():
-            configure_functions_source(
-                functions, state.endpoints, result, directory / f"{firebase_tools.NAME}.log"
-            )
-    print_result(result)
+            try:
+                reloaded = configure_functions_source(
+                    functions, state.endpoints, result, directory / f"{firebase_tools.NAME}.log"
+                )
+            except firebase_tools.FunctionsReloadError as error:
+                errors.print(f"[red]deploy failed:[/red] {error}")
+                raise typer.Exit(1) from error
+    if changes_only:
+        print_changes(result, reloaded)
+    else:
+        print_result(result)
     if smoke:
         from hybridstack.emulators.deploy.smoke import run_smoke_journey
 

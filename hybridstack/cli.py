@@ -2,6 +2,7 @@
 
 Example:
     hybridstack up              # start the local cloud, deploy the local stack, smoke journey
+    hybridstack dev             # `up --watch`: every saved edit redeploys what it changes
     hybridstack deploy          # deploy again into the running local cloud (what changed)
     hybridstack outputs         # the last local deploy's stack outputs
     hybridstack local up        # start the local cloud, Ctrl-C to stop
@@ -10,7 +11,7 @@ Example:
 
 import typer
 
-from hybridstack.emulators.cli import local_app, up
+from hybridstack.emulators.cli import dev, local_app, up
 from hybridstack.emulators.deploy_cli import deploy, outputs
 
 app = typer.Typer(
@@ -20,5 +21,6 @@ app = typer.Typer(
 )
 app.add_typer(local_app, name="local")
 app.command("up", help="Start the local cloud and deploy the local stack into it.")(up)
+app.command("dev", help="`up --watch`: start, deploy, redeploy what each saved edit changes.")(dev)
 app.command("deploy", help="Deploy the stack into the running local cloud (what changed).")(deploy)
 app.command("outputs", help="Print the last local deploy's stack outputs.")(outputs)

@@ -5,11 +5,13 @@ The path is the cloud's: the Auth emulator calls the blocking function in the Fu
 (firebase-tools registers it with the Auth emulator), the function gets a Google-style ID token of
 the registration service account from the metadata server (the local issuer stands in for it),
 and ``POST /internal/users`` passes the route's Google JWT authorizer and the handler's caller
-check. When the AWS side fails, the sign-up still succeeds and the first call creates the record.
+check. When the AWS side fails, the sign-up still succeeds, the function logs an error naming the
+uid and the reason, and the first call creates the record, counted as a missed registration.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +23,9 @@ from hybridstack.emulators import firebase_tools, functions_codebase
 from hybridstack.emulators.clients import AuthEmulator
 from hybridstack.emulators.deploy.cloud import configure_functions
 from hybridstack.emulators.ports import LOOPBACK, choose_port, release_port
+from hybridstack.services.identity import missed_registrations
+
+FUNCTION = "aws:lambda/function:Function"
 
 
 def _record(aws: Callable[[str], Any], table: str, uid: str) -> dict[str, Any] | None:
@@ -60,9 +65,12 @@ def test_sign_up_alone_creates_the_user_record(
     erin = auth.sign_up(email, "erin-secret-pw")  # accounts:signUp, nothing else
 
     record = _record(aws, stack.outputs["tableName"], erin.uid)
-    assert record is not None, "the blocking function did not register the new user"
+    assert record is not None, "the blocking function did not register the new user" + "".join(
+        f"\n  {failure}" for failure in _function_errors(stack, erin.uid)
+    )
     assert record["email"]["S"] == email
     assert record["created_by"]["S"] == "registration"
+    assert _function_errors(stack, erin.uid) == []
 
 
 @pytest.fixture
@@ -94,7 +102,42 @@ def test_sign_up_succeeds_when_the_aws_side_fails_and_the_first_call_creates_the
 
     assert frank.uid
     assert _record(aws, stack.outputs["tableName"], frank.uid) is None
+    [failure] = _function_errors(stack, frank.uid)  # the blocking function says so, naming him
+    assert failure["message"].startswith("registration failed")
+    assert "ConnectionError" in failure["reason"]
     signed = auth.sign_in_signed(email, "frank-secret-pw")
     me = api.call("GET", "users/me", signed)
     assert me.status_code == 200, me.text
     assert me.json()["created_by"] == "lazy"
+    # ... and the API counts him once as a missed registration (the metric the alerts watch)
+    assert _missed_registrations(aws, stack).count(frank.uid) == 1
+
+
+def _function_errors(stack: Any, uid: str) -> list[dict[str, Any]]:
+    """The blocking function's error records about ``uid`` (its structured log lines, which the
+    Functions emulator writes to its log behind ``> ``)."""
+    records = []
+    for line in stack.cloud.log_path(firebase_tools.NAME).read_text().splitlines():
+        output = line.partition("> ")[2]  # after the emulator's (coloured) prefix
+        text = output[output.find("{") :].strip()
+        if text.startswith("{") and f'"uid":"{uid}"' in text:
+            record = json.loads(text)
+            if record.get("level") == "ERROR":
+                records.append(record)
+    return records
+
+
+def _missed_registrations(aws: Callable[[str], Any], stack: Any) -> list[str]:
+    """The uids of the ``MissedRegistrations`` counts in the identity function's CloudWatch log."""
+    (function,) = [
+        r for r in stack.result.resources if r.type == FUNCTION and r.name == "identity-api"
+    ]
+    configuration = aws("lambda").get_function_configuration(FunctionName=function.outputs["name"])
+    group = configuration["LoggingConfig"]["LogGroup"]  # the Function's retained log group
+    events = aws("logs").filter_log_events(logGroupName=group)["events"]
+    uids = []
+    for event in events:
+        message = event["message"].strip()
+        if message.startswith("{") and missed_registrations.METRIC in message:
+            uids.append(json.loads(message)["uid"])
+    return uids
