@@ -61,9 +61,10 @@ MAX_BODY_BYTES = 64 * 1024
 """The largest JSON body any route accepts (a 4000-character message is at most 16 KiB)."""
 MAX_JSON_DEPTH = 8
 """How deeply a JSON body may nest objects and arrays (the deepest route body needs 3)."""
-PATH_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+PATH_ID_PATTERN = re.compile(r"(?!__[A-Za-z0-9_-]*__\Z)[A-Za-z0-9_-]{1,128}")
 """What an id in a path may be: the ids the platform makes (uuid hex, Firestore auto ids) and
-Firestore-safe client ids; never ``.``/``..``, ``/`` or anything a database would refuse."""
+Firestore-safe client ids: 1-128 letters, digits, ``-``, ``_``, and not ``__..__`` (reserved by
+Firestore); never ``.``/``..``, ``/`` or anything a database would refuse."""
 MAX_UID_LENGTH = 128
 """Firebase Auth's longest uid."""
 Id = Annotated[str, Field(pattern=f"^{PATH_ID_PATTERN.pattern}$")]
@@ -79,7 +80,7 @@ class RequestBody(BaseModel):
     :data:`~.text.Paragraph` (:func:`json_body` has already applied the text rule to every
     string; these add the single-line tightening and keep the rule for models built in code)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
 class Caller(BaseModel):
@@ -182,10 +183,14 @@ def json_body(event: APIGatewayProxyEventV2, model: type[ModelT]) -> ModelT:
 
 def path_id(value: str, what: str) -> str:
     """An id taken from the path, checked before any database sees it: 400 naming ``what``
-    unless it matches :data:`PATH_ID_PATTERN` (1-128 letters, digits, ``-``, ``_``)."""
+    unless it matches :data:`PATH_ID_PATTERN` (1-128 letters, digits, ``-``, ``_``; not
+    ``__..__``)."""
     if PATH_ID_PATTERN.fullmatch(value) is None:
         shown = value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
-        raise BadRequestError(f"invalid {what} {shown!r}: use 1-128 letters, digits, '-' or '_'")
+        raise BadRequestError(
+            f"invalid {what} {shown!r}: use 1-128 letters, digits, '-' or '_' "
+            "(not __...__, which Firestore reserves)"
+        )
     return value
 
 
