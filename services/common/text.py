@@ -6,9 +6,11 @@ Every string in a request body (keys and values, at any depth) and every path id
 1. it is normalised to Unicode NFC, and ``\\r\\n`` / ``\\r`` become ``\\n``;
 2. it is refused when it holds a control character (categories Cc: NUL, ESC, DEL, C1 ...) other
    than tab and newline, a lone surrogate (Cs, only reachable through ``\\ud800`` escapes), a
-   private-use or unassigned code point (Co, Cn), or a bidirectional embedding / override /
+   private-use or unassigned code point (Co, Cn), a bidirectional embedding / override /
    isolate control (U+202A..U+202E, U+2066..U+2069: text that displays in another order than it
-   reads). Other format characters stay (the zero-width joiner of emoji sequences, ZWNJ).
+   reads), or U+FFFD REPLACEMENT CHARACTER (what API Gateway and MiniStack put in place of bytes
+   that were not UTF-8: a body that was not UTF-8 stays refused after that substitution).
+   Other format characters stay (the zero-width joiner of emoji sequences, ZWNJ).
 
 Single-line fields (names, titles, filenames, ids: :data:`Line`) refuse tab and newline too;
 free text (message text, a bio: :data:`Paragraph`) keeps them.
@@ -29,6 +31,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 BIDI_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+REPLACEMENT_CHARACTER = "\ufffd"
 REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
 LINE_BREAKS = frozenset("\t\n")
 
@@ -44,21 +47,33 @@ def _describe(character: str) -> str:
     return f"U+{ord(character):04X} ({name})" if name else f"U+{ord(character):04X}"
 
 
+def _refused(character: str) -> bool:
+    return (
+        unicodedata.category(character) in REFUSED_CATEGORIES
+        or character in BIDI_CONTROLS
+        or character == REPLACEMENT_CHARACTER
+        or character in LINE_BREAKS  # reached only for single-line text
+    )
+
+
+def _why(character: str) -> str:
+    if character in LINE_BREAKS:
+        return " in a single-line field"
+    if character == REPLACEMENT_CHARACTER:
+        return " (it stands for bytes that were not UTF-8)"
+    return ""
+
+
 def clean_text(value: str, *, multiline: bool = True) -> str:
     """``value`` normalised by the rule above; :class:`TextRefusedError` naming the first
     refused character."""
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
     allowed = LINE_BREAKS if multiline else frozenset()
     for character in text:
-        if character in allowed:
-            continue
-        if (
-            unicodedata.category(character) in REFUSED_CATEGORIES
-            or character in BIDI_CONTROLS
-            or character in LINE_BREAKS
-        ):
-            where = "" if multiline or character not in LINE_BREAKS else " in a single-line field"
-            raise TextRefusedError(f"character {_describe(character)} is not accepted{where}")
+        if character not in allowed and _refused(character):
+            raise TextRefusedError(
+                f"character {_describe(character)} is not accepted{_why(character)}"
+            )
     return text
 
 
