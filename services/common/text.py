@@ -69,11 +69,11 @@ def clean_text(value: str, *, multiline: bool = True) -> str:
     refused character."""
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
     allowed = LINE_BREAKS if multiline else frozenset()
-    for character in text:
-        if character not in allowed and _refused(character):
-            raise TextRefusedError(
-                f"character {_describe(character)} is not accepted{_why(character)}"
-            )
+    # each distinct character once (a long text repeats few); the first refused one is named
+    refused = [c for c in set(text) - allowed if _refused(c)]
+    if refused:
+        character = min(refused, key=text.index)
+        raise TextRefusedError(f"character {_describe(character)} is not accepted{_why(character)}")
     return text
 
 

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from hybridstack.services.api import handler as platform_api
 from hybridstack.services.common.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from hybridstack.services.common.text import TextRefusedError, clean_text
 from hybridstack.services.identity import api as identity_api
@@ -183,6 +184,24 @@ def test_a_body_that_is_not_utf8_is_refused(world: World, name: str, data: bytes
     except UnicodeDecodeError:
         assert status(response) == 400
         assert "not valid UTF-8" in reason(response)
+
+
+INPUTLESS_ROUTES = [
+    (identity_api.handle, "GET", "/users/me"),
+    (platform_api.handle, "GET", "/me"),
+    (platform_api.handle, "GET", "/health"),
+]
+
+
+@pytest.mark.parametrize(("handle", "method", "path"), INPUTLESS_ROUTES)
+@FUZZ
+@given(body=raw_bodies, content_type=st.sampled_from(["application/json", "text/plain", None]))
+def test_routes_without_input_ignore_any_body(
+    world: World, handle: Any, method: str, path: str, body: str, content_type: Any
+) -> None:
+    response = world.request(handle, method, path, world.claims["alice"], body,
+                             content_type=content_type)  # fmt: skip
+    assert status(response) == 200, response["body"]
 
 
 PATH_ROUTES = [
