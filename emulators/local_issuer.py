@@ -35,13 +35,25 @@ unsigned, expired or wrong-audience token is refused locally just as it is there
 **What is exchanged.** The emulator's tokens carry no secret, so "genuine" is established against
 the emulator's own records: the token must be an unsigned, unexpired emulator token of this
 project, the emulator must accept it (``accounts:lookup``: the account exists, is enabled, the
-token is not revoked), and every identity claim must equal what the emulator puts in a token for
-that account now — uid, email and its verification, phone, name, picture, identities, sign-in
-method, custom claims (no claim may be added, changed or dropped), and ``auth_time`` must fall
-within the account's life up to its last sign-in. A token written or edited by hand (another uid,
-an extra ``role``, a made-up ``auth_time``, another project) is refused with ``invalid_grant``
-naming the claim. (Claims a *custom token* adds at sign-in live only in the emulator's session,
-not its records, so those tokens are refused too.)
+token is not revoked), and it must be, claim for claim, the token the emulator issues for the
+account's current sign-in (:func:`session_claims`, firebase-tools' ``generateJwt`` rebuilt from
+the record): uid, email and its verification, phone, name, picture, identities, sign-in method,
+custom claims (none added, changed or dropped), ``auth_time`` equal to the second of the last
+sign-in (not "close to it"), ``iat`` between that sign-in and the emulator's last issue of a
+token for the account, and ``exp`` = ``iat`` + 3600 s. A token written or edited by hand (another
+uid, an extra ``role``, a guessed ``auth_time`` or ``iat``, another project) is refused with
+``invalid_grant`` naming each claim that differs; so is a token of an earlier sign-in once the
+account signed in again (sign in, or refresh, and exchange the new token). One token with wrong
+claims for an account burns its current sign-in (:class:`BurnedSignIns`): no token of it is
+exchanged any more until the account signs in again, so a guessed ``auth_time`` gets one try.
+(Claims a *custom token* adds at sign-in live only in the emulator's session, not its records, so
+those tokens are refused too.)
+
+What this cannot prove: the emulator keeps no per-session secret (its ID tokens are unsigned,
+its refresh tokens are base64 JSON naming the uid, and it signs anyone in with an unsigned custom
+token), so whoever can reach the emulator on 127.0.0.1 can read an account's sign-in times and
+write the exact token. The issuer guarantees that it signs only what the emulator's current
+session says, never more; the emulator itself must stay on loopback (it does).
 
 Run by :class:`~hybridstack.emulators.local_cloud.LocalCloud` next to the Auth emulator (a
 process of its own, ``python -m hybridstack.emulators.local_issuer``); the key is written to the
@@ -68,6 +80,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -88,6 +101,7 @@ __all__ = [
     "GOOGLE_ROOT",
     "GRANT_TYPE",
     "KEY_FILE",
+    "BurnedSignIns",
     "ExchangeRefusedError",
     "LocalIssuerClient",
     "LocalIssuerServer",
@@ -96,6 +110,7 @@ __all__ = [
     "issuer_url",
     "metadata_host",
     "push_relay_url",
+    "session_claims",
     "verify_emulator_token",
 ]
 
@@ -105,6 +120,8 @@ GOOGLE_ROOT = "google"
 PUSH_TOKEN_SECONDS = 3600
 DEFAULT_TTL_SECONDS = 600
 EMULATOR_ISSUER_PREFIX = "https://securetoken.google.com/"
+EMULATOR_TOKEN_SECONDS = 3600
+"""The lifetime of every ID token the Auth emulator issues (``issueTokens``)."""
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
@@ -256,54 +273,140 @@ def _sign_in_methods(user: Mapping[str, Any]) -> set[str]:
     return {str(method) for method in methods}
 
 
-def _check_claims(claims: Mapping[str, Any], user: Mapping[str, Any]) -> None:
-    """Every identity claim equals what the emulator would write for ``user`` now."""
+def _millis(value: Any) -> int | None:
+    """Epoch milliseconds from the emulator's ``lastLoginAt`` (digits) or ``lastRefreshAt``
+    (ISO 8601); None when absent."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def session_claims(
+    user: Mapping[str, Any], sign_in_provider: str, project_id: str
+) -> dict[str, Any]:
+    """Every claim but ``iat``/``exp`` of the ID token the emulator issues for ``user``'s current
+    sign-in: firebase-tools' ``generateJwt`` (``lib/emulator/auth/operations.js``) rebuilt from
+    the account record (``auth_time`` is the last sign-in, to the second; claims it would leave
+    undefined are absent, as ``JSON.stringify`` drops them)."""
     uid = user.get("localId")
-    if claims.get("sub") != uid or claims.get("user_id") != uid:
-        raise ExchangeRefusedError("sub/user_id do not name the account the emulator found")
-    custom = json.loads(user.get("customAttributes") or "{}")
-    expected: dict[str, Any] = {
+    login = _millis(user.get("lastLoginAt"))
+    if login is None:
+        login = _millis(user.get("lastRefreshAt"))
+    claims: dict[str, Any] = {
+        "name": user.get("displayName"),
+        "picture": user.get("photoUrl"),
+        **json.loads(user.get("customAttributes") or "{}"),
         "email": user.get("email"),
         "email_verified": user.get("emailVerified"),
         "phone_number": user.get("phoneNumber"),
-        "name": user.get("displayName"),
-        "picture": user.get("photoUrl"),
-        **custom,
+        "provider_id": "anonymous" if sign_in_provider == "anonymous" else None,
+        "auth_time": None if login is None else login // 1000,
+        "user_id": uid,
+        "firebase": {
+            "identities": _expected_identities(user),
+            "sign_in_provider": sign_in_provider,
+        },
+        "sub": uid,
+        "iss": f"{EMULATOR_ISSUER_PREFIX}{project_id}",
+        "aud": project_id,
     }
-    for name, value in expected.items():
-        if claims.get(name) != value and not (value is None and name not in claims):
-            raise ExchangeRefusedError(
-                f"claim {name!r} = {claims.get(name)!r} differs from the account ({value!r})"
-            )
-    added = sorted(set(claims) - _STANDARD - set(custom))
-    if added:
-        raise ExchangeRefusedError(f"claims the account does not have: {', '.join(added)}")
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def _check_claims(claims: Mapping[str, Any], user: Mapping[str, Any], project_id: str) -> None:
+    """The token is one the emulator issued for ``user``'s current sign-in, claim for claim.
+
+    Every claim but ``iat``/``exp`` must equal :func:`session_claims` (nothing added, changed or
+    dropped; ``auth_time`` to the second of the last sign-in, not "close to it"); ``iat`` must lie
+    between that sign-in and the emulator's last issue of a token for the account
+    (``lastRefreshAt``, the second it ticked in allowed), and ``exp`` be ``iat`` + the emulator's
+    fixed lifetime.
+    """
+    if claims.get("sub") != user.get("localId") or claims.get("user_id") != user.get("localId"):
+        raise ExchangeRefusedError("sub/user_id do not name the account the emulator found")
     firebase = claims.get("firebase")
     if not isinstance(firebase, dict):
         raise ExchangeRefusedError("the 'firebase' claim is missing")
-    if (firebase.get("identities") or {}) != _expected_identities(user):
-        raise ExchangeRefusedError("firebase.identities differ from the account's identities")
-    if firebase.get("sign_in_provider") not in _sign_in_methods(user):
+    provider = firebase.get("sign_in_provider")
+    if provider not in _sign_in_methods(user):
         raise ExchangeRefusedError(
-            f"firebase.sign_in_provider {firebase.get('sign_in_provider')!r} is not a sign-in "
-            "method of the account"
+            f"firebase.sign_in_provider {provider!r} is not a sign-in method of the account"
         )
-    auth_time = claims.get("auth_time")
-    created = int(user.get("createdAt", 0)) // 1000
-    last_sign_in = int(user.get("lastLoginAt") or user.get("createdAt", 0)) // 1000
-    if not isinstance(auth_time, int) or not created <= auth_time <= last_sign_in:
+    expected = session_claims(user, str(provider), project_id)
+    presented = {name: value for name, value in claims.items() if name not in ("iat", "exp")}
+    differing = sorted(
+        name for name in set(expected) | set(presented) if presented.get(name) != expected.get(name)
+    )
+    if differing:
+        details = "; ".join(
+            f"claim {name!r} = {presented.get(name)!r}, the session has {expected.get(name)!r}"
+            for name in differing
+        )
+        raise ExchangeRefusedError(f"not the emulator's session for this sign-in: {details}")
+    iat, exp = claims.get("iat"), claims.get("exp")
+    last_issued = _millis(user.get("lastRefreshAt"))
+    latest = None if last_issued is None else last_issued // 1000 + 1
+    if not isinstance(iat, int) or iat < expected["auth_time"] or latest is None or iat > latest:
         raise ExchangeRefusedError(
-            f"auth_time {auth_time!r} is not a sign-in of the account "
-            f"(between {created} and {last_sign_in})"
+            f"iat {iat!r} is not when the emulator issued a token of this sign-in "
+            f"(between {expected['auth_time']} and {latest})"
         )
+    if exp != iat + EMULATOR_TOKEN_SECONDS:
+        raise ExchangeRefusedError(
+            f"exp {exp!r} is not iat + {EMULATOR_TOKEN_SECONDS} s, the emulator's token lifetime"
+        )
+
+
+class BurnedSignIns:
+    """Sign-ins for which a token with wrong claims was presented: none of their tokens is
+    exchanged any more, so a guess at ``auth_time`` gets one try per sign-in, not thirty.
+
+    A genuine client never presents wrong claims; one that held a stale token (custom claims
+    changed) signs in again, which starts a new sign-in. Kept in memory, per issuer process.
+
+    Example:
+        burned = BurnedSignIns()
+        burned.burn("u1", "1733616000123")
+        burned.check("u1", "1733616000123")   # ExchangeRefusedError
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._burned: set[tuple[str, str]] = set()
+
+    def burn(self, uid: str, sign_in: str) -> None:
+        with self._lock:
+            self._burned.add((uid, sign_in))
+
+    def check(self, uid: str, sign_in: str) -> None:
+        with self._lock:
+            burned = (uid, sign_in) in self._burned
+        if burned:
+            raise ExchangeRefusedError(
+                "a token with wrong claims was presented for this sign-in before: no token of "
+                "it is exchanged any more; sign in again"
+            )
+
+
+def _sign_in_of(user: Mapping[str, Any]) -> str:
+    return str(user.get("lastLoginAt") or user.get("lastRefreshAt") or "")
 
 
 def verify_emulator_token(
-    id_token: str, *, auth_host: str, project_id: str, now: float | None = None
+    id_token: str,
+    *,
+    auth_host: str,
+    project_id: str,
+    now: float | None = None,
+    burned: BurnedSignIns | None = None,
 ) -> dict[str, Any]:
     """The claims of a genuine, live Auth-emulator ID token; :class:`ExchangeRefusedError` else.
 
-    See the module docstring for what "genuine" is checked against.
+    See the module docstring for what "genuine" is checked against. With ``burned``, a token
+    whose claims differ from the session burns that sign-in (:class:`BurnedSignIns`).
     """
     try:
         header = jwt.get_unverified_header(id_token)
@@ -323,7 +426,15 @@ def verify_emulator_token(
     if not isinstance(exp, int) or exp <= (now if now is not None else time.time()):
         raise ExchangeRefusedError("the token has expired (or has no exp)")
     user = _lookup(auth_host, id_token)
-    _check_claims(claims, user)
+    uid, sign_in = str(user.get("localId")), _sign_in_of(user)
+    if burned is not None:
+        burned.check(uid, sign_in)
+    try:
+        _check_claims(claims, user, project_id)
+    except ExchangeRefusedError:
+        if burned is not None:
+            burned.burn(uid, sign_in)
+        raise
     return claims
 
 
@@ -370,6 +481,7 @@ class LocalIssuerServer:
         self.project_id = project_id
         self.auth_host = auth_host
         self.ttl_seconds = ttl_seconds
+        self.burned = BurnedSignIns()
         self._server = ThreadingHTTPServer((LOOPBACK, port), self._handler_class())
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
@@ -421,7 +533,10 @@ class LocalIssuerServer:
             }
         try:
             claims = verify_emulator_token(
-                value("subject_token"), auth_host=self.auth_host, project_id=self.project_id
+                value("subject_token"),
+                auth_host=self.auth_host,
+                project_id=self.project_id,
+                burned=self.burned,
             )
         except ExchangeRefusedError as error:
             return 400, {"error": "invalid_grant", "error_description": str(error)}

@@ -29,7 +29,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from firebase_admin import auth as firebase_auth
 
-from hybridstack.services.common.http import caller, json_body
+from hybridstack.services.common.http import caller, json_body, path_uid
 from hybridstack.services.identity.registration import (
     RegistrationRefusedError,
     accept_registration,
@@ -69,6 +69,7 @@ def patch_me() -> dict[str, Any]:
 @app.put("/users/<uid>/role")
 def put_role(uid: str) -> dict[str, Any]:
     me = caller(app.current_event)
+    uid = path_uid(uid)
     change = json_body(app.current_event, RoleChange)
     try:
         return assign_role(me, uid, change.role).model_dump()

@@ -31,6 +31,7 @@ from typing import Any
 
 import requests
 from aws_lambda_powertools import Logger
+from pydantic import ValidationError
 
 from hybridstack.services.common import settings
 from hybridstack.services.common.http import Caller
@@ -136,9 +137,20 @@ def on_user_created(
     token_source: Callable[[str], str] = google_id_token,
     post: Post = requests.post,
 ) -> bool:
-    """The blocking function's body: ``event.data`` is the new user (uid, email, name)."""
+    """The blocking function's body: ``event.data`` is the new user (uid, email, name).
+
+    A display name the API's text rule refuses is left out of the registration (the user can set
+    one later); anything else the record cannot hold fails the registration, never the sign-up.
+    """
     data = event.data
-    user = NewUser(uid=data.uid, email=data.email, display_name=data.display_name)
+    try:
+        user = _new_user(data)
+    except ValidationError as error:
+        logger.error(
+            "registration failed; the record will be created on the first API call",
+            extra={"uid": str(data.uid), "reason": f"not a valid new user: {error}"},
+        )
+        return False
     try:
         token = token_source(registration_url(api_url))
     except Exception as error:
@@ -148,6 +160,19 @@ def on_user_created(
         )
         return False
     return register_with_aws(user, api_url=api_url, token=token, post=post)
+
+
+def _new_user(data: Any) -> NewUser:
+    try:
+        return NewUser(uid=data.uid, email=data.email, display_name=data.display_name)
+    except ValidationError as error:
+        if not any(problem["loc"] == ("display_name",) for problem in error.errors()):
+            raise
+        logger.warning(
+            "display name left out of the registration",
+            extra={"uid": str(data.uid), "reason": str(error)},
+        )
+        return NewUser(uid=data.uid, email=data.email)
 
 
 def accept_registration(

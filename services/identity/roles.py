@@ -13,17 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from firebase_admin import auth
-from pydantic import BaseModel, ConfigDict
 
 from hybridstack.services.common.clients import firebase_app
-from hybridstack.services.common.http import Caller
+from hybridstack.services.common.http import Caller, RequestBody
 from hybridstack.services.identity.users import Role, UserRecord, UserStore, user_store
 
 
-class RoleChange(BaseModel):
+class RoleChange(RequestBody):
     """The body of ``PUT /users/{uid}/role``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     role: Role
 

@@ -21,9 +21,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from hybridstack.services.common import settings
+from hybridstack.services.common.http import RequestBody, Uid
+from hybridstack.services.common.text import Line, Paragraph
 from hybridstack.services.identity import missed_registrations
 
 Role = Literal["user", "editor", "admin"]
@@ -31,23 +33,19 @@ ROLES: tuple[str, ...] = ("user", "editor", "admin")
 CreatedBy = Literal["registration", "lazy"]
 
 
-class NewUser(BaseModel):
+class NewUser(RequestBody):
     """What is known about a user when the account is created."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    uid: str = Field(min_length=1, max_length=128)
-    email: str | None = Field(default=None, max_length=320)
-    display_name: str | None = Field(default=None, max_length=80)
+    uid: Uid
+    email: Line | None = Field(default=None, max_length=320)
+    display_name: Line | None = Field(default=None, max_length=80)
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(RequestBody):
     """The fields a user may change on their own profile (at least one)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    display_name: str | None = Field(default=None, min_length=1, max_length=80)
-    bio: str | None = Field(default=None, max_length=500)
+    display_name: Line | None = Field(default=None, min_length=1, max_length=80)
+    bio: Paragraph | None = Field(default=None, max_length=500)
 
     def changes(self) -> dict[str, Any]:
         """The fields that were sent; ValueError when none was."""

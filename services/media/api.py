@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hybridstack.services.common.http import caller, json_body
+from hybridstack.services.common.http import PAYLOAD_TOO_LARGE, caller, json_body, path_id
 from hybridstack.services.identity.users import ensure_user
 from hybridstack.services.media.delivery import (
     MediaGoneError,
@@ -32,7 +32,6 @@ from hybridstack.services.media.uploads import UploadRequest, UploadTooLargeErro
 logger = Logger(service="media")
 app = APIGatewayHttpResolver()
 
-PAYLOAD_TOO_LARGE = 413
 GONE = 410
 
 
@@ -51,6 +50,7 @@ def upload() -> Response[Any]:
 @app.get("/media/<media_id>")
 def get_media(media_id: str) -> dict[str, Any]:
     owner = caller(app.current_event)
+    media_id = path_id(media_id, "media id")
     try:
         return media_view(owner, media_id).model_dump()
     except MediaNotFoundError as error:
@@ -62,6 +62,7 @@ def get_media(media_id: str) -> dict[str, Any]:
 @app.delete("/media/<media_id>")
 def delete_media(media_id: str) -> Response[str]:
     owner = caller(app.current_event)
+    media_id = path_id(media_id, "media id")
     try:
         soft_delete(owner, media_id)
     except MediaNotFoundError as error:

@@ -65,7 +65,7 @@ def delivery_url(key: str) -> str:
 
 
 def owned_record(owner: Caller, media_id: str, media: MediaStore) -> MediaRecord:
-    record = media.get(media_id) if media_id.isalnum() else None
+    record = media.get(media_id)
     if record is None or record.owner_id != owner.uid:
         raise MediaNotFoundError(f"no media with id {media_id!r} for this user")
     if record.deleted_at is not None:

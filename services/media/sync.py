@@ -30,10 +30,10 @@ from aws_lambda_powertools.event_handler.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hybridstack.services.common import settings
-from hybridstack.services.common.http import UNPROCESSABLE, json_body, parse_model
+from hybridstack.services.common.http import UNPROCESSABLE, RequestBody, json_body, parse_model
 from hybridstack.services.common.idempotency import register_context
 from hybridstack.services.media.storage_sync import StorageEvent, sync_object
 
@@ -41,16 +41,20 @@ logger = Logger(service="storage-sync")
 app = APIGatewayHttpResolver()
 
 
-class PushMessage(BaseModel):
+class PushMessage(RequestBody):
+    """A push's message; Pub/Sub adds fields (``publishTime``, ...) that are not needed here."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
     attributes: dict[str, str]
     data: str | None = None
     message_id: str | None = Field(default=None, alias="messageId")
 
 
-class PushRequest(BaseModel):
+class PushRequest(RequestBody):
     """A Pub/Sub push request."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     message: PushMessage
     subscription: str

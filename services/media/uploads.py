@@ -18,11 +18,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from hybridstack.services.common import settings
 from hybridstack.services.common.clients import aws_client
-from hybridstack.services.common.http import Caller
+from hybridstack.services.common.http import Caller, RequestBody
+from hybridstack.services.common.text import Line
 from hybridstack.services.media.records import MediaRecord, MediaStore
 from hybridstack.services.media.status import publish_status
 from hybridstack.services.media.types import MEDIA_TYPES, canonical
@@ -35,13 +36,11 @@ class UploadTooLargeError(ValueError):
     """The declared size is above the maximum for the content type."""
 
 
-class UploadRequest(BaseModel):
-    """The body of ``POST /media/upload``."""
+class UploadRequest(RequestBody):
+    """The body of ``POST /media/upload`` (``size`` a JSON integer: not ``"100"``, not ``true``)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=3, max_length=100)
+    filename: Line = Field(min_length=1, max_length=255)
+    content_type: Line = Field(min_length=3, max_length=100)
     size: int = Field(gt=0, description="bytes the client will upload")
 
     @model_validator(mode="after")

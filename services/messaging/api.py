@@ -1,6 +1,7 @@
 """The messaging API's Lambda adapter (HTTP API, payload 2.0, JWT-authorized).
 
-- ``POST /conversations`` -> 201 ``{"conversation_id": ...}``
+- ``POST /conversations`` -> 201 ``{"conversation_id": ...}`` (422 naming members that are no
+  Firebase Auth user)
 - ``POST /conversations/{id}/messages`` -> 201 ``{"message_id": ...}`` (attachments checked)
 - ``POST /conversations/{id}/read`` -> 204
 
@@ -25,13 +26,14 @@ from aws_lambda_powertools.event_handler.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hybridstack.services.common.http import UNPROCESSABLE, caller, json_body
+from hybridstack.services.common.http import UNPROCESSABLE, caller, json_body, path_id
 from hybridstack.services.messaging.conversations import (
     ConversationCreate,
     ConversationNotFoundError,
     InvalidAttachmentError,
     MessageCreate,
     ReadReceipt,
+    UnknownMembersError,
     create_conversation,
     mark_read,
     send_message,
@@ -47,6 +49,8 @@ def new_conversation() -> Response[Any]:
     request = json_body(app.current_event, ConversationCreate)
     try:
         conversation_id = create_conversation(me, request)
+    except UnknownMembersError as error:
+        raise ServiceError(UNPROCESSABLE, str(error)) from None
     except ValueError as error:
         raise BadRequestError(str(error)) from None
     return Response(201, "application/json", {"conversation_id": conversation_id})
@@ -55,6 +59,7 @@ def new_conversation() -> Response[Any]:
 @app.post("/conversations/<conversation_id>/messages")
 def new_message(conversation_id: str) -> Response[Any]:
     me = caller(app.current_event)
+    conversation_id = path_id(conversation_id, "conversation id")
     request = json_body(app.current_event, MessageCreate)
     try:
         message_id = send_message(me, conversation_id, request)
@@ -68,6 +73,7 @@ def new_message(conversation_id: str) -> Response[Any]:
 @app.post("/conversations/<conversation_id>/read")
 def read(conversation_id: str) -> Response[str]:
     me = caller(app.current_event)
+    conversation_id = path_id(conversation_id, "conversation id")
     receipt = json_body(app.current_event, ReadReceipt)
     try:
         mark_read(me, conversation_id, receipt)

@@ -7,7 +7,9 @@ Layout (what the rules in ``firestore.rules`` protect)::
     conversations/{cid}/receipts/{uid}   lastReadMessageId, readAt
     conversations/{cid}/typing/{uid}     (clients only)
 
-The API (admin SDK) creates conversations and sends messages with attachments: each attachment
+The API (admin SDK) creates conversations between existing Firebase Auth users (members are
+looked up in Firebase Auth, the source of every uid: a user record on the AWS side may not exist
+yet, being created lazily) and sends messages with attachments: each attachment
 is a media id from the media flow that the sender owns and that is ``ready``; its metadata is
 copied into the message so clients render it without another read. A message and the
 conversation's ``lastMessage`` are written in one batch, with server timestamps.
@@ -23,32 +25,30 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from firebase_admin import auth
 from google.cloud import firestore
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from hybridstack.services.common.clients import collection, firestore_client
-from hybridstack.services.common.http import Caller
+from hybridstack.services.common.clients import collection, firebase_app, firestore_client
+from hybridstack.services.common.http import Caller, Id, RequestBody, Uid
+from hybridstack.services.common.text import Line, Paragraph
 from hybridstack.services.media.records import MediaStore
 
 MAX_MEMBERS = 50
 
 
-class ConversationCreate(BaseModel):
+class ConversationCreate(RequestBody):
     """``POST /conversations``: the other members (the caller is always one)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    members: list[str] = Field(min_length=1, max_length=MAX_MEMBERS - 1)
-    title: str | None = Field(default=None, max_length=120)
+    members: list[Uid] = Field(min_length=1, max_length=MAX_MEMBERS - 1)
+    title: Line | None = Field(default=None, max_length=120)
 
 
-class MessageCreate(BaseModel):
+class MessageCreate(RequestBody):
     """``POST /conversations/{id}/messages``: text and/or media attachments."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(default="", max_length=4000)
-    attachments: list[str] = Field(default_factory=list, max_length=10)
+    text: Paragraph = Field(default="", max_length=4000)
+    attachments: list[Id] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _not_empty(self) -> MessageCreate:
@@ -57,16 +57,18 @@ class MessageCreate(BaseModel):
         return self
 
 
-class ReadReceipt(BaseModel):
+class ReadReceipt(RequestBody):
     """``POST /conversations/{id}/read``: the last message the caller has read."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    message_id: str = Field(min_length=1, max_length=128)
+    message_id: Id
 
 
 class ConversationNotFoundError(LookupError):
     """No such conversation for this caller (non-members are told the same)."""
+
+
+class UnknownMembersError(LookupError):
+    """A member is not a Firebase Auth user (or is disabled); the message names each."""
 
 
 class InvalidAttachmentError(ValueError):
@@ -85,13 +87,26 @@ def _member_conversation(db: Any, caller: Caller, conversation_id: str) -> Any:
     return reference
 
 
+def check_members_exist(uids: list[str]) -> None:
+    """UnknownMembersError unless every uid is an enabled Firebase Auth user (one lookup)."""
+    found = auth.get_users([auth.UidIdentifier(uid) for uid in uids], app=firebase_app())
+    enabled = {user.uid for user in found.users if not user.disabled}
+    missing = [uid for uid in uids if uid not in enabled]
+    if missing:
+        raise UnknownMembersError(
+            f"no such user: {', '.join(repr(uid) for uid in missing)} (members must be "
+            "signed-up, enabled users)"
+        )
+
+
 def create_conversation(
     creator: Caller, request: ConversationCreate, *, db: Any | None = None
 ) -> str:
-    """Create a conversation of the caller and ``members``; its id."""
+    """Create a conversation of the caller and ``members`` (who must exist); its id."""
     members = sorted({creator.uid, *request.members})
     if len(members) < 2:
         raise ValueError("a conversation needs at least one member besides you")
+    check_members_exist([uid for uid in members if uid != creator.uid])
     client = db or firestore_client()
     conversation_id = uuid.uuid4().hex
     _conversation(client, conversation_id).create(
@@ -108,7 +123,7 @@ def create_conversation(
 
 def attachment_of(sender: Caller, media_id: str, media: MediaStore) -> dict[str, Any]:
     """The message attachment for ``media_id``; InvalidAttachmentError if it can't be one."""
-    record = media.get(media_id) if media_id.isalnum() else None
+    record = media.get(media_id)
     if record is None or record.owner_id != sender.uid or record.deleted_at is not None:
         raise InvalidAttachmentError(f"attachment {media_id!r}: no such media of yours")
     if record.status != "ready":

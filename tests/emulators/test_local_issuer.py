@@ -9,6 +9,7 @@ import io
 import json
 import time
 import zipfile
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,15 +99,14 @@ def test_custom_claims_are_carried_and_stale_ones_refused(auth):
 
 def test_hand_forged_unsigned_tokens_are_not_exchanged(auth, cloud):
     victim = auth.sign_up("victim@example.com", "victim-secret")
-    mallory = auth.sign_up("mallory@example.com", "mallory-secret")
-    genuine = _claims(mallory.id_token)
+    auth.sign_up("mallory@example.com", "mallory-secret")
     now = int(time.time())
 
-    forgeries = {
-        "made-up uid": {**genuine, "sub": "nobody", "user_id": "nobody"},
-        "escalated role": {**genuine, "role": "admin"},
-        "changed email": {**genuine, "email": "victim@example.com"},
-        "another user": {
+    forgeries: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+        "made-up uid": lambda genuine: {**genuine, "sub": "nobody", "user_id": "nobody"},
+        "escalated role": lambda genuine: {**genuine, "role": "admin"},
+        "changed email": lambda genuine: {**genuine, "email": "victim@example.com"},
+        "another user": lambda genuine: {
             **genuine,
             "sub": victim.uid,
             "user_id": victim.uid,
@@ -117,27 +117,102 @@ def test_hand_forged_unsigned_tokens_are_not_exchanged(auth, cloud):
             },
             "auth_time": now + 5,
         },
-        "other project": {**genuine, "aud": "demo-other"},
-        "other issuer": {**genuine, "iss": "https://securetoken.google.com/demo-other"},
-        "expired": {**genuine, "iat": now - 7200, "exp": now - 3600},
+        "other project": lambda genuine: {**genuine, "aud": "demo-other"},
+        "other issuer": lambda genuine: {
+            **genuine,
+            "iss": "https://securetoken.google.com/demo-other",
+        },
+        "expired": lambda genuine: {**genuine, "iat": now - 7200, "exp": now - 3600},
     }
     refused = {}
-    for name, claims in forgeries.items():
+    for name, forge in forgeries.items():
+        # each from a sign-in of its own: a forgery burns the sign-in it copies
+        genuine = _claims(auth.sign_in("mallory@example.com", "mallory-secret").id_token)
         with pytest.raises(ExchangeRefusedError) as caught:
-            auth.signed_token(_unsigned(claims))
+            auth.signed_token(_unsigned(forge(genuine)))
         refused[name] = str(caught.value)
 
     assert "USER_NOT_FOUND" in refused["made-up uid"]
-    assert "role" in refused["escalated role"]
-    assert "email" in refused["changed email"]
-    assert "auth_time" in refused["another user"]
+    assert "claim 'role'" in refused["escalated role"]
+    assert "claim 'email'" in refused["changed email"]
+    assert "claim 'auth_time'" in refused["another user"]
     assert "aud" in refused["other project"]
     assert "iss" in refused["other issuer"]
     assert "expired" in refused["expired"]
+    issued = auth.sign_in_signed("mallory@example.com", "mallory-secret").id_token
     with pytest.raises(ExchangeRefusedError, match="not an Auth emulator token"):
-        auth.signed_token(auth.signed_token(mallory))  # an issued token is not re-exchanged
+        auth.signed_token(issued)  # an issued token is not re-exchanged
     with pytest.raises(ExchangeRefusedError, match="not a JWT"):
         auth.signed_token("garbage")
+
+
+def _forged_like(genuine: dict[str, Any], **changes: Any) -> str:
+    return _unsigned({**genuine, **changes})
+
+
+def test_a_guessed_auth_time_gets_one_try_per_sign_in(auth):
+    """The attack that worked: the victim's claims written by hand with ``auth_time`` guessed
+    within +-15 s of the sign-in. Only the exact second matches, and the first wrong guess burns
+    the sign-in, so even the exact second (tried last) is refused; the victim's own token too,
+    until the victim signs in again."""
+    victim = auth.sign_up("victim@example.com", "victim-secret")
+    genuine = _claims(victim.id_token)
+    guesses = [offset for offset in range(-15, 16) if offset != 0] + [0]
+
+    answers = []
+    for offset in guesses:
+        with pytest.raises(ExchangeRefusedError) as caught:
+            auth.signed_token(_forged_like(genuine, auth_time=genuine["auth_time"] + offset))
+        answers.append(str(caught.value))
+
+    assert "claim 'auth_time'" in answers[0]
+    assert "sign in again" in answers[-1]  # the exact second: refused, the sign-in is burned
+    with pytest.raises(ExchangeRefusedError, match="sign in again"):
+        auth.signed_token(victim)
+    again = auth.sign_in("victim@example.com", "victim-secret")
+    assert _claims(auth.signed_token(again))["sub"] == victim.uid
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"iat": "later"}, "iat"),
+        ({"exp": "longer"}, "exp"),
+        ({"provider_id": "anonymous"}, "claim 'provider_id'"),
+        ({"firebase": {"identities": {}, "sign_in_provider": "password"}}, "claim 'firebase'"),
+        ({"firebase": {"identities": {"email": ["x@example.com"]},
+                       "sign_in_provider": "google.com"}}, "sign_in_provider"),
+        ({"email_verified": True}, "claim 'email_verified'"),
+        ({"name": "Mallory"}, "claim 'name'"),
+    ],
+)  # fmt: skip
+def test_every_claim_must_be_the_sessions(auth, change, named):
+    user = auth.sign_up("someone@example.com", "someone-secret")
+    genuine = _claims(user.id_token)
+    if change.get("iat") == "later":
+        change = {"iat": genuine["iat"] + 120, "exp": genuine["exp"] + 120}
+    elif change.get("exp") == "longer":
+        change = {"exp": genuine["exp"] + 3600}
+
+    with pytest.raises(ExchangeRefusedError, match=named):
+        auth.signed_token(_forged_like(genuine, **change))
+
+
+def test_a_refreshed_token_of_the_same_sign_in_is_exchanged(auth):
+    user = auth.sign_up("refresh@example.com", "refresh-secret")
+    first = auth.signed_token(user)
+    refreshed = auth._call(
+        "POST",
+        "securetoken.googleapis.com/v1/token",
+        params={"key": "fake-api-key"},
+        json={"grant_type": "refresh_token", "refresh_token": user.refresh_token},
+    )["id_token"]
+
+    second = auth.signed_token(refreshed)
+    older = auth.signed_token(user)  # an earlier token of the same sign-in, still live
+
+    assert _claims(first)["sub"] == _claims(second)["sub"] == _claims(older)["sub"] == user.uid
+    assert _claims(second)["auth_time"] == _claims(first)["auth_time"]
 
 
 def test_a_disabled_account_is_not_exchanged(auth):

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from firebase_admin import auth as firebase_auth
 
-from hybridstack.services.common.clients import reset_clients
 from hybridstack.services.common.emulation import (
     UnsafeEmulatorSettingError,
     check_auth_emulator_is_local,
@@ -411,14 +410,33 @@ def test_an_admin_sets_roles_as_custom_claims(
     assert verified_claims(refreshed.id_token, firebase_app)["role"] == "editor"
 
 
+LOCAL = {"HYBRIDSTACK_ENV": "local"}
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"FIREBASE_AUTH_EMULATOR_HOST": "10.0.0.5:9099"}, "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "10.0.0.5:9099", **LOCAL}, "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "host.docker.internal:9099", **LOCAL},
+         "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "host.docker:9099", **LOCAL}, "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "localhost.example.com:9099", **LOCAL},
+         "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1.nip.io:9099", **LOCAL},
+         "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "[::ffff:10.0.0.5]:9099", **LOCAL},
+         "not a loopback address"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "while HYBRIDSTACK_ENV is not set"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "HYBRIDSTACK_ENV": ""},
+         "while HYBRIDSTACK_ENV is not set"),
         ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "HYBRIDSTACK_ENV": "prod"},
-         "set on the 'prod' stack"),
-        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
-          "AWS_LAMBDA_FUNCTION_NAME": "api"}, "runs on real AWS"),
+         "on the 'prod' stack"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "HYBRIDSTACK_ENV": "Local"},
+         "on the 'Local' stack"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "AWS_LAMBDA_FUNCTION_NAME": "api",
+          **LOCAL}, "runs on real AWS"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "AWS_LAMBDA_FUNCTION_NAME": "api",
+          "AWS_ENDPOINT_URL": "http://host.docker.internal:4566", **LOCAL}, "runs on real AWS"),
     ],
 )  # fmt: skip
 def test_the_auth_emulator_is_refused_outside_a_local_stack(
@@ -428,9 +446,36 @@ def test_the_auth_emulator_is_refused_outside_a_local_stack(
         check_auth_emulator_is_local(env)
 
 
-def test_the_auth_emulator_is_accepted_on_the_local_stack() -> None:
+@pytest.mark.parametrize("host", ["127.0.0.1:9099", "127.0.0.2:9099", "localhost:9099",
+                                  "[::1]:9099", "http://127.0.0.1:9099"])  # fmt: skip
+def test_the_auth_emulator_is_accepted_on_the_local_stack_on_loopback(host: str) -> None:
+    check_auth_emulator_is_local({"FIREBASE_AUTH_EMULATOR_HOST": host, **LOCAL})
     check_auth_emulator_is_local(
-        {"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "HYBRIDSTACK_ENV": "local",
-         "AWS_LAMBDA_FUNCTION_NAME": "api", "AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}
+        {"FIREBASE_AUTH_EMULATOR_HOST": host, "AWS_LAMBDA_FUNCTION_NAME": "api",
+         "AWS_ENDPOINT_URL": "http://127.0.0.1:4566", **LOCAL}
     )  # fmt: skip
-    reset_clients()
+
+
+def test_a_display_name_the_api_refuses_is_left_out_of_the_registration_not_the_sign_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sent: list[dict[str, Any]] = []
+    _statuses, post = _answers(201)
+
+    def recording(*args: Any, json: dict[str, Any], **kwargs: Any) -> Any:
+        sent.append(json)
+        return post(*args, json=json, **kwargs)
+
+    event = SimpleNamespace(
+        data=SimpleNamespace(uid="u6", email="rlo@example.com", display_name="Eve\u202egnp.exe")
+    )
+    assert on_user_created(event, api_url="https://api.example.com",
+                           token_source=lambda audience: "t", post=recording)  # fmt: skip
+    assert sent == [{"uid": "u6", "email": "rlo@example.com"}]
+
+    unusable = SimpleNamespace(data=SimpleNamespace(uid="u7\nx", email=None, display_name=None))
+    assert not on_user_created(unusable, api_url="https://api.example.com",
+                               token_source=lambda audience: "t", post=recording)  # fmt: skip
+    [error] = _logged_errors(caplog)
+    assert error["uid"] == "u7\nx"
+    assert "not a valid new user" in error["reason"]
