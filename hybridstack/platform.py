@@ -276,7 +276,14 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         trusted.append(role_name("analytics"))
     if config.media.enabled:
         trusted += [role_name("media-api"), *function_role_names("media").values()]
-    access = CrossCloudAccess("xc", project=project, trusted_aws_roles=trusted, opts=after_firebase)
+    access = CrossCloudAccess(
+        "xc",
+        project=project,
+        trusted_aws_roles=trusted,
+        # the identity API sets roles as custom claims; messaging checks that members exist
+        gcp_roles=["roles/firebaseauth.admin"],
+        opts=after_firebase,
+    )
     realtime = RealtimeStore(
         "realtime",
         project=project,

@@ -307,3 +307,16 @@ def test_local_stack_trusts_the_issuer_it_is_configured_with() -> None:
     ]
     assert [a.inputs["jwtConfiguration"]["issuer"] for a in firebase] == [issuer]
     assert outputs["jwtIssuer"] == issuer
+
+
+def test_the_cross_cloud_service_account_may_manage_firebase_users() -> None:
+    """The identity API sets roles as custom claims and messaging checks that members exist:
+    both through Firebase Auth, as the service account the AWS functions act as."""
+    resources, _outputs = _run("dev")
+    members = [
+        r.inputs
+        for r in of_type(resources, "gcp:projects/iAMMember:IAMMember")
+        if r.inputs.get("role") == "roles/firebaseauth.admin"
+    ]
+    assert len(members) == 1
+    assert members[0]["member"].startswith("serviceAccount:")
