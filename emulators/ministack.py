@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -163,6 +164,13 @@ def lambda_workers(ministack_pid: int) -> list[psutil.Process]:
 def worker_folders(run_dir: Path) -> list[Path]:
     """The Lambda workers' folders in a run's MiniStack temporary directory."""
     return sorted(path for path in (run_dir / "aws-tmp").glob(f"{WORKER_FOLDER_PREFIX}*"))
+
+
+def remove_worker_folders(run_dir: Path) -> None:
+    """Remove what a stopped MiniStack's Lambda workers left (MiniStack removes them itself when
+    it exits in time; after a SIGKILL, the one stopping it does)."""
+    for folder in worker_folders(run_dir):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def port_of(address: str) -> int:

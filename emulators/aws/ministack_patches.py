@@ -23,12 +23,14 @@ What it lacks, patched here:
    upstream) and only then is throttled. Background invocations — asynchronous ones (Invoke with
    ``Event``, S3/SNS/EventBridge events) and SQS event-source batches — wait until a slot frees,
    as AWS keeps a throttled async event and returns a throttled SQS batch to its queue: nothing is
-   lost, and a throttle does not use up an async event's retries. A waiting invocation holds no
-   slot, so a function that invokes itself ends throttled instead of deadlocked.
+   lost, and a throttle does not use up an async event's retries. Synchronous invocations are
+   served first and background ones never take the last free slot, so a queue's backlog does not
+   hold off API calls (AWS's account limit is ample; this one is sized for 2 cores). A waiting
+   invocation holds no slot, so a function that invokes itself ends throttled, not deadlocked.
 2. **A bound on live execution environments.** Upstream's account limit counts invocations in
    flight, not processes: idle workers of every function stay alive (and keep their folders) until
-   their TTL. Here a new worker replaces the least recently used idle one of any function once the
-   live workers reach the account limit.
+   their TTL. Here live workers are at most twice the account limit (as many idle as running): a
+   new one replaces the least recently used idle worker of any function.
 3. **Scratch folders** (code and layers, ~161 MB a worker for the platform). Upstream keeps a
    worker's folder after a timeout or a handler error killed its process, and MiniStack's SIGTERM
    handler exits without stopping its workers, so every folder of a run stayed behind. Here a
@@ -45,7 +47,6 @@ Example (what :func:`hybridstack.emulators.ministack.launch` runs):
 from __future__ import annotations
 
 import base64
-import collections
 import contextvars
 import functools
 import glob
@@ -59,21 +60,25 @@ from typing import Any
 
 QUEUE_SECONDS_ENV = "HYBRIDSTACK_LAMBDA_QUEUE_SECONDS"
 SCRATCH_PREFIX = "ministack-lambda-"  # upstream's tempfile.mkdtemp prefix for a worker
+LIVE_WORKERS_PER_SLOT = 2  # live workers: one running and one idle per slot of the limit
 
 # Set while an invocation runs on behalf of an asynchronous event or an SQS batch: it waits.
 _background = contextvars.ContextVar("hybridstack_background_invocation", default=False)
 
 
 class _Waiter:
-    def __init__(self, key: str, reserved: int | None) -> None:
+    def __init__(self, key: str, reserved: int | None, background: bool) -> None:
         self.key = key
         self.reserved = reserved
+        self.background = background
         self.granted = False
         self.event = threading.Event()
 
 
 class ExecutionSlots:
-    """Invocations in flight, per function and in total; excess ones wait in arrival order.
+    """Invocations in flight, per function and in total; excess ones wait in arrival order,
+    synchronous ones first, and background ones never take the last free slot (with the limit
+    at 1 they may), so a queue's batches cannot hold off an API call.
 
     Example:
         slots = ExecutionSlots(limit=4)
@@ -86,24 +91,28 @@ class ExecutionSlots:
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = {}
         self._total = 0
-        self._waiting: collections.deque[_Waiter] = collections.deque()
+        self._background_total = 0
+        self._waiting: list[_Waiter] = []
 
-    def _fits(self, key: str, reserved: int | None) -> bool:
-        if reserved is not None and self._in_flight.get(key, 0) >= reserved:
+    def _fits(self, waiter: _Waiter) -> bool:
+        if waiter.reserved is not None and self._in_flight.get(waiter.key, 0) >= waiter.reserved:
             return False
-        return not (self.limit and self._total >= self.limit)
+        if not self.limit:
+            return True
+        if waiter.background and self.limit > 1 and self._background_total >= self.limit - 1:
+            return False
+        return self._total < self.limit
 
-    def _take(self, key: str) -> None:
-        self._in_flight[key] = self._in_flight.get(key, 0) + 1
-        self._total += 1
-
-    def acquire(self, key: str, reserved: int | None, patience: float | None) -> str | None:
+    def acquire(
+        self, key: str, reserved: int | None, patience: float | None, background: bool = False
+    ) -> str | None:
         """Take a slot, waiting up to ``patience`` seconds (None: until one frees); the limit
-        that refused it (``"function"`` or ``"account"``) or None."""
+        that refused it (``"function"`` or ``"account"``) or None. Release it with the same
+        ``key`` and ``background``."""
         with self._lock:
             if reserved == 0:
                 return "function"  # a function with no concurrency is never run, as on AWS
-            waiter = _Waiter(key, reserved)
+            waiter = _Waiter(key, reserved, background)
             self._waiting.append(waiter)
             self._grant()
             if waiter.granted:
@@ -118,7 +127,7 @@ class ExecutionSlots:
                 return "function"
             return "account"
 
-    def release(self, key: str) -> None:
+    def release(self, key: str, background: bool = False) -> None:
         with self._lock:
             remaining = self._in_flight.get(key, 0) - 1
             if remaining > 0:
@@ -126,16 +135,20 @@ class ExecutionSlots:
             else:
                 self._in_flight.pop(key, None)
             self._total = max(0, self._total - 1)
+            if background:
+                self._background_total = max(0, self._background_total - 1)
             self._grant()
 
     def _grant(self) -> None:
-        """Hand free slots to waiters in arrival order; one whose function is at its reserved
-        concurrency does not hold up the others."""
-        for waiter in list(self._waiting):
+        """Hand free slots to waiters, synchronous ones first, each kind in arrival order; one
+        that does not fit (its function at its reserved concurrency) holds up no other."""
+        for waiter in sorted(self._waiting, key=lambda w: w.background):  # stable: keeps order
             if self.limit and self._total >= self.limit:
                 return
-            if self._fits(waiter.key, waiter.reserved):
-                self._take(waiter.key)
+            if self._fits(waiter):
+                self._in_flight[waiter.key] = self._in_flight.get(waiter.key, 0) + 1
+                self._total += 1
+                self._background_total += waiter.background
                 waiter.granted = True
                 self._waiting.remove(waiter)
                 waiter.event.set()
@@ -149,16 +162,17 @@ def patch_execution_slots(lambda_svc: Any, queue_seconds: float) -> ExecutionSlo
     """Replace upstream's never-waiting slot accounting with :class:`ExecutionSlots`."""
     slots = ExecutionSlots(int(lambda_svc._ACCOUNT_CONCURRENCY_CAP))
 
-    def acquire(func: dict, config: dict) -> tuple[str | None, str | None]:
+    def acquire(func: dict, config: dict) -> tuple[tuple[str, bool] | None, str | None]:
         key = lambda_svc._inflight_key(config)
         reserved = lambda_svc._reserved_concurrency(func, config)
-        patience = None if _background.get() else queue_seconds
-        refused = slots.acquire(key, reserved, patience)
-        return (None, refused) if refused else (key, None)
+        background = _background.get()
+        patience = None if background else queue_seconds
+        refused = slots.acquire(key, reserved, patience, background)
+        return (None, refused) if refused else ((key, background), None)
 
-    def release(key: str | None) -> None:
-        if key is not None:
-            slots.release(key)
+    def release(slot: tuple[str, bool] | None) -> None:
+        if slot is not None:
+            slots.release(*slot)
 
     lambda_svc._acquire_execution_slot = acquire
     lambda_svc._release_execution_slot = release
@@ -294,7 +308,7 @@ def apply() -> None:
 
     queue_seconds = float(os.environ.get(QUEUE_SECONDS_ENV, "0"))
     slots = patch_execution_slots(lambda_svc, queue_seconds)
-    patch_environment_bound(lambda_runtime, lambda_svc, slots.limit)
+    patch_environment_bound(lambda_runtime, lambda_svc, LIVE_WORKERS_PER_SLOT * slots.limit)
     patch_scratch_folders(lambda_runtime)
     patch_jwt_expiry(apigateway)
 

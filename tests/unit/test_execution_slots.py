@@ -68,6 +68,32 @@ def test_slots_go_in_arrival_order_skipping_a_function_at_its_reserved_limit():
     assert slots.in_flight() == (2, {"first": 1, "capped": 1})
 
 
+def test_a_synchronous_invocation_goes_before_earlier_background_ones():
+    slots = ExecutionSlots(limit=2)
+    assert slots.acquire("api", None, 0) is None
+    assert slots.acquire("queue", None, None, background=True) is None
+    batch = POOL.submit(slots.acquire, "queue", None, None, True)
+    _wait_until_queued(slots, 1)
+    call = _waiting(slots, "api")
+    _wait_until_queued(slots, 2)
+
+    slots.release("api")
+
+    assert call.result(timeout=30) is None
+    assert not batch.done()
+    slots.release("queue", background=True)
+    assert batch.result(timeout=30) is None
+
+
+def test_background_invocations_leave_the_last_slot_to_synchronous_ones():
+    slots = ExecutionSlots(limit=3)
+    assert slots.acquire("queue", None, None, background=True) is None
+    assert slots.acquire("queue", None, None, background=True) is None
+
+    assert slots.acquire("queue", None, 0, background=True) == "account"
+    assert slots.acquire("api", None, 0) is None
+
+
 def test_no_limit_means_nothing_waits():
     slots = ExecutionSlots(limit=0)
 
