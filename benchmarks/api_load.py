@@ -6,12 +6,16 @@
 Starts the local cloud ``hybridstack up`` starts and deploys the ``local`` stack into it (as
 ``benchmarks/system_latency.py`` does), signs a user in, then:
 
-- **users/me** (targets: 0 errors, p99 <= 0.5 s): ``--requests`` ``GET /users/me`` sent by
-  ``--concurrency`` client threads; prints errors by status, p50/p95/p99/max, requests/s, and the
-  most Lambda worker processes MiniStack ran at once (sampled).
+- **users/me** (targets: 0 errors, p99 <= 0.5 s): first a warm-up of 2 x ``--concurrency``
+  calls (its figures printed apart: they include the workers' cold starts), then ``--requests``
+  ``GET /users/me`` sent by ``--concurrency`` client threads; prints errors by status,
+  p50/p95/p99/max, requests/s.
 - **uploads** (targets: 0 errors, every upload ready): ``--uploads`` clients at once, each asking
   for an upload grant (``POST /media/upload``) and sending the file to S3; then waits until each
   upload's Firestore record is ``ready``; prints errors, lost uploads and the time to the last one.
+
+Then the most Lambda worker processes MiniStack ran at once (sampled), its workers' cold starts,
+and the disk the state folder takes after the stop (worker folders left).
 
 The burst of 200 uploads sent by 8 clients is ``benchmarks/system_latency.py --samples 0
 --burst 200 --skip-suite``. Figures are machine-dependent: the script prints the load average.
@@ -152,7 +156,7 @@ def main() -> None:
             api_url = str(result.outputs["apiUrl"]).rstrip("/") + "/"
             auth = AuthEmulator(cloud.endpoints)
             user = auth.sign_up_signed(f"load-{uuid.uuid4().hex[:8]}@example.com", "load-pw-1")
-            requests.get(f"{api_url}users/me", headers=user.authorization, timeout=120)  # warm
+            print(users_me(api_url, user.authorization, 2 * args.concurrency, args.concurrency))
             sampler = WorkerSampler(cloud.pids()["aws"])
             print(users_me(api_url, user.authorization, args.requests, args.concurrency))
             if args.uploads:

@@ -9,10 +9,11 @@ queueing, a bound on live workers, removal of their folders, JWT ``exp`` require
 concurrency, sized for the machine:
 
 - ``HYBRIDSTACK_LAMBDA_CONCURRENCY``: executions in flight at once, all functions together (the
-  account limit, MiniStack's ``LAMBDA_ACCOUNT_CONCURRENCY``; also the most live workers);
-  default 2 per CPU. A function's reserved concurrency bounds it further.
+  account limit, MiniStack's ``LAMBDA_ACCOUNT_CONCURRENCY``; live workers are at most twice
+  it); default 2 per CPU. A function's reserved concurrency bounds it further.
 - ``HYBRIDSTACK_LAMBDA_QUEUE_SECONDS``: how long a synchronous invocation past a limit waits for
-  a slot before it is throttled (``TooManyRequestsException``, HTTP 429); default 10.
+  a slot before it is throttled (``TooManyRequestsException``, HTTP 429); default 30, the longest
+  an HTTP API waits for its integration on AWS, so a request that waited longer would fail there.
 
 Example:
     launch = ministack.launch(4566, run_dir, iam=True)
@@ -42,7 +43,7 @@ PATCHED_ENTRY_POINT = Path(__file__).resolve().parent / "aws" / "ministack_patch
 CONCURRENCY_ENV = "HYBRIDSTACK_LAMBDA_CONCURRENCY"
 QUEUE_SECONDS_ENV = "HYBRIDSTACK_LAMBDA_QUEUE_SECONDS"
 CONCURRENCY_PER_CPU = 2
-DEFAULT_QUEUE_SECONDS = 10.0
+DEFAULT_QUEUE_SECONDS = 30.0
 WORKER_FOLDER_PREFIX = "ministack-lambda-"  # MiniStack's name for a Lambda worker's folder
 
 
