@@ -24,7 +24,8 @@ import requests
 from botocore.config import Config
 
 from hybridstack.emulators import ministack
-from hybridstack.emulators.local_cloud import LocalCloud
+from hybridstack.emulators.local_cloud import LocalCloud, clean_up_killed_run
+from hybridstack.emulators.run_state import read_state
 
 HANDLER = """
 import os
@@ -341,5 +342,22 @@ def test_a_start_removes_the_folders_a_killed_run_left(tmp_path: Path, monkeypat
     cloud = _started_cloud(tmp_path, monkeypatch, 300)
     try:
         assert not leftover.exists()
+    finally:
+        cloud.stop()
+
+
+def test_the_clean_up_of_a_killed_run_removes_the_folders(tmp_path: Path, monkeypatch):
+    """What `hybridstack local down` does after a kill -9 of `up` and its emulators."""
+    cloud = _started_cloud(tmp_path, monkeypatch, 300)
+    try:
+        client = _lambda(cloud)
+        _function(client, "killed")
+        _invoke(client, "killed")
+        os.killpg(cloud.pids()["aws"], signal.SIGKILL)
+        assert len(ministack.worker_folders(tmp_path)) == 1
+
+        clean_up_killed_run(tmp_path, read_state(tmp_path), keep_data=False)
+
+        assert ministack.worker_folders(tmp_path) == []
     finally:
         cloud.stop()
