@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import psutil
 import pytest
 import requests
 from botocore.config import Config
 
 from hybridstack.emulators import ministack
+from hybridstack.emulators.clients import aws_client
 from hybridstack.emulators.local_cloud import LocalCloud, clean_up_killed_run
 from hybridstack.emulators.run_state import read_state
 
@@ -66,23 +66,18 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def _started_cloud(
-    state_dir: Path, monkeypatch: pytest.MonkeyPatch, queue_seconds: float
-) -> LocalCloud:
+def _cloud(state_dir: Path, monkeypatch: pytest.MonkeyPatch, queue_seconds: float) -> LocalCloud:
+    """An AWS-only local cloud (started by ``with``): account limit 2, invocations past a limit
+    wait up to ``queue_seconds``."""
     monkeypatch.setenv(ministack.CONCURRENCY_ENV, str(ACCOUNT_LIMIT))
     monkeypatch.setenv(ministack.QUEUE_SECONDS_ENV, str(queue_seconds))
-    cloud = LocalCloud(services=["aws"], state_dir=state_dir)
-    cloud.start()
-    return cloud
+    return LocalCloud(services=["aws"], state_dir=state_dir)
 
 
 def _lambda(cloud: LocalCloud) -> Any:
-    return boto3.client(
+    return aws_client(
+        cloud.endpoints,
         "lambda",
-        endpoint_url=cloud.endpoints.aws,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
         # no client retries: a throttle must reach the test, and a queued call may take a while
         config=Config(retries={"max_attempts": 1}, read_timeout=300),
     )
@@ -150,11 +145,9 @@ class WorkerCount:
 def patient_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """An AWS-only local cloud: account limit 2, invocations past it wait up to 300 s."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        cloud = _started_cloud(tmp_path_factory.mktemp("patient"), monkeypatch, 300)
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
+        cloud = _cloud(tmp_path_factory.mktemp("patient"), monkeypatch, 300)
+        with cloud:
+            yield cloud
 
 
 class TestWithinTheLimits:
@@ -218,21 +211,12 @@ class TestWithinTheLimits:
 @pytest.fixture
 def impatient_cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
     """An AWS-only local cloud whose invocations past a limit wait half a second."""
-    cloud = _started_cloud(tmp_path, monkeypatch, 0.5)
-    try:
+    with _cloud(tmp_path, monkeypatch, 0.5) as cloud:
         yield cloud
-    finally:
-        cloud.stop()
 
 
 def _http_api(cloud: LocalCloud, function_arn: str) -> str:
-    client = boto3.client(
-        "apigatewayv2",
-        endpoint_url=cloud.endpoints.aws,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = aws_client(cloud.endpoints, "apigatewayv2")
     api_id = client.create_api(Name="held", ProtocolType="HTTP")["ApiId"]
     integration = client.create_integration(
         ApiId=api_id,
@@ -288,23 +272,18 @@ def test_a_timed_out_workers_folder_is_removed(impatient_cloud: LocalCloud):
 
 
 def test_stopping_the_cloud_removes_every_worker_folder(tmp_path: Path, monkeypatch):
-    cloud = _started_cloud(tmp_path, monkeypatch, 300)
-    try:
+    with _cloud(tmp_path, monkeypatch, 300) as cloud:
         client = _lambda(cloud)
-        _function(client, "one")
-        _function(client, "two")
-        _invoke(client, "one")
-        _invoke(client, "two")
+        for name in ("one", "two"):
+            _function(client, name)
+            _invoke(client, name)
         assert len(ministack.worker_folders(tmp_path)) == 2
-    finally:
-        cloud.stop()
 
     assert ministack.worker_folders(tmp_path) == []
 
 
 def test_workers_of_a_killed_ministack_leave_no_folder(tmp_path: Path, monkeypatch):
-    cloud = _started_cloud(tmp_path, monkeypatch, 300)
-    try:
+    with _cloud(tmp_path, monkeypatch, 300) as cloud:
         client = _lambda(cloud)
         _function(client, "orphan")
         folder = Path(_invoke(client, "orphan")["folder"])
@@ -318,46 +297,43 @@ def test_workers_of_a_killed_ministack_leave_no_folder(tmp_path: Path, monkeypat
 
         assert alive == []
         assert not folder.exists()
-    finally:
-        cloud.stop()
+
+
+def _a_killed_run(state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> LocalCloud:
+    """A started cloud whose MiniStack and Lambda worker were killed with SIGKILL: no clean-up
+    ran, a worker folder is left."""
+    cloud = _cloud(state_dir, monkeypatch, 300)
+    cloud.start()
+    client = _lambda(cloud)
+    _function(client, "left")
+    _invoke(client, "left")
+    os.killpg(cloud.pids()["aws"], signal.SIGKILL)
+    assert len(ministack.worker_folders(state_dir)) == 1
+    return cloud
 
 
 def test_the_stop_after_a_kill_9_removes_the_folders(tmp_path: Path, monkeypatch):
-    cloud = _started_cloud(tmp_path, monkeypatch, 300)
-    client = _lambda(cloud)
-    _function(client, "left")
-    folder = Path(_invoke(client, "left")["folder"])
-    os.killpg(cloud.pids()["aws"], signal.SIGKILL)  # MiniStack and its worker: no clean-up
-    assert folder.is_dir()
+    cloud = _a_killed_run(tmp_path, monkeypatch)
 
     cloud.stop()
 
     assert ministack.worker_folders(tmp_path) == []
 
 
-def test_a_start_removes_the_folders_a_killed_run_left(tmp_path: Path, monkeypatch):
-    leftover = tmp_path / "aws-tmp" / f"{ministack.WORKER_FOLDER_PREFIX}left-abc123"
-    (leftover / "code").mkdir(parents=True)
-
-    cloud = _started_cloud(tmp_path, monkeypatch, 300)
-    try:
-        assert not leftover.exists()
-    finally:
-        cloud.stop()
-
-
 def test_the_clean_up_of_a_killed_run_removes_the_folders(tmp_path: Path, monkeypatch):
     """What `hybridstack local down` does after a kill -9 of `up` and its emulators."""
-    cloud = _started_cloud(tmp_path, monkeypatch, 300)
+    cloud = _a_killed_run(tmp_path, monkeypatch)
     try:
-        client = _lambda(cloud)
-        _function(client, "killed")
-        _invoke(client, "killed")
-        os.killpg(cloud.pids()["aws"], signal.SIGKILL)
-        assert len(ministack.worker_folders(tmp_path)) == 1
-
         clean_up_killed_run(tmp_path, read_state(tmp_path), keep_data=False)
 
         assert ministack.worker_folders(tmp_path) == []
     finally:
         cloud.stop()
+
+
+def test_a_start_removes_the_folders_a_killed_run_left(tmp_path: Path, monkeypatch):
+    leftover = tmp_path / "aws-tmp" / f"{ministack.WORKER_FOLDER_PREFIX}left-abc123"
+    (leftover / "code").mkdir(parents=True)
+
+    with _cloud(tmp_path, monkeypatch, 300):
+        assert not leftover.exists()
