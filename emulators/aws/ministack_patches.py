@@ -19,7 +19,7 @@ What it lacks, patched here:
 
 1. **Queueing.** Upstream throttles the instant a limit is reached, so a burst of 20 clients
    either starts 20+ cold workers (no limit) or is mostly refused. Here an invocation waits for a
-   slot, first come first served, up to ``HYBRIDSTACK_LAMBDA_QUEUE_SECONDS`` (unset: 0, as
+   slot, in arrival order, up to ``HYBRIDSTACK_LAMBDA_QUEUE_SECONDS`` (unset: 0, as
    upstream) and only then is throttled. Background invocations — asynchronous ones (Invoke with
    ``Event``, S3/SNS/EventBridge events) and SQS event-source batches — wait until a slot frees,
    as AWS keeps a throttled async event and returns a throttled SQS batch to its queue: nothing is
@@ -35,12 +35,14 @@ What it lacks, patched here:
    worker's folder after a timeout or a handler error killed its process, and MiniStack's SIGTERM
    handler exits without stopping its workers, so every folder of a run stayed behind. Here a
    folder goes when its worker's process ends (killed, timed out, or its stdin closed because
-   MiniStack died), all of them when MiniStack exits, and a killed run's leftovers at start.
+   MiniStack died), all of them when MiniStack exits, and a killed run's leftovers at start
+   (when a SIGKILL cuts MiniStack's exit short, the local cloud's stop removes what is left:
+   ``hybridstack.emulators.ministack.remove_worker_folders``).
 4. **JWT authorizers require ``exp``.** Upstream checks ``exp`` only when the token has one, so
    a signed token without ``exp`` passed; API Gateway refuses it (401), and so does this.
 
 Example (what :func:`hybridstack.emulators.ministack.launch` runs):
-    LAMBDA_ACCOUNT_CONCURRENCY=4 HYBRIDSTACK_LAMBDA_QUEUE_SECONDS=10 \\
+    LAMBDA_ACCOUNT_CONCURRENCY=4 HYBRIDSTACK_LAMBDA_QUEUE_SECONDS=30 \\
         .tools/ministack/bin/python emulators/aws/ministack_patches.py
 """
 
