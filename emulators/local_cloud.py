@@ -147,7 +147,9 @@ def clean_up_killed_run(
         for record in read_pid_files(state_dir)
     )
     with aurora.databases_removed_after(port, running=orphan_aws, keep_data=keep_data):
-        return reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
+        stopped = reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
+    ministack.remove_worker_folders(state_dir)
+    return stopped
 
 
 def reset_services(
@@ -335,6 +337,7 @@ class LocalCloud:
                 for item in started:
                     for port in item.ports:
                         release_port(port)
+        ministack.remove_worker_folders(self.state_dir)
         state = read_state(self.state_dir)
         if state is not None and state.owner_pid == _own_pid():
             clear_state(self.state_dir)

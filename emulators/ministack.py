@@ -4,6 +4,17 @@ MiniStack pins botocore and runs Lambdas on its own interpreter, so it never sha
 environment. Options: IAM enforcement (``AUTH=true``) and persistence (``PERSIST_STATE`` +
 ``S3_PERSIST`` under the state directory). Its IoT mTLS listener (a second port, 8883) is off.
 
+It runs through ``emulators/aws/ministack_patches.py`` (what MiniStack's Lambda service lacks:
+queueing, a bound on live workers, removal of their folders, JWT ``exp`` required). Lambda
+concurrency, sized for the machine:
+
+- ``HYBRIDSTACK_LAMBDA_CONCURRENCY``: executions in flight at once, all functions together (the
+  account limit, MiniStack's ``LAMBDA_ACCOUNT_CONCURRENCY``; live workers are at most twice
+  it); default 2 per CPU. A function's reserved concurrency bounds it further.
+- ``HYBRIDSTACK_LAMBDA_QUEUE_SECONDS``: how long a synchronous invocation past a limit waits for
+  a slot before it is throttled (``TooManyRequestsException``, HTTP 429); default 30, the longest
+  an HTTP API waits for its integration on AWS, so a request that waited longer would fail there.
+
 Example:
     launch = ministack.launch(4566, run_dir, iam=True)
     ...                                       # ManagedProcess.spawn(launch, run_dir)
@@ -13,9 +24,12 @@ Example:
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+import psutil
 import requests
 
 from hybridstack.emulators import aurora, tools
@@ -25,6 +39,12 @@ from hybridstack.emulators.process import Launch
 
 NAME = "aws"
 TIMEOUT = 5.0
+PATCHED_ENTRY_POINT = Path(__file__).resolve().parent / "aws" / "ministack_patches.py"
+CONCURRENCY_ENV = "HYBRIDSTACK_LAMBDA_CONCURRENCY"
+QUEUE_SECONDS_ENV = "HYBRIDSTACK_LAMBDA_QUEUE_SECONDS"
+CONCURRENCY_PER_CPU = 2
+DEFAULT_QUEUE_SECONDS = 30.0
+WORKER_FOLDER_PREFIX = "ministack-lambda-"  # MiniStack's name for a Lambda worker's folder
 
 
 def address(port: int) -> str:
@@ -44,7 +64,7 @@ def launch(
     """How to run MiniStack on ``127.0.0.1:port``; ``persist_dir`` keeps state across restarts;
     ``extra_env`` adds settings (Aurora's Docker settings, :mod:`hybridstack.emulators.aurora`)."""
     python = tools.ministack_python()
-    tmp = run_dir / "aws-tmp"
+    tmp = run_dir / "aws-tmp"  # see worker_folders
     tmp.mkdir(parents=True, exist_ok=True)
     env = {
         "BIND_HOST": LOOPBACK,
@@ -59,12 +79,14 @@ def launch(
         "PERSIST_STATE": "1" if persist_dir else "0",
         "S3_PERSIST": "1" if persist_dir else "0",
         "PYTHONUNBUFFERED": "1",
+        "LAMBDA_ACCOUNT_CONCURRENCY": str(lambda_concurrency()),
+        QUEUE_SECONDS_ENV: str(queue_seconds()),
         **(extra_env or {}),
     }
     address_ = address(port)
     return Launch(
         name=NAME,
-        argv=[str(python), "-m", "ministack"],
+        argv=[str(python), str(PATCHED_ENTRY_POINT)],
         env=env,
         # A shell's endpoint settings (e.g. from `hybridstack local env` of another run) must
         # not reach MiniStack: its Lambda workers inherit its environment, and MiniStack points
@@ -74,6 +96,30 @@ def launch(
         ready=lambda: ready(address_),
         start_timeout=60.0,
     )
+
+
+def lambda_concurrency() -> int:
+    """The account limit on Lambda executions at once (``HYBRIDSTACK_LAMBDA_CONCURRENCY``)."""
+    raw = os.environ.get(CONCURRENCY_ENV)
+    if raw is None or not raw.strip():
+        return CONCURRENCY_PER_CPU * (os.cpu_count() or 1)
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ValueError(f"{CONCURRENCY_ENV} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def queue_seconds() -> float:
+    """How long an invocation past a limit waits (``HYBRIDSTACK_LAMBDA_QUEUE_SECONDS``)."""
+    raw = os.environ.get(QUEUE_SECONDS_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_QUEUE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 900:  # a Lambda function's longest timeout
+        raise ValueError(f"{QUEUE_SECONDS_ENV} must be seconds from 0 to 900, not {raw!r}")
+    return seconds
 
 
 def ready(address: str) -> bool:
@@ -98,6 +144,34 @@ def reset(address: str, project_id: str | None = None) -> None:
     with aurora.databases_removed_after(port_of(address), running=True, keep_data=False):
         response = requests.post(f"{address}/_ministack/reset", timeout=30)
         response.raise_for_status()
+
+
+def lambda_workers(ministack_pid: int) -> list[psutil.Process]:
+    """MiniStack's running Lambda worker processes (each runs a script in its worker folder)."""
+    try:
+        children = psutil.Process(ministack_pid).children()
+    except psutil.Error:
+        return []
+    workers = []
+    for child in children:
+        try:
+            if any(WORKER_FOLDER_PREFIX in part for part in child.cmdline()):
+                workers.append(child)
+        except psutil.Error:
+            continue
+    return workers
+
+
+def worker_folders(run_dir: Path) -> list[Path]:
+    """The Lambda workers' folders in a run's MiniStack temporary directory."""
+    return sorted(path for path in (run_dir / "aws-tmp").glob(f"{WORKER_FOLDER_PREFIX}*"))
+
+
+def remove_worker_folders(run_dir: Path) -> None:
+    """Remove what a stopped MiniStack's Lambda workers left (MiniStack removes them itself when
+    it exits in time; after a SIGKILL, the one stopping it does)."""
+    for folder in worker_folders(run_dir):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def port_of(address: str) -> int:
