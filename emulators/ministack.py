@@ -33,6 +33,7 @@ import psutil
 import requests
 
 from hybridstack.emulators import aurora, tools
+from hybridstack.emulators.aws import ministack_patches
 from hybridstack.emulators.endpoints import DEFAULT_REGION
 from hybridstack.emulators.ports import LOOPBACK
 from hybridstack.emulators.process import Launch
@@ -44,7 +45,7 @@ CONCURRENCY_ENV = "HYBRIDSTACK_LAMBDA_CONCURRENCY"
 QUEUE_SECONDS_ENV = "HYBRIDSTACK_LAMBDA_QUEUE_SECONDS"
 CONCURRENCY_PER_CPU = 2
 DEFAULT_QUEUE_SECONDS = 30.0
-WORKER_FOLDER_PREFIX = "ministack-lambda-"  # MiniStack's name for a Lambda worker's folder
+WORKER_FOLDER_PREFIX = ministack_patches.SCRATCH_PREFIX  # MiniStack's name for a worker's folder
 
 
 def address(port: int) -> str:
@@ -168,10 +169,12 @@ def worker_folders(run_dir: Path) -> list[Path]:
 
 
 def remove_worker_folders(run_dir: Path) -> None:
-    """Remove what a stopped MiniStack's Lambda workers left (MiniStack removes them itself when
-    it exits in time; after a SIGKILL, the one stopping it does)."""
+    """Remove what a stopped MiniStack's Lambda workers left, their shared layer extractions
+    included (MiniStack removes them itself when it exits in time; after a SIGKILL, the one
+    stopping it does)."""
     for folder in worker_folders(run_dir):
         shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(run_dir / "aws-tmp" / ministack_patches.LAYER_CACHE, ignore_errors=True)
 
 
 def port_of(address: str) -> int:

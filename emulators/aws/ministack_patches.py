@@ -38,7 +38,12 @@ What it lacks, patched here:
    MiniStack died), all of them when MiniStack exits, and a killed run's leftovers at start
    (when a SIGKILL cuts MiniStack's exit short, the local cloud's stop removes what is left:
    ``hybridstack.emulators.ministack.remove_worker_folders``).
-4. **JWT authorizers require ``exp``.** Upstream checks ``exp`` only when the token has one, so
+4. **A layer is unzipped once.** Upstream writes each layer's zip into every new worker's folder
+   and unzips it there (the platform's layer: 43 MB zipped, 161 MB unzipped, seconds of a cold
+   start on a busy 2-core machine). A layer version never changes, so here its first worker
+   unzips it into ``<tmp>/hybridstack-lambda-layers/<sha256 of the zip>/`` and every worker's
+   ``layer_<n>`` is a link to that folder, removed with the rest when MiniStack stops or starts.
+5. **JWT authorizers require ``exp``.** Upstream checks ``exp`` only when the token has one, so
    a signed token without ``exp`` passed; API Gateway refuses it (401), and so does this.
 
 Example (what :func:`hybridstack.emulators.ministack.launch` runs):
@@ -52,16 +57,20 @@ import base64
 import contextvars
 import functools
 import glob
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 import threading
 import time
+import types
+import zipfile
 from typing import Any
 
 QUEUE_SECONDS_ENV = "HYBRIDSTACK_LAMBDA_QUEUE_SECONDS"
 SCRATCH_PREFIX = "ministack-lambda-"  # upstream's tempfile.mkdtemp prefix for a worker
+LAYER_CACHE = "hybridstack-lambda-layers"  # one extraction per layer, shared by its workers
 LIVE_WORKERS_PER_SLOT = 2  # live workers: one running and one idle per slot of the limit
 
 # Set while an invocation runs on behalf of an asynchronous event or an SQS batch: it waits.
@@ -271,6 +280,54 @@ def remove_scratch_folders(lambda_runtime: Any | None = None) -> None:
         lambda_runtime.reset()
     for folder in glob.glob(os.path.join(tempfile.gettempdir(), f"{SCRATCH_PREFIX}*")):
         shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(os.path.join(tempfile.gettempdir(), LAYER_CACHE), ignore_errors=True)
+
+
+def _layer_zip(path: str) -> bool:
+    """Whether ``path`` is the copy of a layer upstream writes into a worker's folder to unzip."""
+    folder, name = os.path.split(path)
+    return (
+        os.path.basename(folder).startswith(SCRATCH_PREFIX)
+        and name.startswith("layer_")
+        and name.endswith(".zip")
+    )
+
+
+def _digest(path: str) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+class SharedLayerZipFile(zipfile.ZipFile):
+    """``zipfile.ZipFile`` for MiniStack's Lambda runtime: a layer's ``extractall`` into a
+    worker's folder becomes a link to one shared, content-addressed extraction."""
+
+    def extractall(self, path: Any = None, members: Any = None, pwd: Any = None) -> None:
+        source = str(self.filename or "")
+        if path is None or members is not None or pwd is not None or not _layer_zip(source):
+            super().extractall(path, members, pwd)
+            return
+        shared = os.path.join(tempfile.gettempdir(), LAYER_CACHE, _digest(source))
+        if not os.path.isdir(shared):
+            partial = f"{shared}.{os.getpid()}.{threading.get_ident()}.partial"
+            super().extractall(partial)
+            try:
+                os.rename(partial, shared)
+            except OSError:  # another worker of the same layer finished first
+                shutil.rmtree(partial, ignore_errors=True)
+        os.rmdir(path)  # upstream made it empty, to unzip into
+        os.symlink(shared, path, target_is_directory=True)
+        os.unlink(source)  # its copy of the zip is not read again
+
+
+def patch_shared_layers(lambda_runtime: Any) -> None:
+    """Unzip each layer once for every worker that uses it, not once per worker."""
+    shim = types.SimpleNamespace(**vars(zipfile))
+    shim.ZipFile = SharedLayerZipFile
+    lambda_runtime.zipfile = shim
 
 
 def _claims(token: str) -> dict[str, Any] | None:
@@ -312,6 +369,7 @@ def apply() -> None:
     slots = patch_execution_slots(lambda_svc, queue_seconds)
     patch_environment_bound(lambda_runtime, lambda_svc, LIVE_WORKERS_PER_SLOT * slots.limit)
     patch_scratch_folders(lambda_runtime)
+    patch_shared_layers(lambda_runtime)
     patch_jwt_expiry(apigateway)
 
 
