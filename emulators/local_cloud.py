@@ -42,13 +42,14 @@ from hybridstack.emulators import (
     storage,
 )
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
-from hybridstack.emulators.ports import LOOPBACK, choose_port, release_port
+from hybridstack.emulators.ports import LOOPBACK, choose_port, port_is_free, release_port
 from hybridstack.emulators.process import (
     EmulatorStartError,
     Launch,
     ManagedProcess,
     PortTakenError,
     StartCancelledError,
+    port_holder,
     read_pid_files,
     reap_stale,
     recorded_process_alive,
@@ -416,6 +417,15 @@ class LocalCloud:
         with self._lock:
             old = self._processes.pop(name)
         old.process.stop(grace=2.0)  # the leader died: its workers (same group) go too
+        for port in old.ports:  # an emulator may not exit when it cannot bind: check first
+            if not port_is_free(port):
+                holder = port_holder(port)
+                raise PortTakenError(
+                    name,
+                    f"cannot listen on its address again: port {port} is taken by another "
+                    f"process{f' (pid {holder})' if holder else ''}",
+                    None,
+                )
         # the new process writes a new log: keep the one that says why it died
         old.process.log_path.replace(self.crashed_log_path(name))
         unit = self._units_by_name[name]

@@ -146,7 +146,9 @@ class Supervisor:
     def _recover(self, name: str, code: int) -> Event:
         restarts = self.cloud.restarts().get(name, 0)
         if restarts >= self.max_restarts:
-            return self._gave_up(name, code, f"was restarted {restarts} times already")
+            return self._gave_up(
+                name, code, f"was restarted {restarts} time{'s' if restarts != 1 else ''} already"
+            )
         try:
             seconds = self.cloud.restart(name)
         except EmulatorStartError as error:
