@@ -42,14 +42,14 @@ from hybridstack.emulators import (
     storage,
 )
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
-from hybridstack.emulators.ports import LOOPBACK, choose_port, port_is_free, release_port
+from hybridstack.emulators.ports import LOOPBACK, choose_port, release_port
 from hybridstack.emulators.process import (
     EmulatorStartError,
     Launch,
     ManagedProcess,
     PortTakenError,
     StartCancelledError,
-    port_holder,
+    port_listeners,
     read_pid_files,
     reap_stale,
     recorded_process_alive,
@@ -418,12 +418,12 @@ class LocalCloud:
             old = self._processes.pop(name)
         old.process.stop(grace=2.0)  # the leader died: its workers (same group) go too
         for port in old.ports:  # an emulator may not exit when it cannot bind: check first
-            if not port_is_free(port):
-                holder = port_holder(port)
+            if listeners := port_listeners(port):
+                pids = ", ".join(str(pid) for pid in listeners if pid)
                 raise PortTakenError(
                     name,
                     f"cannot listen on its address again: port {port} is taken by another "
-                    f"process{f' (pid {holder})' if holder else ''}",
+                    f"process{f' (pid {pids})' if pids else ''}",
                     None,
                 )
         # the new process writes a new log: keep the one that says why it died

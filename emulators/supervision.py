@@ -177,4 +177,5 @@ class Supervisor:
         try:
             self.cloud.checkpoint()
         except Exception as error:  # the next checkpoint tries again; say this one failed
-            warnings.warn(f"Firestore checkpoint failed: {error}", stacklevel=2)
+            if not self.cloud.exited():  # else it died meanwhile: the next check restarts it
+                warnings.warn(f"Firestore checkpoint failed: {error}", stacklevel=2)
