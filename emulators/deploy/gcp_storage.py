@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, fail
 from hybridstack.emulators.deploy.gcp_pubsub import twin
 from hybridstack.emulators.deploy.registry import Created, Resource, after, handles
@@ -55,16 +57,20 @@ def bucket(ctx: DeployContext, resource: Resource) -> Created:
     if inputs.get("labels"):
         body["labels"] = dict(inputs["labels"])
     base = ctx.google("storage")
-    response = ctx.http.post(f"{base}/storage/v1/b", params={"project": project}, json=body,
-                             timeout=30)  # fmt: skip
+
+    def create_or_update() -> requests.Response:
+        response = ctx.http.post(f"{base}/storage/v1/b", params={"project": project}, json=body,
+                                 timeout=30)  # fmt: skip
+        if response.status_code == 409:
+            response = ctx.http.patch(f"{base}/storage/v1/b/{name}", json=body, timeout=30)
+        return response
+
+    response = create_or_update()
     adapted = None
     if response.status_code == 500 and FILESYSTEM_NO_VERSIONING in response.text:
         body.pop("versioning")
         adapted = VERSIONING_ADAPTED
-        response = ctx.http.post(f"{base}/storage/v1/b", params={"project": project}, json=body,
-                                 timeout=30)  # fmt: skip
-    if response.status_code == 409:
-        response = ctx.http.patch(f"{base}/storage/v1/b/{name}", json=body, timeout=30)
+        response = create_or_update()
     if response.status_code >= 400:
         raise fail(resource, f"creating bucket {name}",
                    HandlerError(f"{response.status_code} {response.text}"))  # fmt: skip

@@ -10,13 +10,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import boto3
 import pulumi
 import pulumi_gcp as gcp
 import requests
 
+from hybridstack.emulators.clients import aws_client
 from hybridstack.emulators.deploy import deploy_local_stack
 from hybridstack.emulators.endpoints import LocalCloudEndpoints
 from hybridstack.emulators.local_cloud import LocalCloud
@@ -36,16 +36,6 @@ def _poll(condition: Callable[[], T | None], what: str) -> T:
         assert time.monotonic() < deadline, f"never happened: {what}"
         time.sleep(0.1)
     return value
-
-
-def _aws(endpoints: LocalCloudEndpoints, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoints.aws,
-        region_name=endpoints.region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
 
 
 def _documents(endpoints: LocalCloudEndpoints) -> str:
@@ -88,15 +78,15 @@ def test_ministack_killed_keeps_s3_objects_and_loses_resources_made_since_its_la
     tmp_path: Path,
 ) -> None:
     with LocalCloud(services=["aws"], persist=True, state_dir=tmp_path) as cloud:
-        _aws(cloud.endpoints, "dynamodb").create_table(
+        aws_client(cloud.endpoints, "dynamodb").create_table(
             TableName="kept-from-a-clean-stop",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
     with LocalCloud(services=["aws"], persist=True, state_dir=tmp_path) as cloud:
-        s3 = _aws(cloud.endpoints, "s3")
-        dynamodb = _aws(cloud.endpoints, "dynamodb")
+        s3 = aws_client(cloud.endpoints, "s3")
+        dynamodb = aws_client(cloud.endpoints, "dynamodb")
         s3.create_bucket(Bucket="written-through")
         s3.put_object(Bucket="written-through", Key="key", Body=b"value")
         dynamodb.create_table(
@@ -129,9 +119,9 @@ def test_a_killed_owner_loses_nothing_its_persisting_emulators_acknowledged(
     try:
         state = _poll(lambda: read_state(tmp_path), "local up recorded its state")
         endpoints = state.endpoints
-        _aws(endpoints, "s3").create_bucket(Bucket="kept")
-        _aws(endpoints, "s3").put_object(Bucket="kept", Key="key", Body=b"value")
-        _aws(endpoints, "dynamodb").create_table(
+        aws_client(endpoints, "s3").create_bucket(Bucket="kept")
+        aws_client(endpoints, "s3").put_object(Bucket="kept", Key="key", Body=b"value")
+        aws_client(endpoints, "dynamodb").create_table(
             TableName="kept",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -157,9 +147,9 @@ def test_a_killed_owner_loses_nothing_its_persisting_emulators_acknowledged(
     ) as cloud:
         endpoints = cloud.endpoints
         assert set(cloud.removed_orphans) == {"aws", "firebase", "issuer", "firestore", "storage"}
-        body = _aws(endpoints, "s3").get_object(Bucket="kept", Key="key")["Body"].read()
+        body = aws_client(endpoints, "s3").get_object(Bucket="kept", Key="key")["Body"].read()
         assert body == b"value"
-        assert _aws(endpoints, "dynamodb").list_tables()["TableNames"] == ["kept"]
+        assert aws_client(endpoints, "dynamodb").list_tables()["TableNames"] == ["kept"]
         assert _document_exists(endpoints, "kept")
         auth = f"http://{endpoints.auth}/identitytoolkit.googleapis.com/v1/accounts"
         signed_in = requests.post(f"{auth}:signInWithPassword?key=k", json=USER, timeout=10)
@@ -187,6 +177,12 @@ def test_a_versioned_storage_bucket_deploys_into_a_persisting_cloud(tmp_path: Pa
         assert "no object versions" in adapted.reason
         listed = requests.get(f"{cloud.endpoints.storage}/storage/v1/b/{bucket}", timeout=10)
         assert listed.status_code == 200, listed.text
+    with LocalCloud(services=["storage"], persist=True, state_dir=tmp_path) as cloud:
+        again = deploy_local_stack(  # a new deploy record: the kept bucket is created again
+            cloud.endpoints, program=program, state_path=tmp_path / "again.json"
+        )
+        assert again.outputs["bucket"] == bucket
+        assert [item.name for item in again.adapted] == ["media-uploads"]
 
     with LocalCloud(services=["storage"], persist=False, state_dir=tmp_path / "memory") as cloud:
         result = deploy_local_stack(
