@@ -253,7 +253,11 @@ def deploy_and_report_again(cloud: LocalCloud, config: dict[str, str] | None) ->
     """After a restart: deploy again (the engine recreates what the emulator lost)."""
     from hybridstack.emulators.deploy_cli import deploy_and_report
 
-    if not deploy_and_report(cloud, config=config, smoke=False):
+    if deploy_and_report(cloud, config=config, smoke=False):
+        errors.print(
+            "redeployed: the outputs above replace the earlier ones (a recreated API has a new id)"
+        )
+    else:
         errors.print("[yellow]the redeploy failed; fix, then `hybridstack deploy`[/]")
 
 

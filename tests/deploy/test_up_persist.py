@@ -4,14 +4,7 @@ DynamoDB items and buckets, and passes its smoke journey again."""
 
 from __future__ import annotations
 
-import os
-import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,8 +13,8 @@ import requests
 
 from hybridstack.emulators.clients import aws_client
 from hybridstack.emulators.run_state import RunState, read_state
+from tests.deploy.up_process import UpProcess
 
-WAIT_SECONDS = 300.0  # start + deploy + smoke journey on a busy 2-core machine: a hang guard
 SMOKE_PASSWORD = "smoke-secret-1"  # what the smoke journey signs its user up with
 T = TypeVar("T")
 
@@ -29,49 +22,12 @@ T = TypeVar("T")
 def _up_until_smoke(state_dir: Path, during: Callable[[RunState], T]) -> tuple[str, T]:
     """Run ``hybridstack up --persist`` until its smoke journey printed, call ``during`` with
     its state, then Ctrl-C it; its output and what ``during`` returned."""
-    hybridstack = Path(sys.executable).with_name("hybridstack")
-    env = {**os.environ, "HYBRIDSTACK_STATE_DIR": str(state_dir), "COLUMNS": "250"}
-    up = subprocess.Popen(
-        [str(hybridstack), "up", "--persist"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    stdout = up.stdout
-    assert stdout is not None
-
-    def read() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    seen: list[str] = []
-    try:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not any("smoke journey" in line for line in seen):
-            assert up.poll() is None or not lines.empty(), "".join(seen)
-            assert time.monotonic() < deadline, "".join(seen)
-            try:
-                seen.append(lines.get(timeout=1.0))
-            except queue.Empty:
-                continue
+    with UpProcess(["up", "--persist"], state_dir) as up:
+        up.wait_for("smoke journey")
         state = read_state(state_dir)
         assert state is not None
         found = during(state)
-        up.send_signal(signal.SIGINT)
-        up.wait(timeout=120)
-    finally:
-        if up.poll() is None:  # the test failed: leave no emulator behind
-            up.kill()
-            up.wait()
-            subprocess.run([str(hybridstack), "local", "down"], env=env, timeout=120, check=False)
-    while up.stdout and (rest := up.stdout.read()):
-        seen.append(rest)
-    while not lines.empty():
-        seen.append(lines.get())
-    return "".join(seen), found
+        return up.stop(), found
 
 
 def _sign_in(state: RunState, email: str) -> int:
