@@ -371,7 +371,8 @@ def down(state_dir: StateDirOption = None) -> None:
         deadline = time.monotonic() + DOWN_TIMEOUT_SECONDS
         while owner_alive(state) and time.monotonic() < deadline:
             time.sleep(0.1)
-    persisted = (directory / "data" / "aws").is_dir()  # `up --persist` keeps database volumes
+    # `up --persist` keeps database volumes
+    persisted = state.persist if state else (directory / "data" / "aws").is_dir()
     stopped = (
         # a persisting run's emulators save their data on SIGTERM: give them the time
         clean_up_killed_run(directory, state, keep_data=persisted, grace=None if persisted else 3.0)
@@ -382,6 +383,8 @@ def down(state_dir: StateDirOption = None) -> None:
     if state is None and not stopped:
         console.print(f"no local cloud was running (state dir {directory})")
         return
+    if stopped:
+        console.print(f"stopped what a killed run had left running: {', '.join(stopped)}")
     console.print("local cloud stopped")
 
 

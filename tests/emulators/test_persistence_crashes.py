@@ -7,10 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pulumi
 import pulumi_gcp as gcp
@@ -22,20 +19,11 @@ from hybridstack.emulators.endpoints import LocalCloudEndpoints
 from hybridstack.emulators.local_cloud import LocalCloud
 from hybridstack.emulators.run_state import read_state
 from hybridstack.emulators.supervision import Restarted, Supervisor
+from tests.emulators.polling import poll
+from tests.emulators.test_local_cloud_persist import check_kept, write_kept
 
 HYBRIDSTACK = str(Path(sys.executable).with_name("hybridstack"))
-GIVE_UP_SECONDS = 180.0  # a guard against a hang on a busy machine, not a measured duration
 OWNER = {"Authorization": "Bearer owner"}
-USER = {"email": "kept@example.com", "password": "secret-123"}
-T = TypeVar("T")
-
-
-def _poll(condition: Callable[[], T | None], what: str) -> T:
-    deadline = time.monotonic() + GIVE_UP_SECONDS
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.1)
-    return value
 
 
 def _documents(endpoints: LocalCloudEndpoints) -> str:
@@ -67,7 +55,7 @@ def test_firestore_killed_keeps_every_write_up_to_the_last_checkpoint(tmp_path: 
         assert supervisor.check() == []  # no death; a checkpoint
         _write_document(cloud.endpoints, "after-the-checkpoint")
         os.kill(cloud.pids()["firestore"], signal.SIGKILL)
-        [event] = _poll(supervisor.check, "Firestore restarted")
+        [event] = poll(supervisor.check, "Firestore restarted")
         assert isinstance(event, Restarted)
         assert event.lost == "Firestore writes of the last 10 s at most (since the last checkpoint)"
         assert _document_exists(cloud.endpoints, "checkpointed")
@@ -97,7 +85,7 @@ def test_ministack_killed_keeps_s3_objects_and_loses_resources_made_since_its_la
         )
         supervisor = Supervisor(cloud, recovery="-")
         os.kill(cloud.pids()["aws"], signal.SIGKILL)
-        [event] = _poll(supervisor.check, "MiniStack restarted")
+        [event] = poll(supervisor.check, "MiniStack restarted")
         assert isinstance(event, Restarted)
         assert event.stack_affected
         body = s3.get_object(Bucket="written-through", Key="key")["Body"].read()
@@ -117,27 +105,15 @@ def test_a_killed_owner_loses_nothing_its_persisting_emulators_acknowledged(
         env=env,
     )
     try:
-        state = _poll(lambda: read_state(tmp_path), "local up recorded its state")
+        state = poll(lambda: read_state(tmp_path), "local up recorded its state")
         endpoints = state.endpoints
-        aws_client(endpoints, "s3").create_bucket(Bucket="kept")
-        aws_client(endpoints, "s3").put_object(Bucket="kept", Key="key", Body=b"value")
+        write_kept(endpoints)
         aws_client(endpoints, "dynamodb").create_table(
             TableName="kept",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        _write_document(endpoints, "kept")
-        auth = f"http://{endpoints.auth}/identitytoolkit.googleapis.com/v1/accounts"
-        requests.post(f"{auth}:signUp?key=k", json=USER, timeout=10).raise_for_status()
-        storage = str(endpoints.storage)
-        requests.post(f"{storage}/storage/v1/b", json={"name": "kept"}, timeout=10)
-        requests.post(
-            f"{storage}/upload/storage/v1/b/kept/o",
-            params={"uploadType": "media", "name": "object"},
-            data=b"bytes",
-            timeout=10,
-        ).raise_for_status()
     finally:
         up.kill()  # SIGKILL: no export at stop, no chance to clean up
         up.wait()
@@ -147,19 +123,8 @@ def test_a_killed_owner_loses_nothing_its_persisting_emulators_acknowledged(
     ) as cloud:
         endpoints = cloud.endpoints
         assert set(cloud.removed_orphans) == {"aws", "firebase", "issuer", "firestore", "storage"}
-        body = aws_client(endpoints, "s3").get_object(Bucket="kept", Key="key")["Body"].read()
-        assert body == b"value"
-        assert aws_client(endpoints, "dynamodb").list_tables()["TableNames"] == ["kept"]
-        assert _document_exists(endpoints, "kept")
-        auth = f"http://{endpoints.auth}/identitytoolkit.googleapis.com/v1/accounts"
-        signed_in = requests.post(f"{auth}:signInWithPassword?key=k", json=USER, timeout=10)
-        assert signed_in.status_code == 200, signed_in.text
-        stored = requests.get(
-            f"{endpoints.storage}/download/storage/v1/b/kept/o/object",
-            params={"alt": "media"},
-            timeout=10,
-        )
-        assert stored.content == b"bytes"
+        check_kept(cloud.endpoints)
+        assert aws_client(cloud.endpoints, "dynamodb").list_tables()["TableNames"] == ["kept"]
 
 
 def test_a_versioned_storage_bucket_deploys_into_a_persisting_cloud(tmp_path: Path) -> None:

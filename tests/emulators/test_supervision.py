@@ -10,11 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import boto3
 import psutil
@@ -26,11 +24,10 @@ from hybridstack.emulators.local_cloud import LocalCloud
 from hybridstack.emulators.ports import LOOPBACK
 from hybridstack.emulators.run_state import RunState, read_state
 from hybridstack.emulators.supervision import GaveUp, Restarted, Supervisor
+from tests.emulators.polling import GIVE_UP_SECONDS, poll
 
 HYBRIDSTACK = str(Path(sys.executable).with_name("hybridstack"))
-GIVE_UP_SECONDS = 180.0  # a guard against a hang on a busy machine, not a measured duration
 runner = CliRunner()
-T = TypeVar("T")
 
 
 def _running(pid: int) -> bool:
@@ -38,15 +35,6 @@ def _running(pid: int) -> bool:
         return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
-
-
-def _poll(condition: Callable[[], T | None], what: str) -> T:
-    """``condition()`` once it is truthy; fails naming ``what`` if it never becomes so."""
-    deadline = time.monotonic() + GIVE_UP_SECONDS
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.1)
-    return value
 
 
 @contextmanager
@@ -74,7 +62,7 @@ def local_up(
             state = read_state(directory)
             return state if state and state.owner_pid == up.pid else None
 
-        yield up, _poll(recorded, "local up recorded its state")
+        yield up, poll(recorded, "local up recorded its state")
     finally:
         if up.poll() is None:
             up.kill()
@@ -129,7 +117,7 @@ def test_a_killed_emulator_is_restarted_on_its_address_and_status_says_so(tmp_pa
         s3.create_bucket(Bucket="held-in-memory")
         killed = [first.processes["aws"].pid]
         os.kill(first.processes["aws"].pid, signal.SIGKILL)
-        after_aws = _poll(_restarted(tmp_path, "aws", 1), "MiniStack restarted")
+        after_aws = poll(_restarted(tmp_path, "aws", 1), "MiniStack restarted")
 
         assert after_aws.endpoints == first.endpoints  # the same addresses for every client
         assert after_aws.processes["aws"].pid != first.processes["aws"].pid
@@ -142,7 +130,7 @@ def test_a_killed_emulator_is_restarted_on_its_address_and_status_says_so(tmp_pa
 
         killed.append(first.processes["firestore"].pid)
         os.kill(first.processes["firestore"].pid, signal.SIGKILL)
-        after_firestore = _poll(_restarted(tmp_path, "firestore", 1), "Firestore restarted")
+        after_firestore = poll(_restarted(tmp_path, "firestore", 1), "Firestore restarted")
         assert after_firestore.endpoints.firestore == first.endpoints.firestore
         assert firestore.health(str(first.endpoints.firestore))
         every_process = _group_members(after_firestore) | set(killed)
@@ -169,14 +157,14 @@ def test_an_emulator_that_keeps_dying_stops_with_its_log_and_the_command_that_re
                                 max_restarts=1)  # fmt: skip
         address = cloud.endpoints.pubsub
         os.kill(cloud.pids()["pubsub"], signal.SIGKILL)
-        [restarted] = _poll(supervisor.check, "the first death noticed")
+        [restarted] = poll(supervisor.check, "the first death noticed")
         assert isinstance(restarted, Restarted)
         assert restarted.lost == "every topic, subscription and undelivered message"
         assert cloud.endpoints.pubsub == address
         assert pubsub.health(str(address))
 
         os.kill(cloud.pids()["pubsub"], signal.SIGKILL)
-        [gave_up] = _poll(supervisor.check, "the second death noticed")
+        [gave_up] = poll(supervisor.check, "the second death noticed")
     assert isinstance(gave_up, GaveUp)
     message = gave_up.message()
     assert message.startswith(
@@ -194,7 +182,7 @@ def test_an_emulator_that_cannot_get_its_address_back_is_not_moved_elsewhere(
         supervisor = Supervisor(cloud, recovery="hybridstack local down && hybridstack local up")
         port = int(str(cloud.endpoints.pubsub).rsplit(":", 1)[1])
         os.kill(cloud.pids()["pubsub"], signal.SIGKILL)
-        _poll(cloud.exited, "the death noticed")
+        poll(cloud.exited, "the death noticed")
         with socket.socket() as squatter:  # another program took the port meanwhile
             squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             squatter.bind((LOOPBACK, port))
@@ -258,6 +246,7 @@ def test_in_the_default_state_folder_orphans_are_reported_and_down_removes_them(
 
     down = _hybridstack("local", "down", cwd=tmp_path)
     assert down.returncode == 0, down.stdout + down.stderr
+    assert "stopped what a killed run had left running: storage" in down.stdout
     assert [pid for pid in orphan_processes if _running(pid)] == []
     status = _hybridstack("local", "status", cwd=tmp_path)
     assert status.returncode == 1
