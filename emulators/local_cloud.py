@@ -416,7 +416,11 @@ class LocalCloud:
         Supervisor`; what the restart loses is listed there."""
         with self._lock:
             old = self._processes.pop(name)
-        old.process.stop(grace=2.0)  # the leader died: its workers (same group) go too
+        # the leader died: its workers (same group) go too, and a killed MiniStack's database
+        # containers (it cannot remove them; kept with their volumes while persisting)
+        aws_port = ministack.port_of(old.addresses["aws"]) if "aws" in old.addresses else None
+        with aurora.databases_removed_after(aws_port, running=False, keep_data=self.persist):
+            old.process.stop(grace=2.0)
         for port in old.ports:  # an emulator may not exit when it cannot bind: check first
             if listeners := port_listeners(port):
                 pids = ", ".join(str(pid) for pid in listeners if pid)
