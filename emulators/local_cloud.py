@@ -3,8 +3,10 @@
 ``LocalCloud`` starts MiniStack (AWS), firebase-tools (Auth, Functions), the Firestore and
 Pub/Sub emulators and fake-gcs-server (Storage), each in its own process group with a log and a
 pid file in the state directory; it waits for a request that really works, reports each start
-time, wipes every emulator's data without restarting, and stops leaving nothing behind. A run
-that was killed is cleaned up by the next one (its pid files). With Auth comes the local issuer
+time, wipes every emulator's data without restarting, and stops leaving nothing behind. A dead
+emulator can be restarted on its ports (:meth:`LocalCloud.restart`, driven by
+:mod:`~hybridstack.emulators.supervision`). A run whose owner was killed leaves orphans
+(:func:`orphans`), cleaned up by the next one (its pid files). With Auth comes the local issuer
 that signs its identities (:mod:`~hybridstack.emulators.local_issuer`).
 
 Example:
