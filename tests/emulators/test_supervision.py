@@ -16,6 +16,7 @@ from pathlib import Path
 
 import boto3
 import psutil
+import requests
 from typer.testing import CliRunner
 
 from hybridstack.cli import app
@@ -257,3 +258,15 @@ def test_in_the_default_state_folder_orphans_are_reported_and_down_removes_them(
         assert _hybridstack("local", "down", cwd=tmp_path).returncode == 0
         output, _ = again.communicate(timeout=GIVE_UP_SECONDS)
     assert "stopped what a killed run had left running" not in output  # nothing was left
+
+
+def test_a_restarted_issuer_keeps_its_signing_key(tmp_path: Path) -> None:
+    with LocalCloud(services=["auth"], state_dir=tmp_path) as cloud:
+        jwks = f"{cloud.endpoints.issuer}/.well-known/jwks.json"
+        before = requests.get(jwks, timeout=10).json()
+        supervisor = Supervisor(cloud, recovery="-")
+        os.kill(cloud.pids()["issuer"], signal.SIGKILL)
+        [event] = poll(supervisor.check, "the issuer restarted")
+        assert isinstance(event, Restarted)
+        assert event.lost == "nothing (it keeps its signing key)"
+        assert requests.get(jwks, timeout=10).json() == before  # its tokens stay valid
