@@ -106,7 +106,11 @@ def _parse_services(services: str | None) -> list[str] | None:
     return chosen
 
 
-def _endpoint_table(endpoints: LocalCloudEndpoints, health: dict[str, bool] | None) -> Table:
+def _endpoint_table(
+    endpoints: LocalCloudEndpoints,
+    health: dict[str, bool] | None,
+    restarts: dict[str, int] | None = None,
+) -> Table:
     from hybridstack.emulators.local_cloud import STATUS_ROWS
 
     table = Table(title=f"local cloud · project {endpoints.project_id}")
@@ -120,7 +124,10 @@ def _endpoint_table(endpoints: LocalCloudEndpoints, health: dict[str, bool] | No
             continue
         row = [service, str(address)]
         if health is not None:
-            row.append("[green]healthy[/green]" if health.get(service) else "[red]down[/red]")
+            state = "[green]healthy[/green]" if health.get(service) else "[red]down[/red]"
+            if restarts and restarts.get(service):
+                state += f" (restarted {restarts[service]}x)"
+            row.append(state)
         table.add_row(*row)
     return table
 
@@ -157,11 +164,17 @@ def _start_with_progress(cloud: LocalCloud) -> LocalCloudEndpoints:
                 progress.stop_task(task)
 
         try:
-            return cloud.start(progress=report)
+            endpoints = cloud.start(progress=report)
         except (MissingToolError, EmulatorStartError, ValueError, RuntimeError) as error:
             progress.stop()
             errors.print(f"[red]local cloud did not start:[/red] {error}")
             raise typer.Exit(1) from error
+    if cloud.removed_orphans:
+        left = ", ".join(
+            f"{name} (pid {pid})" for name, pid in sorted(cloud.removed_orphans.items())
+        )
+        console.print(f"stopped what a killed run had left running: {left}")
+    return endpoints
 
 
 def deploy_local_stack(cloud: LocalCloud, config: dict[str, str] | None = None) -> None:
@@ -203,16 +216,7 @@ def _run_until_stopped(
             'in another shell: eval "$(hybridstack local env)" · hybridstack local down to stop'
             " · Ctrl-C here"
         )
-        while True:
-            time.sleep(1.0)
-            dead = cloud.exited()
-            if dead:
-                for name, code in dead.items():
-                    errors.print(
-                        f"[red]{name} emulator exited (code {code})[/red]; "
-                        f"log: {cloud.log_path(name)}"
-                    )
-                raise typer.Exit(1)
+        _supervise(cloud, deploy=deploy, config=config)
     except (KeyboardInterrupt, _StopRequestedError):
         console.print("stopping the local cloud ...")
     finally:
@@ -237,6 +241,50 @@ def _start_dev_loop(cloud: LocalCloud, config: dict[str, str] | None) -> DevLoop
     loop.start()
     console.print(f"watching {PROJECT_DIR} for edits: each save redeploys what it changes")
     return loop
+
+
+def _recovery_command(cloud: LocalCloud) -> str:
+    """The command line that starts this run again from scratch."""
+    again = shlex.join(["hybridstack", *sys.argv[1:]]) if sys.argv[1:] else "hybridstack local up"
+    return f"hybridstack local down --state-dir {shlex.quote(str(cloud.state_dir))} && {again}"
+
+
+def _supervise(cloud: LocalCloud, *, deploy: bool, config: dict[str, str] | None) -> None:
+    """Until stopped: restart dead emulators (:mod:`~hybridstack.emulators.supervision`), say
+    what was lost, redeploy the stack when it lost resources; exit 1 when one cannot come back."""
+    from hybridstack.emulators.supervision import GaveUp, Supervisor
+
+    supervisor = Supervisor(cloud, recovery=_recovery_command(cloud))
+    while True:
+        time.sleep(1.0)
+        events = supervisor.check()
+        for event in events:
+            if isinstance(event, GaveUp):
+                errors.print(event.message(), style="red", markup=False, highlight=False)
+                raise typer.Exit(1)
+            errors.print(event.message(), style="yellow", markup=False, highlight=False)
+        if any(event.stack_affected for event in events if not isinstance(event, GaveUp)):
+            if deploy:
+                errors.print("redeploying the stack into the restarted emulator ...")
+                deploy_and_report_again(cloud, config)
+            elif (cloud.state_dir / "deploy-local.json").exists():
+                errors.print(
+                    "a stack deployed into it lost resources; deploy it again: hybridstack "
+                    f"deploy --state-dir {shlex.quote(str(cloud.state_dir))}",
+                    markup=False,
+                )
+
+
+def deploy_and_report_again(cloud: LocalCloud, config: dict[str, str] | None) -> None:
+    """After a restart: deploy again (the engine recreates what the emulator lost)."""
+    from hybridstack.emulators.deploy_cli import deploy_and_report
+
+    if deploy_and_report(cloud, config=config, smoke=False):
+        errors.print(
+            "redeployed: the outputs above replace the earlier ones (a recreated API has a new id)"
+        )
+    else:
+        errors.print("[yellow]the redeploy failed; fix, then `hybridstack deploy`[/]")
 
 
 def _make_cloud(
@@ -371,9 +419,11 @@ def down(state_dir: StateDirOption = None) -> None:
         deadline = time.monotonic() + DOWN_TIMEOUT_SECONDS
         while owner_alive(state) and time.monotonic() < deadline:
             time.sleep(0.1)
-    persisted = (directory / "data" / "aws").is_dir()  # `up --persist` keeps database volumes
+    # `up --persist` keeps database volumes
+    persisted = state.persist if state else (directory / "data" / "aws").is_dir()
     stopped = (
-        clean_up_killed_run(directory, state, keep_data=persisted, grace=3.0)
+        # a persisting run's emulators save their data on SIGTERM: give them the time
+        clean_up_killed_run(directory, state, keep_data=persisted, grace=None if persisted else 3.0)
         if directory.is_dir()
         else []
     )
@@ -381,20 +431,62 @@ def down(state_dir: StateDirOption = None) -> None:
     if state is None and not stopped:
         console.print(f"no local cloud was running (state dir {directory})")
         return
+    if stopped:
+        console.print(f"stopped what a killed run had left running: {', '.join(stopped)}")
     console.print("local cloud stopped")
 
 
 @local_app.command("status")
 def status(state_dir: StateDirOption = None) -> None:
-    """Show each emulator's address and whether it answers; exit 1 if any is down."""
-    from hybridstack.emulators.local_cloud import STATUS_ROWS, health_of
+    """Show each emulator's address and whether it answers; exit 1 if any is down, or if
+    emulators run without their owner (a killed `up`: orphans, with the command that removes
+    them)."""
+    from hybridstack.emulators.local_cloud import STATUS_ROWS, health_of, orphans
+    from hybridstack.emulators.run_state import owner_alive, read_state
 
-    state = _running_state(_state_dir(state_dir))
+    directory = _state_dir(state_dir)
+    state = read_state(directory)
+    if state is None or not owner_alive(state):
+        _report_orphans(directory, state, orphans(directory))
+    assert state is not None
     health = health_of(state.endpoints, STATUS_ROWS)
-    console.print(_endpoint_table(state.endpoints, health))
+    restarts = {
+        service: record.restarts
+        for record in state.processes.values()
+        for service in record.services
+        if record.restarts
+    }
+    console.print(_endpoint_table(state.endpoints, health, restarts))
     console.print(f"owner pid {state.owner_pid} · started {time.ctime(state.started_at)}")
     if not all(health.values()):
         raise typer.Exit(1)
+
+
+def _report_orphans(directory: Path, state: RunState | None, found: dict[str, int]) -> None:
+    """Exit 1 saying either that nothing runs, or which emulators run without their owner."""
+    if not found:
+        errors.print(
+            f"no local cloud is running (state dir {directory}): start one with "
+            "`hybridstack local up`"
+        )
+        raise typer.Exit(1)
+    owner = f"its owner (pid {state.owner_pid}) is gone" if state else "its owner is gone"
+    console.print(f"[red]orphaned emulators[/red] in {directory}: {owner}, these still run:")
+    table = Table()
+    for column in ("process", "pid", "address"):
+        table.add_column(column)
+    for name, pid in sorted(found.items()):
+        record = state.processes.get(name) if state else None
+        services = record.services if record else []
+        addresses = [str(getattr(state.endpoints, s)) for s in services] if state else []
+        table.add_row(name, str(pid), ", ".join(addresses) or "-")
+    console.print(table)
+    console.print(
+        f"remove them with: hybridstack local down --state-dir {shlex.quote(str(directory))}",
+        markup=False,
+        highlight=False,
+    )
+    raise typer.Exit(1)
 
 
 @local_app.command("env")

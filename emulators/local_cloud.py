@@ -3,8 +3,10 @@
 ``LocalCloud`` starts MiniStack (AWS), firebase-tools (Auth, Functions), the Firestore and
 Pub/Sub emulators and fake-gcs-server (Storage), each in its own process group with a log and a
 pid file in the state directory; it waits for a request that really works, reports each start
-time, wipes every emulator's data without restarting, and stops leaving nothing behind. A run
-that was killed is cleaned up by the next one (its pid files). With Auth comes the local issuer
+time, wipes every emulator's data without restarting, and stops leaving nothing behind. A dead
+emulator can be restarted on its ports (:meth:`LocalCloud.restart`, driven by
+:mod:`~hybridstack.emulators.supervision`). A run whose owner was killed leaves orphans
+(:func:`orphans`), cleaned up by the next one (its pid files). With Auth comes the local issuer
 that signs its identities (:mod:`~hybridstack.emulators.local_issuer`).
 
 Example:
@@ -49,6 +51,7 @@ from hybridstack.emulators.process import (
     ManagedProcess,
     PortTakenError,
     StartCancelledError,
+    port_listeners,
     read_pid_files,
     reap_stale,
     recorded_process_alive,
@@ -136,16 +139,39 @@ def health_of(endpoints: LocalCloudEndpoints, names: Iterable[str] = SERVICES) -
     return {service: future.result() for service, future in futures.items()}
 
 
+def data_dir(state_dir: Path, name: str) -> Path:
+    """Where a persisting local cloud keeps emulator ``name``'s data."""
+    return state_dir / "data" / name
+
+
+def orphans(state_dir: Path) -> dict[str, int]:
+    """Emulator processes a killed run left running in ``state_dir``: name -> pid."""
+    return {
+        str(record["name"]): int(str(record["pid"]))
+        for record in read_pid_files(state_dir)
+        if recorded_process_alive(record)
+    }
+
+
 def clean_up_killed_run(
     state_dir: Path, state: RunState | None, *, keep_data: bool, grace: float | None = None
 ) -> list[str]:
     """Stop the process groups a killed run left in ``state_dir`` (names of those stopped), and
-    remove its MiniStack's Aurora database containers and, unless ``keep_data``, their data."""
+    remove its MiniStack's Aurora database containers and, unless ``keep_data``, their data.
+
+    A persisting run's Firestore emulator is exported first: its owner was killed before its
+    export at stop, and the orphan still holds every write (MiniStack and firebase-tools save
+    their own data on the SIGTERM that stops them)."""
+    running = orphans(state_dir)
+    if state and state.persist and state.endpoints.firestore and "firestore" in running:
+        try:
+            firestore.export(
+                state.endpoints.firestore, state.project_id, data_dir(state_dir, "firestore")
+            )
+        except Exception as error:  # the clean-up must go on; say what was not kept
+            warnings.warn(f"the killed run's Firestore data was not saved: {error}", stacklevel=2)
     port = ministack.port_of(state.endpoints.aws) if state and state.endpoints.aws else None
-    orphan_aws = port is not None and any(
-        record.get("name") == ministack.NAME and recorded_process_alive(record)
-        for record in read_pid_files(state_dir)
-    )
+    orphan_aws = port is not None and ministack.NAME in running
     with aurora.databases_removed_after(port, running=orphan_aws, keep_data=keep_data):
         stopped = reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
     ministack.remove_worker_folders(state_dir)
@@ -189,15 +215,20 @@ class _Started:
     addresses: dict[str, str]
     ports: list[int]
     seconds: float
+    restarts: int = 0
 
 
 @dataclass
 class _Unit:
-    """One process to start: the services it serves and how to build its launch."""
+    """One process to start: the services it serves and how to build its launch.
+
+    ``build(same_ports)`` makes the launch; ``same_ports=True`` (a restart by the supervisor)
+    reuses the ports of the previous build, so clients and a deployed stack keep their address.
+    """
 
     name: str
     services: list[str]
-    build: Callable[[], tuple[Launch, dict[str, str], list[int]]]
+    build: Callable[[bool], tuple[Launch, dict[str, str], list[int]]]
     before: Callable[[], None] | None = None
     depends_on: list[str] = field(default_factory=list)
 
@@ -255,6 +286,10 @@ class LocalCloud:
         self.endpoints = LocalCloudEndpoints(project_id=project_id)
         self.start_seconds: dict[str, float] = {}
         self._processes: dict[str, _Started] = {}
+        self._units_by_name: dict[str, _Unit] = {}
+        self._chosen_ports: dict[str, int] = {}
+        self.removed_orphans: dict[str, int] = {}
+        """Processes a killed run had left running that this start stopped: name -> pid."""
         self._lock = threading.Lock()
         self._claimed = False
         self._starting = False
@@ -290,6 +325,7 @@ class LocalCloud:
         except BaseException:
             self.stop()
             raise
+        self._units_by_name = {unit.name: unit for unit in units}
         started_at = time.perf_counter()
         futures: dict[str, Future[_Started]] = {}
         self._starting = True
@@ -350,16 +386,77 @@ class LocalCloud:
 
     def _export_persisted(self, started: list[_Started]) -> None:
         """Firestore keeps data only through an export: write it before stopping."""
-        directory = self._data_dir("firestore")
         address = next(
             (i.addresses["firestore"] for i in started if "firestore" in i.addresses), None
         )
-        if directory is None or address is None or self._starting:
+        if address is None or self._starting:
             return
         try:
-            firestore.export(address, self.project_id, directory)
+            self._export_firestore(address)
         except Exception as error:  # stopping must go on; say what was not kept
             warnings.warn(f"Firestore data was not persisted: {error}", stacklevel=3)
+
+    def _export_firestore(self, address: str) -> bool:
+        directory = self._data_dir("firestore")
+        if directory is None:
+            return False
+        firestore.export(address, self.project_id, directory)
+        return True
+
+    def checkpoint(self) -> bool:
+        """Save what an emulator keeps only in memory while persisting (Firestore: an export
+        the next start or restart loads); False when there is nothing to save. Called
+        periodically by :class:`~hybridstack.emulators.supervision.Supervisor`."""
+        with self._lock:
+            started = self._processes.get("firestore")
+        if started is None or self._starting or not started.process.running():
+            return False
+        return self._export_firestore(started.addresses["firestore"])
+
+    def restart(self, name: str) -> float:
+        """Start process ``name`` (a key of :meth:`pids`) again on the ports it had, after it
+        died; seconds until it answered. Raises
+        :class:`~hybridstack.emulators.process.EmulatorStartError` (with its log's last lines)
+        when it does not come back. Used by :class:`~hybridstack.emulators.supervision.
+        Supervisor`; what the restart loses is listed there."""
+        with self._lock:
+            old = self._processes.pop(name)
+        # the leader died: its workers (same group) go too, and a killed MiniStack's database
+        # containers (it cannot remove them; kept with their volumes while persisting)
+        aws_port = ministack.port_of(old.addresses["aws"]) if "aws" in old.addresses else None
+        with aurora.databases_removed_after(aws_port, running=False, keep_data=self.persist):
+            old.process.stop(grace=2.0)
+        for port in old.ports:  # an emulator may not exit when it cannot bind: check first
+            if listeners := port_listeners(port):
+                pids = ", ".join(str(pid) for pid in listeners if pid)
+                raise PortTakenError(
+                    name,
+                    f"cannot listen on its address again: port {port} is taken by another "
+                    f"process{f' (pid {pids})' if pids else ''}",
+                    None,
+                )
+        # the new process writes a new log: keep the one that says why it died
+        old.process.log_path.replace(self.crashed_log_path(name))
+        unit = self._units_by_name[name]
+        clock = time.perf_counter()
+        if unit.before:
+            unit.before()
+        started = self._spawn_with_retry(unit, same_ports=True)
+        started.seconds = time.perf_counter() - clock
+        started.restarts = old.restarts + 1
+        if name == "pubsub" and self.storage_events:  # Storage events need their topic back
+            pubsub.ensure_topic(
+                started.addresses["pubsub"],
+                self.storage_events.project_id,
+                self.storage_events.topic,
+            )
+        self._write_state()
+        return started.seconds
+
+    def restarts(self) -> dict[str, int]:
+        """How often each running process was restarted after dying."""
+        with self._lock:
+            return {name: item.restarts for name, item in self._processes.items()}
 
     def reset(self) -> dict[str, float]:
         """Wipe every emulator's data without restarting; seconds per emulator."""
@@ -373,6 +470,10 @@ class LocalCloud:
     def log_path(self, name: str) -> Path:
         """Log file of a process (``aws``, ``firebase``, ``firestore``, ``pubsub``, ``storage``)."""
         return self.state_dir / f"{name}.log"
+
+    def crashed_log_path(self, name: str) -> Path:
+        """The log of process ``name`` before its last restart (why it died)."""
+        return self.state_dir / f"{name}.crashed.log"
 
     def exited(self) -> dict[str, int]:
         """Emulator processes that have exited on their own -> exit code."""
@@ -402,11 +503,18 @@ class LocalCloud:
             _ACTIVE_STATE_DIRS.add(self.state_dir)
             self._claimed = True
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.removed_orphans = orphans(self.state_dir)
         clean_up_killed_run(self.state_dir, state, keep_data=self.persist)
         clear_state(self.state_dir)
 
     def _data_dir(self, name: str) -> Path | None:
-        return self.state_dir / "data" / name if self.persist else None
+        return data_dir(self.state_dir, name) if self.persist else None
+
+    def _port(self, key: str, preferred: int, same_ports: bool) -> int:
+        """The port of ``key``: the one it had when ``same_ports``, else a free one."""
+        if not (same_ports and key in self._chosen_ports):
+            self._chosen_ports[key] = choose_port(preferred)
+        return self._chosen_ports[key]
 
     def _units(self) -> list[_Unit]:
         """The processes to start; tools are located here, so a missing one fails before any."""
@@ -415,8 +523,8 @@ class LocalCloud:
         if "aws" in self.services:
             aurora_env: list[dict[str, str]] = []  # computed once, on the first attempt
 
-            def build_aws() -> tuple[Launch, dict[str, str], list[int]]:
-                port = choose_port(4566)
+            def build_aws(same_ports: bool) -> tuple[Launch, dict[str, str], list[int]]:
+                port = self._port("aws", 4566, same_ports)
                 if not aurora_env:
                     aurora_env.append(aurora.ministack_environment())
                 launch = ministack.launch(
@@ -433,8 +541,14 @@ class LocalCloud:
         if firebase_services:
             functions_source = self.functions_source if "functions" in self.services else None
 
-            def build_firebase() -> tuple[Launch, dict[str, str], list[int]]:
-                ports = firebase_tools.FirebasePorts.choose(functions=functions_source is not None)
+            chosen_firebase_ports: list[firebase_tools.FirebasePorts] = []
+
+            def build_firebase(same_ports: bool) -> tuple[Launch, dict[str, str], list[int]]:
+                if not (same_ports and chosen_firebase_ports):
+                    chosen_firebase_ports[:] = [
+                        firebase_tools.FirebasePorts.choose(functions=functions_source is not None)
+                    ]
+                ports = chosen_firebase_ports[0]
                 launch = firebase_tools.launch(
                     ports,
                     run_dir,
@@ -455,8 +569,8 @@ class LocalCloud:
             units.append(_Unit("issuer", [], self._build_issuer, depends_on=["firebase"]))
         if "firestore" in self.services:
 
-            def build_firestore() -> tuple[Launch, dict[str, str], list[int]]:
-                port = choose_port(8080)
+            def build_firestore(same_ports: bool) -> tuple[Launch, dict[str, str], list[int]]:
+                port = self._port("firestore", 8080, same_ports)
                 data = self._data_dir("firestore")
                 launch = firestore.launch(
                     port, run_dir, project_id=self.project_id, persist_dir=data
@@ -466,16 +580,16 @@ class LocalCloud:
             units.append(_Unit("firestore", ["firestore"], build_firestore))
         if "pubsub" in self.services:
 
-            def build_pubsub() -> tuple[Launch, dict[str, str], list[int]]:
-                port = choose_port(8085)
+            def build_pubsub(same_ports: bool) -> tuple[Launch, dict[str, str], list[int]]:
+                port = self._port("pubsub", 8085, same_ports)
                 return pubsub.launch(port, run_dir), {"pubsub": pubsub.address(port)}, [port]
 
             units.append(_Unit("pubsub", ["pubsub"], build_pubsub))
         if "storage" in self.services:
             events = self.storage_events
 
-            def build_storage() -> tuple[Launch, dict[str, str], list[int]]:
-                port = choose_port(9023)
+            def build_storage(same_ports: bool) -> tuple[Launch, dict[str, str], list[int]]:
+                port = self._port("storage", 9023, same_ports)
                 pubsub_address = self._processes["pubsub"].addresses["pubsub"] if events else None
                 launch = storage.launch(
                     port,
@@ -508,10 +622,13 @@ class LocalCloud:
         """The local issuer's signing key (PEM, 0600), made anew for each start."""
         return self.state_dir / local_issuer.KEY_FILE
 
-    def _build_issuer(self) -> tuple[Launch, dict[str, str], list[int]]:
-        """The signing issuer for Auth-emulator identities (runs whenever ``auth`` does)."""
-        port = choose_port(9399)
-        key = local_issuer.SigningKey.generate().write_pem(self.issuer_key_path)
+    def _build_issuer(self, same_ports: bool) -> tuple[Launch, dict[str, str], list[int]]:
+        """The signing issuer for Auth-emulator identities (runs whenever ``auth`` does); a
+        restart keeps its key, so the tokens it signed before stay valid."""
+        port = self._port("issuer", 9399, same_ports)
+        key = self.issuer_key_path
+        if not (same_ports and key.exists()):
+            local_issuer.SigningKey.generate().write_pem(key)
         auth = self._processes["firebase"].addresses["auth"]
         base = f"http://{LOOPBACK}:{port}"
         launch = Launch(
@@ -575,9 +692,13 @@ class LocalCloud:
             report(service, "ready")
         return started
 
-    def _spawn_with_retry(self, unit: _Unit, attempts: int = 3) -> _Started:
+    def _spawn_with_retry(
+        self, unit: _Unit, attempts: int = 3, same_ports: bool = False
+    ) -> _Started:
+        if same_ports:
+            attempts = 1  # the address is the point of a restart: no other ports
         for attempt in range(attempts):
-            launch, addresses, ports = unit.build()
+            launch, addresses, ports = unit.build(same_ports)
             process = ManagedProcess.spawn(launch, self.state_dir)
             with self._lock:
                 pending = _Started(process, addresses, ports, 0.0)
@@ -607,6 +728,7 @@ class LocalCloud:
                 pgid=item.process.pgid,
                 log=str(item.process.log_path),
                 services=sorted(item.addresses),
+                restarts=item.restarts,
             )
             for name, item in self._processes.items()
         }
@@ -618,6 +740,7 @@ class LocalCloud:
                 endpoints=self.endpoints,
                 processes=processes,
                 storage_event_topic=self.storage_events.topic if self.storage_events else None,
+                persist=self.persist,
             ),
         )
 

@@ -307,6 +307,16 @@ def _group_is_ours(pgid: int, record: Mapping[str, object]) -> bool:
     return False
 
 
+def port_listeners(port: int) -> list[int | None]:
+    """Pids of the processes listening on TCP ``port`` (None where the pid is not visible);
+    unlike a test bind, connections of a dead listener (TIME_WAIT) do not count."""
+    return [
+        conn.pid
+        for conn in psutil.net_connections("tcp")
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+    ]
+
+
 def group_pids(pgid: int) -> list[int]:
     """Pids of the live (non-zombie) members of process group ``pgid``."""
     pids = []

@@ -33,6 +33,8 @@ class ProcessRecord(BaseModel):
     pgid: int
     log: str
     services: list[str]
+    restarts: int = 0
+    """How often the supervisor restarted it after it died."""
 
 
 class RunState(BaseModel):
@@ -46,6 +48,7 @@ class RunState(BaseModel):
     processes: dict[str, ProcessRecord]
     storage_event_topic: str | None = None
     started_at: float
+    persist: bool = False
 
 
 def default_state_dir() -> Path:
@@ -97,6 +100,7 @@ def new_state(
     endpoints: LocalCloudEndpoints,
     processes: dict[str, ProcessRecord],
     storage_event_topic: str | None,
+    persist: bool = False,
 ) -> RunState:
     """A record owned by this process."""
     return RunState(
@@ -108,4 +112,5 @@ def new_state(
         processes=processes,
         storage_event_topic=storage_event_topic,
         started_at=time.time(),
+        persist=persist,
     )

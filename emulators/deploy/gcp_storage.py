@@ -1,5 +1,10 @@
 """Cloud Storage (Firebase Storage) buckets in fake-gcs-server, and bucket notifications.
 
+A persisting local cloud (``--persist``) runs fake-gcs-server's filesystem backend, which writes
+every object through to disk but has no object versioning (CreateBucket with versioning -> 500
+"fs storage type does not support versioning yet"); a bucket asking for versioning is then
+created without it and reported as adapted, by name.
+
 fake-gcs-server cannot configure notifications through its API: it publishes every object
 event to the topic the local cloud was started with. A declared notification (bucket -> topic)
 is honoured by the Pub/Sub bridge (:mod:`~hybridstack.emulators.deploy.gcp_pubsub`); without
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, fail
 from hybridstack.emulators.deploy.gcp_pubsub import twin
 from hybridstack.emulators.deploy.registry import Created, Resource, after, handles
@@ -20,6 +27,11 @@ from hybridstack.emulators.deploy.shapes import integral
 
 BUCKET = "gcp:storage/bucket:Bucket"
 NOTIFICATION = "gcp:storage/notification:Notification"
+FILESYSTEM_NO_VERSIONING = "does not support versioning"
+VERSIONING_ADAPTED = (
+    "versioning off: the persisting local cloud's Storage (fake-gcs-server's filesystem "
+    "backend) keeps objects on disk but has no object versions"
+)
 
 
 @handles(BUCKET)
@@ -45,10 +57,20 @@ def bucket(ctx: DeployContext, resource: Resource) -> Created:
     if inputs.get("labels"):
         body["labels"] = dict(inputs["labels"])
     base = ctx.google("storage")
-    response = ctx.http.post(f"{base}/storage/v1/b", params={"project": project}, json=body,
-                             timeout=30)  # fmt: skip
-    if response.status_code == 409:
-        response = ctx.http.patch(f"{base}/storage/v1/b/{name}", json=body, timeout=30)
+
+    def create_or_update() -> requests.Response:
+        response = ctx.http.post(f"{base}/storage/v1/b", params={"project": project}, json=body,
+                                 timeout=30)  # fmt: skip
+        if response.status_code == 409:
+            response = ctx.http.patch(f"{base}/storage/v1/b/{name}", json=body, timeout=30)
+        return response
+
+    response = create_or_update()
+    adapted = None
+    if response.status_code == 500 and FILESYSTEM_NO_VERSIONING in response.text:
+        body.pop("versioning")
+        adapted = VERSIONING_ADAPTED
+        response = create_or_update()
     if response.status_code >= 400:
         raise fail(resource, f"creating bucket {name}",
                    HandlerError(f"{response.status_code} {response.text}"))  # fmt: skip
@@ -60,6 +82,7 @@ def bucket(ctx: DeployContext, resource: Resource) -> Created:
             "selfLink": f"{base}/storage/v1/b/{name}",
             "project": project,
         },
+        adapted=adapted,
     )
 
 

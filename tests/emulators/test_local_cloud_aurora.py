@@ -156,6 +156,24 @@ def test_stop_removes_the_databases_of_a_ministack_that_crashed(
     assert _existing_volumes(_volumes(containers)) == set()
 
 
+def test_a_restart_of_a_crashed_ministack_removes_its_databases(
+    docker_engine: None, tmp_path: Path
+) -> None:
+    from hybridstack.emulators.supervision import Restarted, Supervisor
+
+    with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
+        rds, rds_data = _clients(cloud.endpoints)
+        database = create_database(rds, "restarted-ministack", rds_data=rds_data)
+        containers = _database_containers(database.cluster_id)
+        supervisor = Supervisor(cloud, recovery="-")
+        os.killpg(cloud.pids()["aws"], signal.SIGKILL)  # no chance to remove its containers
+        while not (events := supervisor.check()):
+            time.sleep(0.05)
+        assert [type(event) for event in events] == [Restarted]
+        assert _database_containers(database.cluster_id) == []  # not left behind by the restart
+        assert _existing_volumes(_volumes(containers)) == set()
+
+
 KILLED_OWNER = textwrap.dedent(
     """
     import sys, time

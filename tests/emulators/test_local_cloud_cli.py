@@ -184,17 +184,37 @@ def test_ctrl_c_stops_up_and_every_emulator(tmp_path: Path) -> None:
             up.wait()
 
 
-def test_a_dead_emulator_shows_in_status_and_ends_up(tmp_path: Path) -> None:
+def test_an_emulator_that_keeps_dying_ends_up_with_its_log_and_the_command_that_recovers(
+    tmp_path: Path,
+) -> None:
+    from hybridstack.emulators.supervision import MAX_RESTARTS
+
     up, pids = _start_up(tmp_path, "storage")
     try:
-        os.kill(pids[0], signal.SIGKILL)
-        status = runner.invoke(app, ["local", "status", "--state-dir", str(tmp_path)])
-        assert status.exit_code == 1
-        assert "down" in next(line for line in status.output.splitlines() if "storage" in line)
+        for restarts in range(1, MAX_RESTARTS + 1):
+            os.kill(pids[0], signal.SIGKILL)
+            deadline = time.monotonic() + 120
+            while (state := read_state(tmp_path)) is None or state.processes[
+                "storage"
+            ].restarts != restarts:
+                assert up.poll() is None, up.communicate()[0]
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            pids = [state.processes["storage"].pid]
+        os.kill(pids[0], signal.SIGKILL)  # once more: a crash loop
         output, _ = up.communicate(timeout=60)
         assert up.returncode == 1
-        assert "storage emulator exited" in output
+        assert (
+            f"storage emulator died (exit code -9) and was restarted {MAX_RESTARTS} times "
+            "already; the local cloud stops." in output
+        ), output
+        assert f"--- last lines of {tmp_path / 'storage.log'} ---" in output
+        assert (
+            f"recover with: hybridstack local down --state-dir {tmp_path} && hybridstack local "
+            "up --services storage" in output
+        )
         assert read_state(tmp_path) is None
+        assert not list(tmp_path.glob("*.pid.json"))
     finally:
         if up.poll() is None:
             up.kill()
