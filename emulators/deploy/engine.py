@@ -62,6 +62,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ import pulumi
 import pulumi.runtime
 import yaml
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, NotEmulated
 from hybridstack.emulators.deploy.mocks import Action, EmulatorMocks, UrnMonitor
@@ -81,6 +83,18 @@ from hybridstack.testing import RegisteredResource
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 _RUN_LOCK = threading.Lock()  # set_mocks is process-global: one deploy at a time
+REGISTRATION_THREADS = 16
+"""How many resources are created at once. Pulumi hands every registration whose inputs resolved
+to the event loop's default executor, which has min(32, cores + 4) threads (6 on 2 cores); a
+creation mostly waits for an emulator's answer, so more run side by side."""
+_executor: ThreadPoolExecutor | None = None
+
+
+def _registration_executor() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(REGISTRATION_THREADS, thread_name_prefix="deploy")
+    return _executor
 
 
 class DeployError(RuntimeError):
@@ -281,6 +295,7 @@ def deploy_local_stack(
             mocks, project=project, stack=stack, preview=False, monitor=UrnMonitor(mocks)
         )
         set_all_config(encoded)
+        _ensure_event_loop().set_default_executor(_registration_executor())
         try:
             _deploy()
         except UnknownResourceTypeError:
@@ -304,6 +319,7 @@ def deploy_local_stack(
             if isinstance(first, UnknownResourceTypeError):
                 raise first
             raise DeployError(f"deploying stack {stack!r} failed: {first}") from first
+    ctx.finish()
     state.save(keep=mocks.declared)
     undeclared = {urn: r for urn, r in previous.items() if urn not in mocks.declared}
     removed, left = remove_undeclared(ctx, undeclared) if undeclared else ([], [])
