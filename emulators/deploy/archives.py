@@ -119,8 +119,8 @@ def content_hash(data: bytes) -> str:
 
 def file_digest(path: Path) -> str:
     """The hex SHA-256 of a file's content, read again only when its size, modification or
-    change time or inode differ from when it was last hashed (or it was then
-    :data:`RACY_NANOSECONDS`-fresh)."""
+    change time or inode differ from when it was last hashed, or it had been modified less than
+    :data:`RACY_NANOSECONDS` before that."""
     stat = path.stat()
     identity = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     key = str(path.resolve())
@@ -128,7 +128,7 @@ def file_digest(path: Path) -> str:
         known = _digests.get(key)
     if known is not None and known[0] == identity:
         hashed_at = known[2]
-        if max(stat.st_mtime_ns, stat.st_ctime_ns) + RACY_NANOSECONDS <= hashed_at:
+        if stat.st_mtime_ns + RACY_NANOSECONDS <= hashed_at:
             return known[1]
     hashed_at = time.time_ns()
     digest = content_hash(path.read_bytes())
