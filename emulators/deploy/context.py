@@ -82,7 +82,13 @@ class DeployContext:
                 client = aws_client(
                     self.endpoints,
                     service,
-                    config=Config(retries={"max_attempts": 2}, max_pool_connections=32),
+                    # when_required: no CRC32 trailer (aws-chunked) on uploads over loopback;
+                    # staging the 44 MB layer took 1.2 s with it, 0.7 s without
+                    config=Config(
+                        retries={"max_attempts": 2},
+                        max_pool_connections=32,
+                        request_checksum_calculation="when_required",
+                    ),
                 )
                 self._clients[service] = client
             return client

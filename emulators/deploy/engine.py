@@ -87,6 +87,7 @@ from hybridstack.testing import RegisteredResource
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 _RUN_LOCK = threading.Lock()  # set_mocks is process-global: one deploy at a time
+_log = logging.getLogger(__name__)
 REGISTRATION_THREADS = 16
 """How many resources are created at once. Pulumi hands every registration whose inputs resolved
 to the event loop's default executor, which has min(32, cores + 4) threads (6 on 2 cores); a
@@ -278,8 +279,15 @@ def deploy_local_stack(
     state = DeployState.load(path, cloud=_cloud_key(endpoints))
     if state.records and not _anchors_present(ctx, state):
         state.forget()
+    # which program ran for which stack, and how, is part of what a recorded result depended on
+    depended = {
+        **encoded,
+        "(program)": str((project_dir / "__main__.py").resolve()),
+        "(stack)": stack,
+        "(storage events)": storage_event_topic or "",
+    }
     if program is None:
-        skipped = _last_result_if_unchanged(state, stack, encoded, endpoints, path, started)
+        skipped = _last_result_if_unchanged(state, stack, depended, endpoints, path, started)
         if skipped is not None:
             return skipped
     ctx.account_id = _account_id(ctx)
@@ -334,7 +342,7 @@ def deploy_local_stack(
     adapted = sorted(ctx.adapted, key=lambda n: (n.type, n.name))
     if program is None and path is not None:
         written = {path, path.with_suffix(".tmp"), outputs_path(path)}
-        inputs = record.finish(config=encoded, endpoints=endpoints, exclude=written)
+        inputs = record.finish(config=depended, endpoints=endpoints, exclude=written)
         snapshot = _snapshot(captured, not_emulated, adapted, mocks.actions, mocks.resources)
         state.program = {"inputs": inputs.to_json(), "result": snapshot}
     state.save(keep=mocks.declared)
@@ -393,7 +401,9 @@ def _last_result_if_unchanged(
     inputs = ProgramInputs.from_json(recorded.get("inputs"))
     if not state.records or inputs is None or "result" not in recorded:
         return None
-    if not inputs.unchanged(config=encoded, endpoints=endpoints):
+    change = inputs.first_change(config=encoded, endpoints=endpoints)
+    if change is not None:
+        _log.info("running the program of stack %r: %s", stack, change)
         return None
     last = recorded["result"]
     result = DeployResult(

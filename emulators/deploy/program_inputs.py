@@ -86,15 +86,23 @@ class ProgramInputs:
 
     def unchanged(self, *, config: Mapping[str, str], endpoints: LocalCloudEndpoints) -> bool:
         """Whether config, endpoints, environment and every recorded file are as recorded."""
-        if self.cloud != _cloud(config, endpoints) or self.environment != _environment():
-            return False
+        return self.first_change(config=config, endpoints=endpoints) is None
+
+    def first_change(
+        self, *, config: Mapping[str, str], endpoints: LocalCloudEndpoints
+    ) -> str | None:
+        """What differs from the recording (the first thing found), or None."""
+        if self.cloud != _cloud(config, endpoints):
+            return "the stack config or the cloud's endpoints changed"
+        if self.environment != _environment():
+            return "the environment changed"
         trusted_before = self.recorded_at - RACY_NANOSECONDS
         for path, recorded in self.files.items():
             if _identity(path) != recorded:
-                return False
+                return f"{path} changed"
             if recorded is not None and recorded[1] >= trusted_before:
-                return False
-        return True
+                return f"{path} was modified just before the last deploy"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {

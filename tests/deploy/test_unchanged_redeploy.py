@@ -9,6 +9,7 @@ last modified a minute ago, then edits one thing and deploys again.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -100,7 +101,8 @@ def _changed(result) -> set[tuple[str, str]]:
     return {(a.type, a.name) for a in result.actions if a.status in ("created", "updated")}
 
 
-def test_an_unchanged_redeploy_creates_and_updates_nothing(cloud, tmp_path, lambda_client):
+def test_an_unchanged_redeploy_creates_and_updates_nothing(cloud, tmp_path, lambda_client, caplog):
+    caplog.set_level(logging.INFO, logger="hybridstack.emulators.deploy.engine")
     root = _project(tmp_path)
     _age(root)
     first = _deploy(cloud, root)
@@ -109,7 +111,7 @@ def test_an_unchanged_redeploy_creates_and_updates_nothing(cloud, tmp_path, lamb
 
     again = _deploy(cloud, root)
 
-    assert _program_runs(root) == 1  # the recorded result held: the program did not run again
+    assert _program_runs(root) == 1, caplog.text  # the last result held: no second run
     assert again.count("created") == again.count("updated") == 0
     assert again.count("unchanged") == first.count("created") > 0
     assert again.outputs == first.outputs
@@ -174,3 +176,15 @@ def test_a_program_edit_is_deployed(cloud, tmp_path, lambda_client):
     assert _changed(again) == {(FUNCTION, "probe")}
     name = first.outputs["functionName"]
     assert lambda_client.get_function_configuration(FunctionName=name)["Timeout"] == 20
+
+
+def test_another_project_deployed_with_the_same_state_runs_its_own_program(cloud, tmp_path):
+    first, second = _project(tmp_path / "first"), _project(tmp_path / "second", timeout=20)
+    _age(tmp_path)
+    state = tmp_path / "deploy.json"
+    deploy_local_stack(cloud, project_dir=first, state_path=state)
+
+    again = deploy_local_stack(cloud, project_dir=second, state_path=state)
+
+    assert _program_runs(second) == 1
+    assert _changed(again) == {(FUNCTION, "probe")}
