@@ -31,7 +31,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = ROOT / ".hybridstack"
 VERDICT = re.compile(r"smoke journey (passed|FAILED)")
-GAVE_UP = "the local cloud keeps running"  # printed by `up` when its deploy failed
+GAVE_UP = re.compile(r"^the local cloud keeps running", re.MULTILINE)  # `up`: deploy failed
 VERDICT_TIMEOUT_SECONDS = 600.0
 STOP_TIMEOUT_SECONDS = 120.0
 
@@ -107,11 +107,11 @@ def _wait_for_verdict(up: subprocess.Popen[bytes], log: Path, cycle: Cycle) -> N
         if found:
             cycle.verdict = found.group(1)
             return
-        if GAVE_UP in text:
-            cycle.problems.append(f"deploy failed: {_last_lines(log)}")
-            return
         if up.poll() is not None:
             cycle.problems.append(f"up exited ({up.returncode}) first: {_last_lines(log)}")
+            return
+        if GAVE_UP.search(text):
+            cycle.problems.append(f"deploy failed: {_last_lines(log)}")
             return
         time.sleep(0.2)
     cycle.problems.append(f"no smoke journey verdict within {VERDICT_TIMEOUT_SECONDS:.0f} s")
@@ -145,6 +145,8 @@ def run_cycle(number: int, logs: Path, *, kill: bool) -> Cycle:
     tree += _naming_state_dir()
     stopping = time.perf_counter()
     if kill:
+        if up.poll() is not None:
+            cycle.problems.append("nothing to kill: up had already exited")
         up.send_signal(signal.SIGKILL)
         up.wait()
         cycle.to_stop = time.perf_counter() - stopping
