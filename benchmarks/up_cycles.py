@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = ROOT / ".hybridstack"
 VERDICT = re.compile(r"smoke journey (passed|FAILED)")
 GAVE_UP = re.compile(r"^the local cloud keeps running", re.MULTILINE)  # `up`: deploy failed
+READY = re.compile(r"^✔ storage +ready in", re.MULTILINE)  # `up`: the last emulator's start line
+KILL_AFTER_READY_SECONDS = 15.0
 VERDICT_TIMEOUT_SECONDS = 600.0
 STOP_TIMEOUT_SECONDS = 120.0
 
@@ -99,13 +101,24 @@ def _describe(processes: list[psutil.Process]) -> str:
     return "; ".join(names) + more
 
 
-def _wait_for_verdict(up: subprocess.Popen[bytes], log: Path, cycle: Cycle) -> None:
+def _wait_for_verdict(
+    up: subprocess.Popen[bytes], log: Path, cycle: Cycle, *, kill: bool = False
+) -> None:
+    """Until the smoke verdict (or why none will come). A cycle to be killed stops waiting
+    :data:`KILL_AFTER_READY_SECONDS` after the emulators were ready: ``up`` is then deploying
+    or waiting, with the whole cloud running, which is what a kill -9 should hit."""
     deadline = time.monotonic() + VERDICT_TIMEOUT_SECONDS
+    ready_at: float | None = None
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
         found = VERDICT.search(text)
         if found:
             cycle.verdict = found.group(1)
+            return
+        if kill and ready_at is None and READY.search(text):
+            ready_at = time.monotonic()
+        if ready_at is not None and time.monotonic() - ready_at > KILL_AFTER_READY_SECONDS:
+            cycle.problems.append("(killed before its smoke journey)")
             return
         if up.poll() is not None:
             cycle.problems.append(f"up exited ({up.returncode}) first: {_last_lines(log)}")
@@ -136,7 +149,7 @@ def run_cycle(number: int, logs: Path, *, kill: bool) -> Cycle:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    _wait_for_verdict(up, log, cycle)
+    _wait_for_verdict(up, log, cycle, kill=kill)
     cycle.to_verdict = time.perf_counter() - started
     try:
         tree = [psutil.Process(up.pid), *psutil.Process(up.pid).children(recursive=True)]

@@ -4,14 +4,15 @@ Running the program under the mocks costs most of a no-change redeploy (Pulumi's
 machinery is CPU-bound Python). While a full deploy runs, :func:`recording` notes what the
 program could depend on:
 
-- the stack's encoded config (stack file, overrides, the cloud's issuer) and the cloud's
-  endpoints;
+- the stack's encoded config (stack file, overrides, the cloud's issuer), the cloud's endpoints
+  and the Python version;
 - the process environment, minus shell bookkeeping (:data:`IGNORED_VARIABLES`);
 - every file opened for reading and every folder listed while the deploy ran (Python's audit
   events ``open``, ``os.listdir``, ``os.scandir``), every imported module's file outside the
   standard library (the program, hybridstack, ``services/``, pulumi_aws, ...) and the folder of
   each of those files (a new file beside them), each by size, modification and change time and
-  inode.
+  inode; the files the deploy itself writes (its state and outputs) and their folders are left
+  out.
 
 :meth:`ProgramInputs.unchanged` tells whether all of that is still the same. A file modified
 within :data:`~hybridstack.emulators.deploy.archives.RACY_NANOSECONDS` before the recording is
@@ -72,7 +73,8 @@ def _environment() -> str:
 
 
 def _cloud(config: Mapping[str, str], endpoints: LocalCloudEndpoints) -> str:
-    return _digest({"config": dict(config), "endpoints": endpoints.model_dump(mode="json")})
+    cloud = {"config": dict(config), "endpoints": endpoints.model_dump(mode="json")}
+    return _digest({**cloud, "python": sys.version})  # the standard library is not watched
 
 
 @dataclass
