@@ -3,7 +3,10 @@
 Code and layers are the archives the Function and PythonLayer components declare (the same zips
 AWS gets). MiniStack runs Python Lambdas on its own interpreter, which is why Function picks the
 host's runtime and architecture on local stacks. A redeploy whose code hash differs calls
-UpdateFunctionCode; configuration changes call UpdateFunctionConfiguration. Every function also
+UpdateFunctionCode; a changed configuration calls UpdateFunctionConfiguration (each only when its
+own part changed). A created or updated function is Pending for a while (MiniStack: a fixed
+0.5 s); the deploy does not hold the function's dependents for that, it waits for every such
+function to be Active once, at its end (:meth:`DeployContext.at_end`). Every function also
 gets the local cloud's Google emulator addresses (``FIRESTORE_EMULATOR_HOST``, ...), as the
 services' clients read them (:meth:`DeployContext.function_environment`).
 
@@ -16,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -115,6 +119,9 @@ def _configuration(inputs: dict[str, Any], local: dict[str, str]) -> dict[str, A
     return config
 
 
+_POLL_SECONDS = 0.05
+
+
 def _wait_until_ready(client: Any, name: str) -> dict[str, Any]:
     deadline = time.monotonic() + _ACTIVE_WAIT_SECONDS
     while True:
@@ -122,7 +129,29 @@ def _wait_until_ready(client: Any, name: str) -> dict[str, Any]:
         pending = config.get("State") == "Pending" or config.get("LastUpdateStatus") == "InProgress"
         if not pending or time.monotonic() > deadline:
             return config
-        time.sleep(0.1)
+        time.sleep(_POLL_SECONDS)
+
+
+def _update(
+    client: Any,
+    name: str,
+    *,
+    code: dict[str, Any] | None,
+    config: dict[str, Any] | None,
+    architectures: list[str],
+) -> dict[str, Any]:
+    """Update what changed of an existing function (``None``: that part did not change); its
+    configuration as the answer."""
+    answer: dict[str, Any] | None = None
+    if code is not None:
+        answer = client.update_function_code(FunctionName=name, Architectures=architectures, **code)
+    if config is not None:
+        if code is not None:  # AWS refuses a configuration update while the code update runs
+            _wait_until_ready(client, name)
+        answer = client.update_function_configuration(FunctionName=name, **config)
+    if answer is None:
+        answer = client.get_function_configuration(FunctionName=name)
+    return answer
 
 
 @handles(FUNCTION)
@@ -133,30 +162,50 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
     data = archive_bytes(inputs["code"], f"{resource.label} code")
     code_hash = content_hash(data)
     config = _configuration(inputs, ctx.function_environment())
+    config_hash = content_hash(json.dumps(config, sort_keys=True, default=str).encode())
     architectures = list(inputs.get("architectures") or ["x86_64"])
     previous_outputs = (resource.previous or {}).get("outputs") or {}
-    location = code_location(ctx, data)
-    try:
-        answer = client.create_function(
+
+    def create() -> dict[str, Any]:
+        answer: dict[str, Any] = client.create_function(
             FunctionName=name,
-            Code=location,
+            Code=code_location(ctx, data),
             Architectures=architectures,
             Tags={str(k): str(v) for k, v in (inputs.get("tags") or {}).items()},
             **config,
         )
-    except Exception as error:
-        if error_code(error) != "ResourceConflictException":
-            raise fail(resource, f"CreateFunction {name}", error) from error
-        try:
-            if previous_outputs.get("codeHash") != code_hash:
-                client.update_function_code(
-                    FunctionName=name, Architectures=architectures, **location
+        return answer
+
+    def update(code_changed: bool, config_changed: bool) -> dict[str, Any]:
+        return _update(
+            client,
+            name,
+            code=code_location(ctx, data) if code_changed else None,
+            config=config if config_changed else None,
+            architectures=architectures,
+        )
+
+    try:
+        if previous_outputs.get("name") == name:  # deployed before: update what changed
+            try:
+                answer = update(
+                    previous_outputs.get("codeHash") != code_hash,
+                    previous_outputs.get("configHash") != config_hash,
                 )
-                _wait_until_ready(client, name)
-            answer = client.update_function_configuration(FunctionName=name, **config)
-        except Exception as update_error:
-            raise fail(resource, f"updating function {name}", update_error) from update_error
-    _wait_until_ready(client, name)
+            except Exception as error:
+                if error_code(error) != "ResourceNotFoundException":
+                    raise
+                answer = create()
+        else:
+            try:
+                answer = create()
+            except Exception as error:
+                if error_code(error) != "ResourceConflictException":
+                    raise
+                answer = update(True, True)
+    except Exception as error:
+        raise fail(resource, f"deploying function {name}", error) from error
+    ctx.at_end(lambda: _wait_until_ready(client, name))
     reserved = inputs.get("reservedConcurrentExecutions")
     if reserved is not None and integral(reserved) >= 0:
         client.put_function_concurrency(
@@ -176,6 +225,7 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
             "qualifiedInvokeArn": invoke_arn.replace(arn, f"{arn}:$LATEST"),
             "version": "$LATEST",
             "codeHash": code_hash,
+            "configHash": config_hash,
             "codeSha256": str(answer.get("CodeSha256", "")),
             "sourceCodeHash": code_hash,
         },

@@ -41,7 +41,10 @@ API::
 
 A redeploy into the same running cloud leaves resources whose inputs did not change alone,
 updates the rest in place (UpdateFunctionCode when a function's code hash differs) and deletes
-what the program no longer declares (:mod:`~hybridstack.emulators.deploy.removal`). A bad resource
+what the program no longer declares (:mod:`~hybridstack.emulators.deploy.removal`). With the
+default program, a redeploy for which nothing the last one's program read or imported, nor the
+config, the environment or the cloud changed returns the last result without running the program
+(every resource ``unchanged``; :mod:`~hybridstack.emulators.deploy.program_inputs`). A bad resource
 raises :class:`DeployError` naming it; an unknown type raises
 :class:`~hybridstack.emulators.deploy.registry.UnknownResourceTypeError`.
 
@@ -62,6 +65,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,9 +74,11 @@ import pulumi
 import pulumi.runtime
 import yaml
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, NotEmulated
-from hybridstack.emulators.deploy.mocks import Action, EmulatorMocks, UrnMonitor
+from hybridstack.emulators.deploy.mocks import Action, EmulatorMocks, UrnMonitor, storable
+from hybridstack.emulators.deploy.program_inputs import ProgramInputs, recording
 from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
 from hybridstack.emulators.deploy.removal import remove_undeclared
 from hybridstack.emulators.deploy.state import DeployState
@@ -81,6 +87,19 @@ from hybridstack.testing import RegisteredResource
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 _RUN_LOCK = threading.Lock()  # set_mocks is process-global: one deploy at a time
+_log = logging.getLogger(__name__)
+REGISTRATION_THREADS = 16
+"""How many resources are created at once. Pulumi hands every registration whose inputs resolved
+to the event loop's default executor, which has min(32, cores + 4) threads (6 on 2 cores); a
+creation mostly waits for an emulator's answer, so more run side by side."""
+_executor: ThreadPoolExecutor | None = None
+
+
+def _registration_executor() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(REGISTRATION_THREADS, thread_name_prefix="deploy")
+    return _executor
 
 
 class DeployError(RuntimeError):
@@ -257,10 +276,22 @@ def deploy_local_stack(
         )
     path = state_path if state_path is not None else default_state_path(stack)
     ctx = DeployContext(endpoints, stack=stack, storage_event_topic=storage_event_topic)
-    ctx.account_id = _account_id(ctx)
     state = DeployState.load(path, cloud=_cloud_key(endpoints))
     if state.records and not _anchors_present(ctx, state):
         state.forget()
+    # which program ran for which stack, and how, is part of what a recorded result depended on
+    depended = {
+        **encoded,
+        "(program)": str((project_dir / "__main__.py").resolve()),
+        "(stack)": stack,
+        "(storage events)": storage_event_topic or "",
+    }
+    if program is None:
+        skipped = _last_result_if_unchanged(state, stack, depended, endpoints, path, started)
+        if skipped is not None:
+            return skipped
+    ctx.account_id = _account_id(ctx)
+    state.program = None  # until this deploy completes
     previous = dict(state.records)
     mocks = EmulatorMocks(project=endpoints.project_id, context=ctx, state=state)
     run = program or _main_program(project_dir)
@@ -281,8 +312,10 @@ def deploy_local_stack(
             mocks, project=project, stack=stack, preview=False, monitor=UrnMonitor(mocks)
         )
         set_all_config(encoded)
+        _ensure_event_loop().set_default_executor(_registration_executor())
         try:
-            _deploy()
+            with recording() as record:
+                _deploy()
         except UnknownResourceTypeError:
             _quiet_abandoned_registrations()
             raise
@@ -304,19 +337,83 @@ def deploy_local_stack(
             if isinstance(first, UnknownResourceTypeError):
                 raise first
             raise DeployError(f"deploying stack {stack!r} failed: {first}") from first
+    ctx.finish()
+    not_emulated = sorted(ctx.not_emulated, key=lambda n: (n.type, n.name))
+    adapted = sorted(ctx.adapted, key=lambda n: (n.type, n.name))
+    if program is None and path is not None:
+        written = {path, path.with_suffix(".tmp"), outputs_path(path)}
+        inputs = record.finish(config=depended, endpoints=endpoints, exclude=written)
+        snapshot = _snapshot(captured, not_emulated, adapted, mocks.actions, mocks.resources)
+        state.program = {"inputs": inputs.to_json(), "result": snapshot}
     state.save(keep=mocks.declared)
     undeclared = {urn: r for urn, r in previous.items() if urn not in mocks.declared}
     removed, left = remove_undeclared(ctx, undeclared) if undeclared else ([], [])
     result = DeployResult(
         stack=stack,
         outputs=captured,
-        not_emulated=sorted(ctx.not_emulated, key=lambda n: (n.type, n.name)),
-        adapted=sorted(ctx.adapted, key=lambda n: (n.type, n.name)),
+        not_emulated=not_emulated,
+        adapted=adapted,
         actions=list(mocks.actions),
         resources=list(mocks.resources),
         seconds=time.perf_counter() - started,
         removed=removed,
         left=left,
+        state_path=path,
+    )
+    if path is not None:
+        write_outputs(result, outputs_path(path))
+    return result
+
+
+def _snapshot(
+    outputs: dict[str, Any],
+    not_emulated: list[NotEmulated],
+    adapted: list[NotEmulated],
+    actions: list[Action],
+    resources: list[RegisteredResource],
+) -> dict[str, Any]:
+    """What :func:`_last_result_if_unchanged` hands back (archives left out of the inputs)."""
+    unchanged = {"created": "unchanged", "updated": "unchanged"}
+    return {
+        "outputs": outputs,
+        "not_emulated": [[n.type, n.name, n.reason] for n in not_emulated],
+        "adapted": [[n.type, n.name, n.reason] for n in adapted],
+        "actions": [[a.type, a.name, unchanged.get(a.status, a.status)] for a in actions],
+        "resources": [
+            {**vars(r), "inputs": storable(r.inputs), "outputs": storable(r.outputs)}
+            for r in resources
+        ],
+    }
+
+
+def _last_result_if_unchanged(
+    state: DeployState,
+    stack: str,
+    encoded: Mapping[str, str],
+    endpoints: LocalCloudEndpoints,
+    path: Path | None,
+    started: float,
+) -> DeployResult | None:
+    """The last deploy's result, every resource unchanged, when nothing its program depended on
+    changed (:mod:`~hybridstack.emulators.deploy.program_inputs`) and its resources are still
+    there; None when the program has to run."""
+    recorded = state.program or {}
+    inputs = ProgramInputs.from_json(recorded.get("inputs"))
+    if not state.records or inputs is None or "result" not in recorded:
+        return None
+    change = inputs.first_change(config=encoded, endpoints=endpoints)
+    if change is not None:
+        _log.info("running the program of stack %r: %s", stack, change)
+        return None
+    last = recorded["result"]
+    result = DeployResult(
+        stack=stack,
+        outputs=dict(last["outputs"]),
+        not_emulated=[NotEmulated(*n) for n in last["not_emulated"]],
+        adapted=[NotEmulated(*n) for n in last["adapted"]],
+        actions=[Action(type_, name, status, 0.0) for type_, name, status in last["actions"]],
+        resources=[RegisteredResource(**r) for r in last["resources"]],
+        seconds=time.perf_counter() - started,
         state_path=path,
     )
     if path is not None:

@@ -54,14 +54,14 @@ def inputs_hash(inputs: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _storable(value: Any) -> Any:
+def storable(value: Any) -> Any:
     """Outputs minus archives (the program never reads them back; JSON cannot hold them)."""
     if isinstance(value, pulumi.Archive | pulumi.Asset):
         return None
     if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
+        return {k: storable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_storable(v) for v in value]
+        return [storable(v) for v in value]
     return value
 
 
@@ -169,7 +169,7 @@ class EmulatorMocks(RecordingMocks):
             record: dict[str, Any] = {
                 "hash": digest,
                 "id": created.id,
-                "outputs": _storable(outputs),
+                "outputs": storable(outputs),
                 "status": status,
             }
             if created.not_emulated is not None:

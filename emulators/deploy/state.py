@@ -5,7 +5,8 @@ with a hash of the inputs, the physical id and the outputs. A redeploy
 leaves a resource whose inputs hash the same alone and hands the program the recorded outputs;
 a changed one is updated in place. The file names the cloud it belongs to (the AWS endpoint);
 if that cloud was reset or restarted, the anchors (functions, buckets, APIs, topics) are gone
-and the engine starts from an empty record.
+and the engine starts from an empty record. ``program`` holds what the last complete deploy's
+program depended on and produced (:mod:`~hybridstack.emulators.deploy.program_inputs`), or None.
 
 Example:
     state = DeployState.load(path, cloud="http://127.0.0.1:4566")
@@ -25,10 +26,17 @@ FORMAT = 1
 class DeployState:
     """Records of one stack's resources in one cloud (thread-safe; saved atomically)."""
 
-    def __init__(self, path: Path | None, cloud: str, records: dict[str, dict[str, Any]]):
+    def __init__(
+        self,
+        path: Path | None,
+        cloud: str,
+        records: dict[str, dict[str, Any]],
+        program: dict[str, Any] | None = None,
+    ):
         self.path = path
         self.cloud = cloud
         self.records = records
+        self.program = program
         self._lock = threading.Lock()
 
     @classmethod
@@ -42,7 +50,7 @@ class DeployState:
             return cls(path, cloud, {})
         if document.get("format") != FORMAT or document.get("cloud") != cloud:
             return cls(path, cloud, {})
-        return cls(path, cloud, dict(document.get("resources", {})))
+        return cls(path, cloud, dict(document.get("resources", {})), document.get("program"))
 
     def get(self, urn: str) -> dict[str, Any] | None:
         with self._lock:
@@ -64,6 +72,7 @@ class DeployState:
     def forget(self) -> None:
         with self._lock:
             self.records = {}
+            self.program = None
 
     def save(self, keep: set[str] | None = None) -> None:
         """Write the records (only ``keep`` keys, when given) next to the old file, then swap."""
@@ -75,7 +84,12 @@ class DeployState:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(
             json.dumps(
-                {"format": FORMAT, "cloud": self.cloud, "resources": records},
+                {
+                    "format": FORMAT,
+                    "cloud": self.cloud,
+                    "resources": records,
+                    "program": self.program,
+                },
                 indent=1,
                 sort_keys=True,
                 default=str,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import time
 import zipfile
 
 import pulumi
 
-from hybridstack.emulators.deploy.archives import archive_bytes, content_hash
+from hybridstack.emulators.deploy.archives import archive_bytes, archive_fingerprint, content_hash
 from hybridstack.emulators.deploy.mocks import inputs_hash
 from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.shapes import pascal, unwrap_secrets
@@ -104,3 +106,30 @@ def test_tls_only_denials_are_left_out_of_local_bucket_policies_and_the_rest_kep
     assert json.loads(str(policy))["Statement"] == [logs, deny_other]
     assert only_tls is None
     assert dropped_all == ["DenyInsecureTransport"]
+
+
+def test_an_archive_file_rewritten_with_its_size_and_time_kept_changes_the_fingerprint(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("A = 1\n")
+    past = time.time() - 60
+    os.utime(module, (past, past))
+    archive = pulumi.AssetArchive({"m.py": pulumi.FileAsset(str(module))})
+    before = archive_fingerprint(archive)
+    written = module.stat()
+
+    module.write_text("A = 2\n")
+    os.utime(module, ns=(written.st_atime_ns, written.st_mtime_ns))
+
+    after = archive_fingerprint(archive)
+    assert after != before
+    assert archive_fingerprint(archive) == after
+
+
+def test_archive_fingerprints_follow_entry_names(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("A = 1\n")
+
+    one = archive_fingerprint(pulumi.AssetArchive({"a.py": pulumi.FileAsset(str(module))}))
+    other = archive_fingerprint(pulumi.AssetArchive({"b.py": pulumi.FileAsset(str(module))}))
+
+    assert one != other

@@ -164,3 +164,18 @@ def test_a_changed_emulator_address_reaches_the_functions_on_redeploy(
         FunctionName=first.outputs["functionName"]
     )["Environment"]["Variables"]
     assert variables["FIRESTORE_EMULATOR_HOST"] == "127.0.0.1:18080"
+
+
+def test_functions_are_active_when_a_deploy_returns(cloud, tmp_path, lambda_client):
+    root, state = tmp_path / "code", tmp_path / "deploy.json"
+    _write_app(root, 7)
+    first = _deploy(cloud, root, state)
+    name = first.outputs["functionName"]
+    created = lambda_client.get_function_configuration(FunctionName=name)
+
+    _write_app(root, 8)
+    _deploy(cloud, root, state)
+    updated = lambda_client.get_function_configuration(FunctionName=name)
+
+    assert (created["State"], created["LastUpdateStatus"]) == ("Active", "Successful")
+    assert (updated["State"], updated["LastUpdateStatus"]) == ("Active", "Successful")
