@@ -23,17 +23,36 @@ WAIT_SECONDS = 300.0  # start + deploy + smoke journey on a busy 2-core machine:
 HYBRIDSTACK = str(Path(sys.executable).with_name("hybridstack"))
 
 
-class UpProcess:
-    """A ``hybridstack`` command running in ``state_dir``; see the module docstring."""
+def _own_environment() -> dict[str, str]:
+    """This process's environment without anything pointing at another local cloud."""
+    pointing = ("_EMULATOR_HOST", "_EMULATOR_HUB", "AWS_ENDPOINT_URL", "HYBRIDSTACK_")
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not any(marker in name for marker in pointing)
+    }
 
-    def __init__(self, args: list[str], state_dir: Path) -> None:
-        self.env = {**os.environ, "HYBRIDSTACK_STATE_DIR": str(state_dir), "COLUMNS": "250"}
+
+class UpProcess:
+    """A ``hybridstack`` command running in ``state_dir``, or (``state_dir=None``) in the default
+    state folder of ``checkout`` (``./.hybridstack/local``), as a user runs it there; see the
+    module docstring."""
+
+    def __init__(
+        self, args: list[str], state_dir: Path | None, *, checkout: Path | None = None
+    ) -> None:
+        self.env = {**_own_environment(), "COLUMNS": "250"}
+        if state_dir is not None:
+            self.env["HYBRIDSTACK_STATE_DIR"] = str(state_dir)
+        self.checkout = checkout
         self.process = subprocess.Popen(
             [HYBRIDSTACK, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             text=True,
             env=self.env,
+            cwd=checkout,
         )
         self._lines: queue.Queue[str] = queue.Queue()
         self._seen: list[str] = []
@@ -83,4 +102,22 @@ class UpProcess:
         if self.process.poll() is None:  # the test failed: leave no emulator behind
             self.process.kill()
             self.process.wait()
-            subprocess.run([HYBRIDSTACK, "local", "down"], env=self.env, timeout=120, check=False)
+            self.down()
+
+    def down(self) -> subprocess.CompletedProcess[str]:
+        """``hybridstack local down`` from another shell of the same checkout."""
+        return subprocess.run(
+            [HYBRIDSTACK, "local", "down"],
+            env=self.env,
+            cwd=self.checkout,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def kill(self) -> None:
+        """``kill -9``: no chance to stop its emulators."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=30)
