@@ -88,9 +88,14 @@ def clear_state(state_dir: Path) -> None:
 
 
 def owner_alive(state: RunState) -> bool:
-    """Whether the process that started the run still exists (same pid, same start time)."""
-    created = process_create_time(state.owner_pid)
-    return created != 0.0 and abs(created - state.owner_create_time) < 1.0
+    """Whether the process that started the run still runs (same pid, same start time; a zombie,
+    exited but not yet collected by its parent, e.g. a script that started ``up``, does not)."""
+    try:
+        owner = psutil.Process(state.owner_pid)
+        created, status = owner.create_time(), owner.status()
+    except psutil.Error:
+        return False
+    return abs(created - state.owner_create_time) < 1.0 and status != psutil.STATUS_ZOMBIE
 
 
 def new_state(
