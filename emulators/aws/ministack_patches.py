@@ -45,6 +45,11 @@ What it lacks, patched here:
    ``layer_<n>`` is a link to that folder, removed with the rest when MiniStack stops or starts.
 5. **JWT authorizers require ``exp``.** Upstream checks ``exp`` only when the token has one, so
    a signed token without ``exp`` passed; API Gateway refuses it (401), and so does this.
+6. **Pending lasts as long as the work.** Upstream holds every created or updated function in
+   ``Pending`` for a fixed 0.5 s (``_LAMBDA_STATE_TRANSITION_DELAY``), mimicking AWS's
+   provisioning; locally nothing is provisioned then, and a redeploy that waits for ``Active``
+   (as ``pulumi up`` does) paid it on every edit. Here it is ``HYBRIDSTACK_LAMBDA_PENDING_SECONDS``
+   (default 0.05: the states still pass through ``Pending``, for clients that wait on them).
 
 Example (what :func:`hybridstack.emulators.ministack.launch` runs):
     LAMBDA_ACCOUNT_CONCURRENCY=4 HYBRIDSTACK_LAMBDA_QUEUE_SECONDS=30 \\
@@ -70,6 +75,8 @@ from typing import Any
 
 QUEUE_SECONDS_ENV = "HYBRIDSTACK_LAMBDA_QUEUE_SECONDS"
 SCRATCH_PREFIX = "ministack-lambda-"  # upstream's tempfile.mkdtemp prefix for a worker
+PENDING_SECONDS_ENV = "HYBRIDSTACK_LAMBDA_PENDING_SECONDS"
+DEFAULT_PENDING_SECONDS = "0.05"  # how long a created or updated function stays Pending
 LAYER_CACHE = "hybridstack-lambda-layers"  # one extraction per layer, shared by its workers
 LIVE_WORKERS_PER_SLOT = 2  # live workers: one running and one idle per slot of the limit
 
@@ -371,6 +378,9 @@ def apply() -> None:
     patch_scratch_folders(lambda_runtime)
     patch_shared_layers(lambda_runtime)
     patch_jwt_expiry(apigateway)
+    lambda_svc._LAMBDA_STATE_TRANSITION_DELAY = float(
+        os.environ.get(PENDING_SECONDS_ENV, DEFAULT_PENDING_SECONDS)
+    )
 
 
 def main() -> None:
