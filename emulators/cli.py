@@ -32,6 +32,7 @@ from rich.table import Table
 
 from hybridstack.emulators.deploy_cli import ConfigOption, config_overrides
 from hybridstack.emulators.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
+from hybridstack.emulators.run_state import disk_report
 
 if TYPE_CHECKING:
     from hybridstack.emulators.dev_loop import DevLoop
@@ -226,6 +227,7 @@ def _run_until_stopped(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.print("local cloud stopped")
+    console.print(disk_report(cloud.state_dir), highlight=False)
 
 
 def _start_dev_loop(cloud: LocalCloud, config: dict[str, str] | None) -> DevLoop:
@@ -434,6 +436,7 @@ def down(state_dir: StateDirOption = None) -> None:
     if stopped:
         console.print(f"stopped what a killed run had left running: {', '.join(stopped)}")
     console.print("local cloud stopped")
+    console.print(disk_report(directory), highlight=False)
 
 
 @local_app.command("status")

@@ -119,3 +119,24 @@ def new_state(
         started_at=time.time(),
         persist=persist,
     )
+
+
+def disk_usage(state_dir: Path) -> int:
+    """Bytes the state folder holds (links not followed: the functions codebase's ``venv``)."""
+    total = 0
+    for root, _folders, files in os.walk(state_dir):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:  # removed while counting
+                continue
+    return total
+
+
+def disk_report(state_dir: Path) -> str:
+    """``state folder .hybridstack/local: 1.2 MiB (persisted data 0.8 MiB)``: what a stopped
+    run leaves on disk (logs, the functions codebase, deploy state, persisted data)."""
+    mib = 1024 * 1024
+    data = state_dir / "data"
+    kept = f" (persisted data {disk_usage(data) / mib:.1f} MiB)" if data.is_dir() else ""
+    return f"state folder {state_dir}: {disk_usage(state_dir) / mib:.1f} MiB{kept}"

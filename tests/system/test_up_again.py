@@ -7,14 +7,16 @@ nothing of any run is left running at the end.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import psutil
 
-from hybridstack.emulators.run_state import read_state
+from hybridstack.emulators.run_state import disk_usage, read_state
 from tests.deploy.up_process import UpProcess
 
 SMOKE = "smoke journey passed"
+STATE_FOLDER_BOUND_MIB = 20  # a run's Lambda workers used 120 MiB, and 161 MiB each before
 
 
 def _alive(pid: int) -> bool:
@@ -54,6 +56,11 @@ def test_up_works_again_after_down_and_after_kill_9_in_the_default_state_folder(
         down = third.down()
         assert down.returncode == 0, down.stdout + down.stderr
         assert third.process.wait(timeout=120) == 0, third.output()
+    # what three runs left on disk is said, and small: logs, the functions codebase, deploy state
+    reported = re.search(r"state folder .*: ([0-9.]+) MiB", down.stdout)
+    assert reported, down.stdout
+    assert float(reported.group(1)) < STATE_FOLDER_BOUND_MIB
+    assert disk_usage(tmp_path / ".hybridstack") < STATE_FOLDER_BOUND_MIB * 1024 * 1024
 
     assert not [pid for pid in pids if _alive(pid)]
     assert read_state(tmp_path / ".hybridstack" / "local") is None
