@@ -2,7 +2,7 @@
 
 ``deploy`` runs the stack's Pulumi program into the local cloud that ``hybridstack up`` (or
 ``hybridstack local up``) is running, found through the run's state directory; a second deploy
-after a code change updates only what changed (function code in seconds). ``outputs`` prints
+after a code change updates only what changed (one function in under a second). ``outputs`` prints
 the last deploy's stack outputs and what is not emulated.
 
 Example:
