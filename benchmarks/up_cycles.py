@@ -28,6 +28,8 @@ from pathlib import Path
 
 import psutil
 
+from hybridstack.emulators.run_state import disk_usage
+
 ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = ROOT / ".hybridstack"
 VERDICT = re.compile(r"smoke journey (passed|FAILED)")
@@ -64,10 +66,7 @@ def _environment() -> dict[str, str]:
 
 
 def _state_kib() -> int:
-    if not STATE_DIR.exists():
-        return 0
-    answer = subprocess.run(["du", "-sk", str(STATE_DIR)], capture_output=True, text=True)
-    return int(answer.stdout.split()[0]) if answer.stdout else 0
+    return disk_usage(STATE_DIR) // 1024 if STATE_DIR.exists() else 0
 
 
 def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:

@@ -102,13 +102,18 @@ def register_with_aws(
         if reason is None:
             return True
         if not retry or clock() + pause >= deadline:
-            logger.error(
-                "registration failed; the record will be created on the first API call",
-                extra={"uid": user.uid, "reason": reason, "attempts": attempts},
-            )
+            _failed(user.uid, reason, attempts=attempts)
             return False
         sleep(pause)
         pause *= 2
+
+
+def _failed(uid: str, reason: str, **details: Any) -> None:
+    """The one error a failed registration logs: the uid and why (what alerting reads)."""
+    logger.error(
+        "registration failed; the record will be created on the first API call",
+        extra={"uid": uid, "reason": reason, **details},
+    )
 
 
 def _attempt(
@@ -146,18 +151,12 @@ def on_user_created(
     try:
         user = _new_user(data)
     except ValidationError as error:
-        logger.error(
-            "registration failed; the record will be created on the first API call",
-            extra={"uid": str(data.uid), "reason": f"not a valid new user: {error}"},
-        )
+        _failed(str(data.uid), f"not a valid new user: {error}")
         return False
     try:
         token = token_source(registration_url(api_url))
     except Exception as error:
-        logger.error(
-            "registration failed; the record will be created on the first API call",
-            extra={"uid": user.uid, "reason": f"no ID token: {type(error).__name__}: {error}"},
-        )
+        _failed(user.uid, f"no ID token: {type(error).__name__}: {error}")
         return False
     return register_with_aws(user, api_url=api_url, token=token, post=post)
 
