@@ -76,7 +76,7 @@ def main() -> None:
     import pulumi_gcp  # noqa: F401
 
     from hybridstack.emulators.deploy.cloud import deploy_into, local_stack_cloud
-    from hybridstack.platform import build_platform  # noqa: F401
+    from reference_platform.program import build_platform  # noqa: F401
 
     imported = time.perf_counter() - began
     with tempfile.TemporaryDirectory(prefix="hybridstack-deploy-bench-") as tmp:

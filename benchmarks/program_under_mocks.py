@@ -38,9 +38,9 @@ def measure(stack: str, repeat: int) -> dict[str, float | int]:
     started = time.perf_counter()
     import yaml
 
-    from hybridstack.platform import PUBLIC_ROUTES, build_platform
     from hybridstack.policy import check_resources
     from hybridstack.testing import run_under_mocks
+    from reference_platform.program import PUBLIC_ROUTES, build_platform
 
     imported = time.perf_counter()
     document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())

@@ -16,11 +16,10 @@ import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 from PIL import Image
 
-from hybridstack.components.function import DEFAULT_CODE_ROOT, package_files
+from hybridstack.components.function import package_files
 from hybridstack.components.python_layer import DEFAULT_LOCK_FILE, build_layer
 from hybridstack.services.media.images import derive_images
 
@@ -52,7 +51,7 @@ def cold_import_seconds(module: str, runs: int) -> list[float]:
 
 def package_size(handler: str) -> tuple[int, int, int]:
     """(files, unzipped bytes, zipped bytes) of the Function component's code package."""
-    files = package_files(Path(DEFAULT_CODE_ROOT), handler)
+    files = package_files(None, handler)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, path in files.items():

@@ -20,27 +20,38 @@ from typing import Any, ClassVar, TypeVar
 
 import pulumi
 
+from hybridstack.components.args import ComponentArgsError
+
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
 """Adjusts a child's keyword arguments in place, or returns replacement arguments."""
 
 Transforms = Mapping[str, Transform]
+"""Child role -> transform. Each component types it as a TypedDict (``QueueTransforms``) whose
+keys are its child roles, one resource type per role."""
 
 R = TypeVar("R", bound=pulumi.Resource)
 
-
-class ComponentArgsError(ValueError):
-    """A component was given arguments that cannot work; the message names the argument."""
+__all__ = ["ComponentArgsError", "HybridComponent", "Transform", "Transforms"]
 
 
 class HybridComponent(pulumi.ComponentResource):
     """A ComponentResource whose children are created through ``child`` so transforms apply.
 
-    Subclasses list the roles they create in ``CHILD_ROLES``; a transform for any other role is
-    rejected up front with the list of roles that exist, instead of being silently ignored.
+    Subclasses name their child roles in ``TRANSFORMS``, a TypedDict of role -> Transform (the
+    type of their ``transform`` argument); a transform for any other role is rejected up front
+    with the list of roles that exist, instead of being silently ignored.
     """
 
     TYPE: ClassVar[str] = "hybridstack:index:Component"
-    CHILD_ROLES: ClassVar[tuple[str, ...]] = ()
+    TRANSFORMS: ClassVar[type[Mapping[str, Transform]] | None] = None
+    CHILD_ROLES: ClassVar[tuple[str, ...]] = ()  # until every component declares TRANSFORMS
+
+    @classmethod
+    def child_roles(cls) -> tuple[str, ...]:
+        """The roles of the children this component creates (the keys of ``TRANSFORMS``)."""
+        if cls.TRANSFORMS is not None:
+            return tuple(cls.TRANSFORMS.__annotations__)
+        return cls.CHILD_ROLES
 
     def __init__(
         self,
@@ -51,11 +62,12 @@ class HybridComponent(pulumi.ComponentResource):
         props: Mapping[str, Any] | None = None,
     ) -> None:
         transforms = dict(transform or {})
-        unknown = sorted(set(transforms) - set(self.CHILD_ROLES))
+        roles = self.child_roles()
+        unknown = sorted(set(transforms) - set(roles))
         if unknown:
             raise ComponentArgsError(
                 f"{type(self).__name__} {name!r}: transform has no child role(s) "
-                f"{', '.join(unknown)}; the roles are: {', '.join(self.CHILD_ROLES)}"
+                f"{', '.join(unknown)}; the roles are: {', '.join(roles)}"
             )
         super().__init__(self.TYPE, name, dict(props or {}), opts)
         self._name = name
@@ -75,7 +87,7 @@ class HybridComponent(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> R:
         """Create a child resource of ``resource_type`` after applying the user's transform."""
-        if role not in self.CHILD_ROLES:
+        if role not in self.child_roles():
             raise AssertionError(f"{type(self).__name__} does not declare child role {role!r}")
         kwargs = dict(args)
         transform = self._transforms.get(role)

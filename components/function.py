@@ -36,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -64,8 +65,6 @@ from hybridstack.components.python_layer import (
 from hybridstack.components.stack_defaults import is_local, log_retention_days
 
 RUNTIMES: tuple[str, ...] = ("python3.11", "python3.12", "python3.13")
-DEFAULT_CODE_ROOT = Path(__file__).parent.parent.parent
-"""The directory holding the ``hybridstack`` package (the repository, or site-packages)."""
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED_ENV = frozenset(
@@ -139,8 +138,15 @@ def parse_handler(handler: str) -> tuple[str, str]:
     return ".".join(parts[:-1]), parts[-1]
 
 
-def module_file(code_root: Path, module: str) -> Path | None:
-    """The file defining ``module`` under ``code_root`` (``a/b.py`` or ``a/b/__init__.py``)."""
+def module_file(code_root: Path | None, module: str) -> Path | None:
+    """The file defining ``module``: ``a/b.py`` or ``a/b/__init__.py`` under ``code_root``, or,
+    without a ``code_root``, wherever the import system finds it (a checkout or site-packages)."""
+    if code_root is None:
+        try:
+            spec = importlib.util.find_spec(module)
+        except ImportError:  # a parent package is missing
+            return None
+        return Path(spec.origin) if spec is not None and spec.origin else None
     base = code_root.joinpath(*module.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
@@ -148,44 +154,61 @@ def module_file(code_root: Path, module: str) -> Path | None:
     return None
 
 
-def package_files(code_root: Path, handler: str, include: Sequence[str] = ()) -> dict[str, Path]:
+def _package_init(code_root: Path | None, package: str) -> Path | None:
+    """The ``__init__.py`` of ``package``, or None when ``package`` is not a regular package."""
+    found = module_file(code_root, package)
+    return found if found is not None and found.name == "__init__.py" else None
+
+
+def _archive_path(dotted: str, file: Path) -> str:
+    """Where ``file`` (defining ``dotted``) goes: ``a/b.py`` or ``a/b/__init__.py``."""
+    base = dotted.replace(".", "/")
+    return f"{base}/__init__.py" if file.name == "__init__.py" else f"{base}.py"
+
+
+def package_files(
+    code_root: Path | None, handler: str, include: Sequence[str] = ()
+) -> dict[str, Path]:
     """The files of the deployment package: archive path -> file on disk.
 
     Holds every ancestor package's ``__init__.py`` of the handler module, the handler module,
     and the whole tree of each ``include`` package (default: the handler's first two levels),
-    without caches or tests. Raises ValueError naming what is missing.
+    without caches or tests. Modules are looked up under ``code_root``, or through the import
+    system when it is None. Raises ValueError naming what is missing.
     """
     module, _ = parse_handler(handler)
-    if module_file(code_root, module) is None:
+    where = f"under {code_root}" if code_root is not None else "on the import path"
+    handler_file = module_file(code_root, module)
+    if handler_file is None:
         raise ValueError(
-            f"handler={handler!r}: module {module!r} not found under {code_root} "
+            f"handler={handler!r}: module {module!r} not found {where} "
             f"(looked for {Path(*module.split('.'))}.py and {Path(*module.split('.'))}/__init__.py)"
         )
     parts = module.split(".")
     files: dict[str, Path] = {}
     for depth in range(1, len(parts)):
-        init = code_root.joinpath(*parts[:depth], "__init__.py")
-        if not init.is_file():
+        package = ".".join(parts[:depth])
+        init = _package_init(code_root, package)
+        if init is None:
             raise ValueError(
-                f"handler={handler!r}: {'.'.join(parts[:depth])!r} is not a package "
-                f"({init} is missing)"
+                f"handler={handler!r}: {package!r} is not a package (no __init__.py {where})"
             )
-        files[init.relative_to(code_root).as_posix()] = init
-    handler_file = module_file(code_root, module)
-    assert handler_file is not None
-    files[handler_file.relative_to(code_root).as_posix()] = handler_file
+        files[_archive_path(package, init)] = init
+    files[_archive_path(module, handler_file)] = handler_file
     default = ".".join(parts[:2])
-    if not include and not (code_root.joinpath(*parts[:2]) / "__init__.py").is_file():
+    if not include and _package_init(code_root, default) is None:
         default = ""  # a single-module handler: ship only that module
     packages = list(include) or ([default] if default else [])
     for package in packages:
-        directory = code_root.joinpath(*package.split("."))
-        if not (directory / "__init__.py").is_file():
-            raise ValueError(f"include={package!r}: no package at {directory}")
+        init = _package_init(code_root, package)
+        if init is None:
+            raise ValueError(f"include={package!r}: no package {where}")
+        directory = init.parent
         for parent in range(1, len(package.split("."))):
-            init = code_root.joinpath(*package.split(".")[:parent], "__init__.py")
-            if init.is_file():
-                files[init.relative_to(code_root).as_posix()] = init
+            ancestor = ".".join(package.split(".")[:parent])
+            ancestor_init = _package_init(code_root, ancestor)
+            if ancestor_init is not None:
+                files[_archive_path(ancestor, ancestor_init)] = ancestor_init
         for dirpath, dirnames, filenames in os.walk(directory, followlinks=True):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and d[0] != ".")
             for filename in sorted(filenames):
@@ -287,7 +310,7 @@ class Function(HybridComponent):
         handler = a.get("handler")
         if not handler:
             raise ComponentArgsError(f"{owner}: handler is required (e.g. 'pkg.module.function')")
-        code_root = Path(a.get("code_root") or DEFAULT_CODE_ROOT)
+        code_root = Path(a["code_root"]) if a.get("code_root") else None
         try:
             files = package_files(code_root, handler, a.get("include", ()))
         except ValueError as error:

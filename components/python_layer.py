@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import os
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ import pulumi
 import pulumi_aws as aws
 
 from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.locations import tools_dir
 
 Architecture = Literal["arm64", "x86_64"]
 ARCHITECTURES: tuple[str, ...] = ("arm64", "x86_64")
@@ -52,8 +54,10 @@ PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
 BUILDER_VERSION = "1"
 """Bumped when the build recipe changes, so cached layers are rebuilt."""
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_LOCK_FILE = REPO_ROOT / "services" / "requirements.lock"
+DEFAULT_LOCK_FILE = (
+    Path(str(importlib.resources.files("hybridstack.services"))) / "requirements.lock"
+)
+"""The services' pinned requirements, shipped with the ``hybridstack.services`` package."""
 
 
 class LayerBuildError(RuntimeError):
@@ -87,9 +91,9 @@ def cache_root() -> Path:
 
 
 def find_uv() -> str:
-    """The uv executable: ``$UV``, the repository's ``.tools/uv``, or ``uv`` on PATH."""
-    candidates = [os.environ.get("UV"), str(REPO_ROOT / ".tools" / "uv" / "bin" / "uv")]
-    candidates.append(shutil.which("uv"))
+    """The uv executable: ``$UV``, the tools folder's ``uv/bin/uv``, or ``uv`` on PATH."""
+    installed = tools_dir() / "uv" / "bin" / "uv"
+    candidates = [os.environ.get("UV"), str(installed), shutil.which("uv")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
@@ -167,7 +171,7 @@ def build_layer(
 
 
 def compile_lock(
-    pyproject: Path = REPO_ROOT / "pyproject.toml",
+    pyproject: Path = Path("pyproject.toml"),
     *,
     extra: str = "services",
     output: Path = DEFAULT_LOCK_FILE,

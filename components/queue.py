@@ -27,13 +27,15 @@ Example:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
 from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
 
@@ -58,25 +60,63 @@ def redrive_policy(dead_letter_arn: str, max_receive_count: int) -> str:
     )
 
 
-class QueueArgs(TypedDict, total=False):
+DEFAULT_MAX_RECEIVE_COUNT = 5
+DEFAULT_VISIBILITY_TIMEOUT = 90
+DEFAULT_RETENTION_SECONDS = 345_600  # 4 days
+DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
+LONG_POLL_SECONDS = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueArgs(ComponentArgs):
     """Retention, retries and encryption of the queue and its dead-letter queue."""
 
-    max_receive_count: int
-    """Deliveries before a message moves to the dead-letter queue, 1-1000 (default 5)."""
-    consumer_timeout: int
-    """The consuming Function's timeout in seconds; sets the visibility timeout to 6x it."""
-    visibility_timeout_seconds: int
+    max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
+    """Deliveries before a message moves to the dead-letter queue, 1-1000."""
+    consumer_timeout: int | None = None
+    """The consuming Function's timeout in seconds, 1-900; sets the visibility timeout to 6x it."""
+    visibility_timeout_seconds: int | None = None
     """An explicit visibility timeout (default: from ``consumer_timeout``, else 90 s)."""
-    message_retention_seconds: int
-    """How long messages wait, 60-1209600 (default 4 days); the DLQ always keeps 14 days."""
-    delay_seconds: int
-    """Delivery delay of every message, 0-900 (default 0)."""
-    fifo: bool
+    message_retention_seconds: int = DEFAULT_RETENTION_SECONDS
+    """How long messages wait, 60-1209600 (4 days); the DLQ always keeps 14 days."""
+    delay_seconds: int = 0
+    """Delivery delay of every message, 0-900."""
+    fifo: bool = False
     """A FIFO queue (and FIFO dead-letter queue), content-based deduplication on."""
-    kms_key_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str] | None = None
     """Encrypt with this KMS key instead of SQS-managed keys (links then grant kms use)."""
-    tags: pulumi.Input[dict[str, str]]
+    tags: pulumi.Input[Mapping[str, str]] = field(default_factory=dict)
     """Tags for both queues."""
+
+    def __post_init__(self) -> None:
+        in_range("max_receive_count", self.max_receive_count, 1, 1000)
+        if self.consumer_timeout is not None:
+            in_range("consumer_timeout", self.consumer_timeout, 1, 900)
+        if self.visibility_timeout_seconds is not None:
+            in_range("visibility_timeout_seconds", self.visibility_timeout_seconds, 0,
+                     MAX_VISIBILITY_TIMEOUT)  # fmt: skip
+        in_range("message_retention_seconds", self.message_retention_seconds, 60, 1_209_600)
+        in_range("delay_seconds", self.delay_seconds, 0, 900)
+
+    @property
+    def visibility_timeout(self) -> int:
+        """The explicit timeout, else six times the consumer's, else the default."""
+        if self.visibility_timeout_seconds is not None:
+            return self.visibility_timeout_seconds
+        if self.consumer_timeout is not None:
+            return visibility_timeout_for(self.consumer_timeout)
+        return DEFAULT_VISIBILITY_TIMEOUT
+
+
+class QueueTransforms(TypedDict, total=False):
+    """Reshape a child of the Queue before it is created (see ``HybridComponent``)."""
+
+    queue: Transform
+    """``aws.sqs.Queue``: the queue itself."""
+    dead_letter_queue: Transform
+    """``aws.sqs.Queue``: where messages go after ``max_receive_count`` deliveries."""
+    event_source_mapping: Transform
+    """``aws.lambda_.EventSourceMapping``: each ``subscribe`` call's mapping."""
 
 
 @dataclass(frozen=True)
@@ -107,12 +147,6 @@ def _queue_spec(
     return LinkSpec(statements=statements, environment={f"{env_prefix(name)}_QUEUE_URL": url})
 
 
-def _int_arg(owner: str, arg: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ComponentArgsError(f"{owner}: {arg}={value!r} must be an integer in {low}..{high}")
-    return value
-
-
 class Queue(HybridComponent):
     """SQS queue + dead-letter queue with redrive, encrypted, linkable and subscribable.
 
@@ -122,7 +156,7 @@ class Queue(HybridComponent):
     """
 
     TYPE = "hybridstack:aws:Queue"
-    CHILD_ROLES = ("queue", "dead_letter_queue", "event_source_mapping")
+    TRANSFORMS = QueueTransforms
 
     arn: pulumi.Output[str]
     """The queue ARN."""
@@ -140,83 +174,26 @@ class Queue(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: QueueArgs | None = None,
+        args: QueueArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: QueueTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"Queue {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        max_receive = _int_arg(owner, "max_receive_count", a.get("max_receive_count", 5), 1, 1000)
-        if "visibility_timeout_seconds" in a:
-            visibility = _int_arg(
-                owner, "visibility_timeout_seconds", a["visibility_timeout_seconds"], 0,
-                MAX_VISIBILITY_TIMEOUT,
-            )  # fmt: skip
-        elif "consumer_timeout" in a:
-            visibility = visibility_timeout_for(
-                _int_arg(owner, "consumer_timeout", a["consumer_timeout"], 1, 900)
-            )
-        else:
-            visibility = 90
-        retention = _int_arg(
-            owner, "message_retention_seconds", a.get("message_retention_seconds", 345_600),
-            60, 1_209_600,
-        )  # fmt: skip
-        delay = _int_arg(owner, "delay_seconds", a.get("delay_seconds", 0), 0, 900)
-        fifo = bool(a.get("fifo", False))
-        kms_key_arn = a.get("kms_key_arn")
-        tags = a.get("tags", {})
+        settings = QueueArgs.parse(args, owner=f"Queue {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        self.visibility_timeout_seconds = visibility
-        self.max_receive_count = max_receive
-        self.kms_key_arn = kms_key_arn
-
-        encryption: dict[str, Any] = (
-            {"kms_master_key_id": kms_key_arn, "kms_data_key_reuse_period_seconds": 300}
-            if kms_key_arn is not None
-            else {"sqs_managed_sse_enabled": True}
-        )
-        fifo_args: dict[str, Any] = (
-            {"fifo_queue": True, "content_based_deduplication": True} if fifo else {}
-        )
-        dlq_name: dict[str, Any] = {"name_prefix": f"{name}-dlq-"} if not fifo else {}
-        dlq = self.child(
-            "dead_letter_queue",
-            aws.sqs.Queue,
-            f"{name}-dlq",
-            {
-                **dlq_name,
-                **encryption,
-                **fifo_args,
-                "message_retention_seconds": 1_209_600,
-                "tags": tags,
-            },
-        )
-        queue = self.child(
-            "queue",
-            aws.sqs.Queue,
-            name,
-            {
-                **encryption,
-                **fifo_args,
-                "visibility_timeout_seconds": visibility,
-                "message_retention_seconds": retention,
-                "delay_seconds": delay,
-                "receive_wait_time_seconds": 20,
-                "redrive_policy": dlq.arn.apply(lambda arn: redrive_policy(arn, max_receive)),
-                "tags": tags,
-            },
-        )
-        self.queue = queue
-        self.dead_letter_queue = dlq
-        self.arn = queue.arn
-        self.url = queue.url
-        self.queue_name = queue.name
-        self.dead_letter_arn = dlq.arn
-        self.dead_letter_url = dlq.url
-        self.dead_letter_name = dlq.name
+        self.visibility_timeout_seconds = settings.visibility_timeout
+        self.max_receive_count = settings.max_receive_count
+        self.kms_key_arn = settings.kms_key_arn
         self._subscriptions: set[str] = set()
+
+        self.dead_letter_queue = self._create_dead_letter_queue(settings)
+        self.queue = self._create_queue(settings, self.dead_letter_queue)
+        self.arn = self.queue.arn
+        self.url = self.queue.url
+        self.queue_name = self.queue.name
+        self.dead_letter_arn = self.dead_letter_queue.arn
+        self.dead_letter_url = self.dead_letter_queue.url
+        self.dead_letter_name = self.dead_letter_queue.name
         self.register_outputs(
             {
                 "arn": self.arn,
@@ -225,6 +202,53 @@ class Queue(HybridComponent):
                 "dead_letter_arn": self.dead_letter_arn,
                 "dead_letter_url": self.dead_letter_url,
             }
+        )
+
+    @staticmethod
+    def _encryption(settings: QueueArgs) -> dict[str, Any]:
+        if settings.kms_key_arn is not None:
+            return {"kms_master_key_id": settings.kms_key_arn,
+                    "kms_data_key_reuse_period_seconds": 300}  # fmt: skip
+        return {"sqs_managed_sse_enabled": True}
+
+    @staticmethod
+    def _fifo(settings: QueueArgs) -> dict[str, Any]:
+        return {"fifo_queue": True, "content_based_deduplication": True} if settings.fifo else {}
+
+    def _create_dead_letter_queue(self, settings: QueueArgs) -> aws.sqs.Queue:
+        name = self.component_name
+        prefix: dict[str, Any] = {} if settings.fifo else {"name_prefix": f"{name}-dlq-"}
+        return self.child(
+            "dead_letter_queue",
+            aws.sqs.Queue,
+            f"{name}-dlq",
+            {
+                **prefix,
+                **self._encryption(settings),
+                **self._fifo(settings),
+                "message_retention_seconds": DEAD_LETTER_RETENTION_SECONDS,
+                "tags": settings.tags,
+            },
+        )
+
+    def _create_queue(self, settings: QueueArgs, dead_letter: aws.sqs.Queue) -> aws.sqs.Queue:
+        max_receive = settings.max_receive_count
+        return self.child(
+            "queue",
+            aws.sqs.Queue,
+            self.component_name,
+            {
+                **self._encryption(settings),
+                **self._fifo(settings),
+                "visibility_timeout_seconds": settings.visibility_timeout,
+                "message_retention_seconds": settings.message_retention_seconds,
+                "delay_seconds": settings.delay_seconds,
+                "receive_wait_time_seconds": LONG_POLL_SECONDS,
+                "redrive_policy": dead_letter.arn.apply(
+                    lambda arn: redrive_policy(arn, max_receive)
+                ),
+                "tags": settings.tags,
+            },
         )
 
     @staticmethod
@@ -270,8 +294,14 @@ class Queue(HybridComponent):
                 f"{self.visibility_timeout_seconds}s; create the Queue with "
                 f"consumer_timeout={function.timeout_seconds}"
             )
-        window = _int_arg(owner, "max_batching_window_seconds", max_batching_window_seconds, 0, 300)
-        _int_arg(owner, "batch_size", batch_size, 1, 10_000 if window else 10)
+        window = max_batching_window_seconds
+        try:
+            in_range("max_batching_window_seconds", window, 0, 300)
+            in_range("batch_size", batch_size, 1, 10_000 if window else 10)
+            if max_concurrency is not None:
+                in_range("max_concurrency", max_concurrency, 2, 1000)
+        except ComponentArgsError as error:
+            raise ComponentArgsError(f"{owner}: {error}") from None
         key = function.component_name
         if key in self._subscriptions:
             raise ComponentArgsError(f"{owner}: {key!r} is already subscribed")
@@ -292,9 +322,7 @@ class Queue(HybridComponent):
         if window:
             args["maximum_batching_window_in_seconds"] = window
         if max_concurrency is not None:
-            args["scaling_config"] = {
-                "maximum_concurrency": _int_arg(owner, "max_concurrency", max_concurrency, 2, 1000)
-            }
+            args["scaling_config"] = {"maximum_concurrency": max_concurrency}
         return self.child(
             "event_source_mapping",
             aws.lambda_.EventSourceMapping,

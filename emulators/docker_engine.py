@@ -13,13 +13,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-SETUP_NOTE = Path(__file__).resolve().parents[1] / ".tools" / "docker" / "unavailable"
-"""What scripts/setup.d/40-docker.sh writes when it could not start Docker."""
+from hybridstack.locations import tools_dir
+
+
+def setup_note() -> Path:
+    """What scripts/setup.d/40-docker.sh writes when it could not start Docker."""
+    return tools_dir() / "docker" / "unavailable"
 
 
 def _setup_note() -> str:
     with contextlib.suppress(OSError):
-        return "set-up said: " + SETUP_NOTE.read_text().strip()
+        return "set-up said: " + setup_note().read_text().strip()
     return "run scripts/setup as root to install and start Debian's docker.io"
 
 

@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import filecmp
 import fnmatch
+import importlib.resources
 import shutil
 from pathlib import Path
 
 from hybridstack.emulators import firebase_tools, tools
 from hybridstack.emulators.firebase_tools import FunctionsReloadError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVICES_DIR = REPO_ROOT / "services"
+SERVICES_DIR = Path(str(importlib.resources.files("hybridstack.services")))
 MAIN_SOURCE = SERVICES_DIR / "firebase" / "main.py"
 LOCK_FILE = SERVICES_DIR / "firebase" / "requirements.lock"
 VENV_NAME = "functions-venv"

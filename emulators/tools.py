@@ -12,7 +12,7 @@ Settings:
     HYBRIDSTACK_FIRESTORE_EMULATOR_JAR Cloud Firestore emulator JAR
     HYBRIDSTACK_PUBSUB_EMULATOR_JAR    Pub/Sub emulator JAR
     HYBRIDSTACK_FAKE_GCS_SERVER        fake-gcs-server binary
-    HYBRIDSTACK_TOOLS_DIR              where scripts/setup installed tools (default: <repo>/.tools)
+    HYBRIDSTACK_TOOLS_DIR              where scripts/setup put tools (hybridstack.locations)
 
 Example:
     try:
@@ -29,7 +29,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from hybridstack.locations import tools_dir
+
 SETUP_COMMAND = "scripts/setup"
 
 JAVA_INSTALL = "apt-get install -y openjdk-17-jre-headless"
@@ -71,16 +72,6 @@ class MissingToolError(RuntimeError):
             message += f" ({detail})"
         message += f". Install it with: {install_command}"
         super().__init__(message)
-
-
-def tools_dir() -> Path:
-    """Where ``scripts/setup`` installs tools: ``$HYBRIDSTACK_TOOLS_DIR`` or ``<repo>/.tools``."""
-    explicit = os.environ.get("HYBRIDSTACK_TOOLS_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    if (REPO_ROOT / ".tools").is_dir():
-        return REPO_ROOT / ".tools"
-    return Path.cwd() / ".tools"
 
 
 def _explicit(variable: str, tool: str, install: str) -> Path | None:

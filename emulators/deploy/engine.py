@@ -1,6 +1,6 @@
 """Deploy a stack's Pulumi program into the running local cloud: ``pulumi up`` semantics offline.
 
-The very program ``pulumi up`` runs (``__main__.py`` -> :mod:`hybridstack.platform`) runs for the
+The very program ``pulumi up`` runs (a project's ``__main__.py``) runs for the
 stack under ``pulumi.runtime.set_mocks`` with :class:`~hybridstack.emulators.deploy.mocks.
 EmulatorMocks`, which creates each declared resource in the emulators and answers with the real
 ids, ARNs and URLs. Order and dependencies are Pulumi's own (a resource registers once its inputs

@@ -6,7 +6,7 @@ variable only on an explicitly local stack: ``HYBRIDSTACK_ENV=local`` (unset is 
 process that does not say where it runs is not trusted), a loopback host (``127.0.0.0/8``,
 ``::1``, ``localhost``; no ``host.docker.internal`` or any other name), and, in a Lambda, an AWS
 endpoint that is an emulator on a loopback host. The local cloud's functions get
-``HYBRIDSTACK_ENV`` from the platform (``hybridstack/platform.py``) and loopback addresses from
+``HYBRIDSTACK_ENV`` from the program (``reference_platform/program.py``) and loopback hosts from
 ``LocalCloudEndpoints`` (the containers backend publishes every port on 127.0.0.1 too).
 
 Example:

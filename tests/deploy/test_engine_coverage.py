@@ -13,8 +13,8 @@ from hybridstack.emulators.deploy import DeployError, UnknownResourceTypeError, 
 from hybridstack.emulators.deploy.not_emulated import NOT_EMULATED
 from hybridstack.emulators.deploy.registry import covered_types, load_handlers
 from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.platform import build_platform
 from hybridstack.testing import run_under_mocks
+from reference_platform.program import build_platform
 from tests.examples.architectures import run_example
 from tests.examples.test_architectures import ARCHITECTURES
 from tests.unit.program.stacks import STACKS, stack_config

@@ -121,7 +121,7 @@ def test_policypack_main_starts_the_pack_with_every_rule(monkeypatch: pytest.Mon
 
 
 def test_pack_passes_the_reference_platform_on_prod() -> None:
-    from hybridstack.platform import PUBLIC_ROUTES, build_platform
+    from reference_platform.program import PUBLIC_ROUTES, build_platform
     from tests.unit.program.stacks import stack_config
 
     resources = run_under_mocks(build_platform, stack="prod", config=stack_config("prod"))

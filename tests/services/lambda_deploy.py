@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hybridstack.components.function import DEFAULT_CODE_ROOT, package_files
+from hybridstack.components.function import package_files
 from hybridstack.components.python_layer import DEFAULT_LOCK_FILE, build_layer
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -22,7 +22,7 @@ def code_archive(handler: str) -> bytes:
     """The Function component's code package for ``handler``, zipped."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, path in package_files(Path(DEFAULT_CODE_ROOT), handler).items():
+        for name, path in package_files(None, handler).items():
             archive.write(path, name)
     return buffer.getvalue()
 

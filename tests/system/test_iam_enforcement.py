@@ -20,7 +20,7 @@ from hybridstack.components.function import Function
 from hybridstack.components.link import LinkSpec
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.emulators.deploy import DeployResult, deploy_local_stack
-from hybridstack.platform import ANALYTICS_HANDLER
+from reference_platform.program import ANALYTICS_HANDLER
 
 
 def collectors_program() -> None:

@@ -11,7 +11,6 @@ import pytest
 
 from hybridstack.components.component import ComponentArgsError
 from hybridstack.components.function import (
-    DEFAULT_CODE_ROOT,
     Function,
     package_files,
     parse_handler,
@@ -66,11 +65,13 @@ def test_missing_handler_module_names_the_handler_and_the_paths(code_root: Path)
         parse_handler("handle")
 
 
-def test_the_repository_code_root_is_the_default() -> None:
-    assert DEFAULT_CODE_ROOT.resolve() == Path(__file__).parents[3].resolve()
-    files = package_files(DEFAULT_CODE_ROOT, "hybridstack.services.handle")
+def test_without_a_code_root_the_handler_is_found_where_python_imports_it() -> None:
+    import hybridstack.services
+
+    files = package_files(None, "hybridstack.services.api.handler.handle")
     assert "hybridstack/__init__.py" in files
-    assert "hybridstack/services/__init__.py" in files
+    assert files["hybridstack/services/__init__.py"] == Path(hybridstack.services.__file__)
+    assert "hybridstack/services/common/settings.py" in files  # the handler's first two levels
     assert not any(path.startswith("hybridstack/components") for path in files)
 
 

@@ -6,8 +6,13 @@ from typing import Any
 
 import pytest
 
-from hybridstack.config import StackConfig, StackConfigError, load_stack_config, parse_stack_config
 from hybridstack.testing import run_under_mocks
+from reference_platform.config import (
+    StackConfig,
+    StackConfigError,
+    load_stack_config,
+    parse_stack_config,
+)
 
 
 def _load(stack: str, config: dict[str, Any] | None = None) -> StackConfig:

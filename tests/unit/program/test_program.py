@@ -10,10 +10,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from hybridstack.config import StackConfigError
-from hybridstack.platform import PUBLIC_ROUTES, build_platform
 from hybridstack.policy import check_resources
 from hybridstack.testing import RecordingMocks, RegisteredResource, of_type, run_under_mocks
+from reference_platform.config import StackConfigError
+from reference_platform.program import PUBLIC_ROUTES, build_platform
 from tests.unit.program.stacks import ROOT, STACKS, stack_config
 
 Run = tuple[list[RegisteredResource], dict[str, Any]]

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from hybridstack.components.postgres import DATA_API_ACTIONS, SECRET_ACTIONS
-from hybridstack.platform import build_platform
 from hybridstack.services.common.settings import RECORDS_DATABASE
 from hybridstack.testing import RegisteredResource, of_type, run_under_mocks
+from reference_platform.program import build_platform
 from tests.unit.program.stacks import stack_config
 
 RECORD_FUNCTIONS = ("identity-api", "media-api", "media-processor", "analytics")

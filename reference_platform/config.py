@@ -34,7 +34,7 @@ Example (``Pulumi.prod.yaml``)::
 
 Example (program)::
 
-    from hybridstack.config import load_stack_config
+    from reference_platform.config import load_stack_config
 
     config = load_stack_config()   # raises StackConfigError before anything registers
     if config.media.enabled: ...

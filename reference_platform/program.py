@@ -1,6 +1,6 @@
 """The reference platform: the four reference architectures' common core, from stack config.
 
-:func:`build_platform` turns a validated :class:`~hybridstack.config.StackConfig` into
+:func:`build_platform` turns a validated :class:`~reference_platform.config.StackConfig` into
 components (the program in ``__main__.py``, the tests, the examples and the benchmark all call
 it):
 
@@ -26,14 +26,14 @@ those services read (``hybridstack.services.common.settings``).
 
 Example (``__main__.py``)::
 
-    from hybridstack.platform import build_platform
+    from reference_platform.program import build_platform
 
     platform = build_platform()           # reads and validates hybridstack:* config first
     platform.export()
 
 Example (a test)::
 
-    from hybridstack.config import parse_stack_config
+    from reference_platform.config import parse_stack_config
     resources = run_under_mocks(lambda: build_platform(parse_stack_config({"env": "prod"})),
                                 stack="prod")
 """
@@ -60,10 +60,10 @@ from hybridstack.components.realtime_store import RealtimeStore
 from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
-from hybridstack.config import StackConfig, load_stack_config
 from hybridstack.services.common.settings import RECORDS_DATABASE
 from hybridstack.services.identity import missed_registrations
 from hybridstack.services.messaging.rules import RULES_PATH
+from reference_platform.config import StackConfig, load_stack_config
 
 API_HANDLER = "hybridstack.services.api.handler.handle"
 ANALYTICS_HANDLER = "hybridstack.services.analytics.jobs.run"
@@ -240,7 +240,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     """Compose the reference platform for ``config`` (default: this stack's validated config).
 
     Config is read and validated before the first resource is declared, so a bad value fails
-    with :class:`~hybridstack.config.StackConfigError` and nothing registers.
+    with :class:`~reference_platform.config.StackConfigError` and nothing registers.
     """
     config = config if config is not None else load_stack_config()
     project = config.firebase_project_id

@@ -1,0 +1,38 @@
+"""Every component refuses an argument it does not take, naming it, before anything registers.
+
+A typo such as ``{"visiblity_timeout": 30}`` used to pass silently and keep the default. Each
+case below is what a new user would mistype; the error must name the typo, suggest the intended
+argument, and nothing may be registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hybridstack.components.args import ComponentArgsError
+from hybridstack.components.queue import Queue
+from hybridstack.testing import RecordingMocks, run_under_mocks
+
+CASES: dict[str, tuple[Callable[[dict[str, Any]], object], str, str]] = {
+    # component: (build with args, the typo, the argument it should suggest)
+    "Queue": (
+        lambda args: Queue("jobs", args),
+        "visiblity_timeout_seconds",
+        "visibility_timeout_seconds",
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("component", sorted(CASES))
+def test_an_unknown_argument_is_refused_by_name_before_anything_registers(component: str) -> None:
+    build, typo, intended = CASES[component]
+    mocks = RecordingMocks()
+    with pytest.raises(ComponentArgsError) as refused:
+        run_under_mocks(lambda: build({typo: 1}), mocks=mocks)
+    message = str(refused.value)
+    assert f"unknown argument {typo!r}" in message
+    assert f"did you mean {intended!r}" in message
+    assert not [r for r in mocks.resources if not r.type.startswith("hybridstack:")]
