@@ -51,7 +51,7 @@ class WorkerSampler:
         self._thread.start()
 
     def _run(self) -> None:
-        from hybridstack.emulators.ministack import lambda_workers
+        from hybridstack.emulators.runtime.ministack import lambda_workers
 
         while not self._stop.wait(0.05):
             self.most = max(self.most, len(lambda_workers(self._pid)))
@@ -144,9 +144,9 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=100, help="concurrent uploads (0: none)")
     args = parser.parse_args()
 
-    from hybridstack.emulators.clients import AuthEmulator, firestore_client
-    from hybridstack.emulators.deploy.cloud import deploy_into, local_stack_cloud
-    from hybridstack.emulators.ministack import worker_folders
+    from hybridstack.emulators.devtools.stack_cloud import deploy_into, local_stack_cloud
+    from hybridstack.emulators.runtime.clients import AuthEmulator, firestore_client
+    from hybridstack.emulators.runtime.ministack import worker_folders
 
     with tempfile.TemporaryDirectory(prefix="hybridstack-load-") as tmp:
         cloud = local_stack_cloud(state_dir=Path(tmp))

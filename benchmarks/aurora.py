@@ -29,10 +29,10 @@ from typing import Any
 
 import docker
 
-from hybridstack.emulators import aurora
-from hybridstack.emulators.clients import aws_client
-from hybridstack.emulators.containers.images import ensure_image, postgres_image_spec
-from hybridstack.emulators.local_cloud import LocalCloud
+from hybridstack.emulators.runtime import aurora
+from hybridstack.emulators.runtime.clients import aws_client
+from hybridstack.emulators.runtime.containers.images import ensure_image, postgres_image_spec
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 
 
 def percentile(values: list[float], fraction: float) -> float:

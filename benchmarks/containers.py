@@ -15,9 +15,9 @@ import time
 
 import docker
 
-from hybridstack.emulators.containers import ContainerCloud
-from hybridstack.emulators.containers.base_image import BASE_IMAGE, ensure_base_image
-from hybridstack.emulators.containers.images import (
+from hybridstack.emulators.runtime.containers import ContainerCloud
+from hybridstack.emulators.runtime.containers.base_image import BASE_IMAGE, ensure_base_image
+from hybridstack.emulators.runtime.containers.images import (
     aws_image_spec,
     ensure_image,
     firebase_image_spec,

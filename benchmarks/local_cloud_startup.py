@@ -17,11 +17,12 @@ Why Auth (firebase-tools) was the slow one, found with ``node --cpu-prof``: not 
 MOTD fetch and update check fail fast offline and run beside the start) but CPU. Before it
 listens, the Auth emulator has exegesis compile an AJV validator for every request and response
 schema of the Identity Toolkit API: ~16 s in ``ajv/dist/compile`` plus ~4.5 s of garbage
-collection, out of 27 s. ``emulators/firebase/lazy-validators.js`` (preloaded into node) turns on
+collection, out of 27 s. ``emulators/runtime/firebase/lazy-validators.js`` (preloaded into node)
+turns on
 exegesis's own ``lazyCompileValidationSchemas`` option, so each validator is compiled on first
 use: the same start then took 2.5 s. ``--compare-auth`` measures both (details and the
 remaining ~2-3 s, mostly loading firebase-tools' JavaScript, in
-``hybridstack.emulators.firebase_tools``).
+``hybridstack.emulators.runtime.firebase_tools``).
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ import boto3
 import psutil
 import requests
 
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.local_cloud import DEFAULT_SERVICES, LocalCloud
-from hybridstack.emulators.process import group_pids
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.local_cloud import DEFAULT_SERVICES, LocalCloud
+from hybridstack.emulators.runtime.process import group_pids
 
 TARGET_START_SECONDS = 20.0
 TARGET_RESET_SECONDS = 0.5

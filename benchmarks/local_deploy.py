@@ -75,7 +75,7 @@ def main() -> None:
     import pulumi_aws  # noqa: F401
     import pulumi_gcp  # noqa: F401
 
-    from hybridstack.emulators.deploy.cloud import deploy_into, local_stack_cloud
+    from hybridstack.emulators.devtools.stack_cloud import deploy_into, local_stack_cloud
     from reference_platform.program import build_platform  # noqa: F401
 
     imported = time.perf_counter() - began
@@ -125,8 +125,8 @@ def _aurora_rows(cloud: Any, rows: list[tuple[str, float, str]]) -> str:
     """Deploy with database=postgres, again, then back to dynamodb; the rows, and how long the
     cluster took to answer SQL (or why it could not run)."""
     from hybridstack.emulators.deploy.aws_rds import CLUSTER, INSTANCE
-    from hybridstack.emulators.deploy.cloud import deploy_into
     from hybridstack.emulators.deploy.engine import DeployError
+    from hybridstack.emulators.devtools.stack_cloud import deploy_into
 
     try:
         on = deploy_into(cloud, config={"database": "postgres"})

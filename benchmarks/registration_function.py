@@ -23,7 +23,7 @@ from pathlib import Path
 
 def _start(functions: bool, root: Path) -> tuple[float, float, float]:
     """(total start seconds, firebase-tools seconds, assembly seconds)."""
-    from hybridstack.emulators.deploy.cloud import local_stack_cloud
+    from hybridstack.emulators.devtools.stack_cloud import local_stack_cloud
 
     clock = time.perf_counter()
     cloud = local_stack_cloud(state_dir=root, functions=functions)
@@ -36,8 +36,8 @@ def _start(functions: bool, root: Path) -> tuple[float, float, float]:
 
 
 def _sign_ups(count: int, root: Path) -> list[float]:
-    from hybridstack.emulators.clients import AuthEmulator, aws_client
-    from hybridstack.emulators.deploy.cloud import deploy_into, local_stack_cloud
+    from hybridstack.emulators.devtools.stack_cloud import deploy_into, local_stack_cloud
+    from hybridstack.emulators.runtime.clients import AuthEmulator, aws_client
 
     cloud = local_stack_cloud(state_dir=root)
     try:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import requests
 
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.supervision import CHECKPOINT_SECONDS, Restarted, Supervisor
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.supervision import CHECKPOINT_SECONDS, Restarted, Supervisor
 
 
 def restart_seconds(state_dir: Path) -> dict[str, float]:

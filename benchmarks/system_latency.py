@@ -118,8 +118,8 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def measure(samples: int, burst: int) -> bool:
-    from hybridstack.emulators.clients import AuthEmulator, firestore_client
-    from hybridstack.emulators.deploy.cloud import deploy_into, local_stack_cloud
+    from hybridstack.emulators.devtools.stack_cloud import deploy_into, local_stack_cloud
+    from hybridstack.emulators.runtime.clients import AuthEmulator, firestore_client
 
     ok = True
     with tempfile.TemporaryDirectory(prefix="hybridstack-latency-") as tmp:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psutil
 
-from hybridstack.emulators.run_state import disk_usage
+from hybridstack.emulators.runtime.run_state import disk_usage
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = ROOT / ".hybridstack"

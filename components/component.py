@@ -43,7 +43,7 @@ class HybridComponent(pulumi.ComponentResource):
     """
 
     TYPE: ClassVar[str] = "hybridstack:index:Component"
-    TRANSFORMS: ClassVar[type[Mapping[str, Transform]] | None] = None
+    TRANSFORMS: ClassVar[type | None] = None  # a TypedDict: child role -> Transform
     CHILD_ROLES: ClassVar[tuple[str, ...]] = ()  # until every component declares TRANSFORMS
 
     @classmethod
@@ -57,7 +57,7 @@ class HybridComponent(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        transform: Transforms | None = None,
+        transform: Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         props: Mapping[str, Any] | None = None,
     ) -> None:

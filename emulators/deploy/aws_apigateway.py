@@ -5,7 +5,8 @@ The emulator serves an API at ``http://127.0.0.1:<port>/_aws/execute-api/<apiId>
 ``apiEndpoint`` and (for the ``$default`` stage) the ``invokeUrl`` the program sees, so the stack
 output ``apiUrl`` and every URL derived from it (push endpoints, audiences) are the local ones.
 An authorizer trusting ``https://accounts.google.com`` trusts the local issuer's Google stand-in
-(:func:`hybridstack.emulators.local_issuer.google_issuer`) instead: nothing offline is Google.
+(:func:`hybridstack.emulators.runtime.local_issuer.google_issuer`) instead: nothing offline is
+Google.
 
 Example:
     aws.apigatewayv2.Route("api-get-me", api_id=api.id, route_key="GET /me",
@@ -30,7 +31,7 @@ def local_issuer_for(ctx: DeployContext, issuer: str) -> str:
     """Google's issuer (Pub/Sub push tokens, Google-signed calls) can't be reached offline: the
     local cloud's issuer stands in for it and signs those tokens (its push relay)."""
     if issuer.rstrip("/") == GOOGLE_ISSUER and ctx.endpoints.issuer:
-        from hybridstack.emulators.local_issuer import google_issuer
+        from hybridstack.emulators.runtime.local_issuer import google_issuer
 
         return google_issuer(ctx.endpoints.issuer)
     return issuer

@@ -1,10 +1,11 @@
 """Aurora PostgreSQL clusters and their instances, run for real by MiniStack's RDS.
 
 MiniStack backs each Aurora cluster with a PostgreSQL container and runs the RDS Data API's SQL
-in it (:mod:`hybridstack.emulators.aurora`). The cluster is created as declared — database,
+in it (:mod:`hybridstack.emulators.runtime.aurora`). The cluster is created as declared — database,
 master user with its password managed in Secrets Manager, Data API, Serverless v2 capacity,
 backups, deletion protection, tags — except its engine version: the local image serves one major
-(:data:`~hybridstack.emulators.aurora.LOCAL_ENGINE_VERSION`), so a cluster declaring another is
+(:data:`~hybridstack.emulators.runtime.aurora.LOCAL_ENGINE_VERSION`), so a cluster declaring
+another is
 created with the local version and reported as adapted by name. The instance handler returns
 only once the Data API runs ``SELECT 1``, so every Function deployed with the stack finds a
 database that answers.
@@ -38,11 +39,11 @@ import re
 import time
 from typing import Any
 
-from hybridstack.emulators import aurora
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, error_code, fail
 from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.registry import Created, Resource, handles
 from hybridstack.emulators.deploy.shapes import integral, tags_list
+from hybridstack.emulators.runtime import aurora
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -86,7 +87,7 @@ def identifier(ctx: DeployContext, resource: Resource, *, explicit: str, prefix:
 
 def local_engine_version(declared: Any) -> tuple[str, str | None]:
     """(version to create, what was adapted or None): the declared version when the local image
-    serves its major, else :data:`~hybridstack.emulators.aurora.LOCAL_ENGINE_VERSION`."""
+    serves its major, else :data:`~hybridstack.emulators.runtime.aurora.LOCAL_ENGINE_VERSION`."""
     local = aurora.LOCAL_ENGINE_VERSION
     if not declared:
         return local, None
@@ -296,8 +297,8 @@ def _wait_until_ready(ctx: DeployContext, cluster: dict[str, Any], instance_id: 
     """Until the Data API runs SQL (for a cluster without it: until the instance is available).
 
     Without Docker the instance is "available" at once and the Data API answers from a stub:
-    :func:`~hybridstack.emulators.aurora.wait_for_data_api` raises
-    :class:`~hybridstack.emulators.aurora.AuroraUnavailableError` for that.
+    :func:`~hybridstack.emulators.runtime.aurora.wait_for_data_api` raises
+    :class:`~hybridstack.emulators.runtime.aurora.AuroraUnavailableError` for that.
     """
     deadline = time.monotonic() + READY_TIMEOUT
     aurora.wait_for_instance(ctx.aws("rds"), instance_id, deadline - time.monotonic())

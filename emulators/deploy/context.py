@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import requests
 from botocore.config import Config
 
-from hybridstack.emulators.clients import aws_client, require
 from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.registry import Resource
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.clients import aws_client, require
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 
 HTTP_TIMEOUT = 30.0
 _NOT_FOR_FUNCTIONS = frozenset({"LOCALSTACK_HOST", "EDGE_PORT"})

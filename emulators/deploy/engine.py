@@ -8,11 +8,12 @@ resolved). There is no second list of resources.
 
 What the local cloud adds, as a cloud provider would: every function gets the Google emulators'
 addresses (``FIRESTORE_EMULATOR_HOST``, ...); authorizers trusting Google and pushes carrying a
-service account's token go through the local issuer (:mod:`~hybridstack.emulators.local_issuer`);
+service account's token go through the local issuer
+(:mod:`~hybridstack.emulators.runtime.local_issuer`);
 Storage notifications are bridged from the cloud's Storage events topic
 (:mod:`~hybridstack.emulators.deploy.gcp_pubsub`). Archives above 5 MB are staged in the
 ``hybridstack-deploy-artifacts`` bucket. Where ``hybridstack up`` and the ``deployed_stack``
-fixture start the cloud: :mod:`~hybridstack.emulators.deploy.cloud`.
+fixture start the cloud: :mod:`~hybridstack.emulators.devtools.stack_cloud`.
 
 API::
 
@@ -82,7 +83,7 @@ from hybridstack.emulators.deploy.program_inputs import ProgramInputs, recording
 from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
 from hybridstack.emulators.deploy.removal import remove_undeclared
 from hybridstack.emulators.deploy.state import DeployState
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 from hybridstack.testing import RegisteredResource
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -158,7 +159,7 @@ def encode_config(project: str, config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def default_state_path(stack: str) -> Path:
-    from hybridstack.emulators.run_state import default_state_dir
+    from hybridstack.emulators.runtime.run_state import default_state_dir
 
     return default_state_dir().resolve() / f"deploy-{stack}.json"
 

@@ -85,7 +85,7 @@ def subscription_body(
         config = {key: value for key, value in push.items() if value not in (None, "", {})}
         oidc = config.get("oidcToken") or {}
         if issuer and oidc.get("serviceAccountEmail"):
-            from hybridstack.emulators.local_issuer import push_relay_url
+            from hybridstack.emulators.runtime.local_issuer import push_relay_url
 
             endpoint = str(config["pushEndpoint"])
             config["pushEndpoint"] = push_relay_url(

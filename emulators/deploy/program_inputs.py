@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridstack.emulators.deploy.archives import RACY_NANOSECONDS
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 
 IGNORED_VARIABLES = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "PS1", "COLUMNS", "LINES"})
 """Variables shells change on their own; no program should depend on them."""

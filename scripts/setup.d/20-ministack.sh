@@ -1,5 +1,5 @@
 # MiniStack (the AWS emulator) in its OWN virtual environment, .tools/ministack, pinned by
-# emulators/aws/ministack.lock (hashes; cryptography included for its JWT authorizer). Its botocore
+# emulators/runtime/aws/ministack.lock (hashes; cryptography included for its JWT authorizer). Its botocore
 # pin never meets the project's. Rebuilt only when the lock file changes.
 MINISTACK_VENV="$TOOLS/ministack"
 MINISTACK_LOCK="$ROOT/emulators/aws/ministack.lock"

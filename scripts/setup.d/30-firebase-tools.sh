@@ -1,4 +1,4 @@
-# firebase-tools (the Auth and Functions emulators) pinned by emulators/firebase/package-lock.json,
+# firebase-tools (the Auth and Functions emulators) pinned by emulators/runtime/firebase/package-lock.json,
 # installed with `npm ci` into .tools/firebase-tools. Reinstalled only when the lock file changes.
 # --ignore-scripts: the only install scripts are protobufjs's version notice and re2's optional
 # native build (minutes of C++ compiling offline, since its prebuilt download is unreachable);

@@ -1,7 +1,7 @@
 # The Firebase functions codebase's Python (firebase-functions and what services/firebase/main.py
 # imports) in its own virtual environment, .tools/functions-venv, pinned by
 # services/firebase/requirements.lock (hashes). The assembled codebase links it as its venv/
-# (emulators/functions_codebase.py), where the Functions emulator looks. Rebuilt only when the
+# (emulators/runtime/functions_codebase.py), where the Functions emulator looks. Rebuilt only when the
 # lock file changes.
 FUNCTIONS_VENV="$TOOLS/functions-venv"
 FUNCTIONS_LOCK="$ROOT/services/firebase/requirements.lock"

@@ -1,4 +1,4 @@
-# A Docker engine for the testcontainers backend of the local cloud (emulators/containers/).
+# A Docker engine for the testcontainers backend of the local cloud (emulators/runtime/containers/).
 #
 # When no engine answers and we are root: install Debian's docker.io (and debootstrap, which
 # builds the containers' base image offline) if missing, then start dockerd in the background,

@@ -8,7 +8,8 @@ lazily on the user's first request. ``REGISTRATION_API_URL`` is the AWS API's ba
 Deploy with ``firebase deploy --only functions`` from a directory holding this file as
 ``main.py``, the service code under ``hybridstack/services/`` and
 ``services/firebase/requirements.lock`` as its requirements: what
-``hybridstack.emulators.functions_codebase.assemble`` builds (the local cloud runs that folder
+``hybridstack.emulators.runtime.functions_codebase.assemble`` builds (the local cloud runs that
+folder
 in the Functions emulator).
 
 Example (what Identity Platform calls):

@@ -18,11 +18,11 @@ from hybridstack.components.postgres import (
     PostgresCluster,
     PostgresClusterArgs,
 )
-from hybridstack.emulators import aurora
-from hybridstack.emulators.aurora import LOCAL_ENGINE_VERSION
 from hybridstack.emulators.deploy import DeployError, deploy_local_stack
 from hybridstack.emulators.deploy.aws_rds import CLUSTER, INSTANCE
-from hybridstack.emulators.local_cloud import LocalCloud
+from hybridstack.emulators.runtime import aurora
+from hybridstack.emulators.runtime.aurora import LOCAL_ENGINE_VERSION
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 
 pytestmark = pytest.mark.emulators("aws")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from hybridstack.emulators.aurora import LOCAL_ENGINE_VERSION, LOCAL_MAJOR
 from hybridstack.emulators.deploy.aws_rds import CLUSTER, identifier, local_engine_version
 from hybridstack.emulators.deploy.context import DeployContext
 from hybridstack.emulators.deploy.registry import Resource
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.aurora import LOCAL_ENGINE_VERSION, LOCAL_MAJOR
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 
 URN = "urn:pulumi:local::hybridstack::hybridstack:aws:PostgresCluster$aws:rds/cluster:Cluster::"
 RDS_IDENTIFIER = re.compile(r"^[a-z](?:-?[a-z0-9])*$")

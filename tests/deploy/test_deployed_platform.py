@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from hybridstack.emulators.clients import aws_client
-from hybridstack.emulators.deploy.cloud import STORAGE_EVENTS_TOPIC
-from hybridstack.emulators.local_issuer import google_issuer
+from hybridstack.emulators.devtools.stack_cloud import STORAGE_EVENTS_TOPIC
+from hybridstack.emulators.runtime.clients import aws_client
+from hybridstack.emulators.runtime.local_issuer import google_issuer
 
 
 def _of(stack, type_token: str, name: str) -> dict:
@@ -29,7 +29,7 @@ def aws(deployed_stack):
 
 
 def test_the_api_answers_and_its_authorizer_refuses_a_missing_or_unsigned_token(deployed_stack):
-    from hybridstack.emulators.clients import AuthEmulator
+    from hybridstack.emulators.runtime.clients import AuthEmulator
 
     health = requests.get(deployed_stack.api_url + "health", timeout=60)
     anonymous = requests.get(deployed_stack.api_url + "me", timeout=60)

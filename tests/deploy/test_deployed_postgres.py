@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from hybridstack.emulators.aurora import LOCAL_ENGINE_VERSION
-from hybridstack.emulators.clients import aws_client
 from hybridstack.emulators.deploy.aws_rds import CLUSTER, INSTANCE
 from hybridstack.emulators.deploy.engine import DeployResult
+from hybridstack.emulators.runtime.aurora import LOCAL_ENGINE_VERSION
+from hybridstack.emulators.runtime.clients import aws_client
 
 FUNCTION = "aws:lambda/function:Function"
 

@@ -12,7 +12,7 @@ import pytest
 from hybridstack.emulators.deploy import DeployError, UnknownResourceTypeError, deploy_local_stack
 from hybridstack.emulators.deploy.not_emulated import NOT_EMULATED
 from hybridstack.emulators.deploy.registry import covered_types, load_handlers
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 from hybridstack.testing import run_under_mocks
 from reference_platform.program import build_platform
 from tests.examples.architectures import run_example

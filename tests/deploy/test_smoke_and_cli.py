@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from hybridstack.cli import app
-from hybridstack.emulators.deploy.smoke import SmokeStepError, run_smoke_journey
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.devtools.cli import app
+from hybridstack.emulators.devtools.smoke import SmokeStepError, run_smoke_journey
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 
 
 def test_the_smoke_journey_passes_on_the_deployed_stack(deployed_stack):
@@ -53,7 +53,7 @@ def test_outputs_before_any_deploy_names_the_missing_file(tmp_path):
 
 
 def test_config_overrides_name_a_setting_that_is_not_key_equals_value(tmp_path):
-    from hybridstack.emulators.deploy_cli import config_overrides
+    from hybridstack.emulators.devtools.cli.deploy import config_overrides
 
     assert config_overrides(["database=postgres", "aws:region=eu-west-1", "x="]) == {
         "database": "postgres",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from hybridstack.emulators.run_state import read_state
+from hybridstack.emulators.runtime.run_state import read_state
 
 WAIT_SECONDS = 240.0  # start + first deploy + smoke journey on a busy 2-core machine
 

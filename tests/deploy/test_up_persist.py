@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from hybridstack.emulators.clients import aws_client
-from hybridstack.emulators.run_state import RunState, read_state
+from hybridstack.emulators.runtime.clients import aws_client
+from hybridstack.emulators.runtime.run_state import RunState, read_state
 from tests.deploy.up_process import UpProcess
 
 SMOKE_PASSWORD = "smoke-secret-1"  # what the smoke journey signs its user up with

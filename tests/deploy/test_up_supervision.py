@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from hybridstack.emulators.run_state import read_state
+from hybridstack.emulators.runtime.run_state import read_state
 from tests.deploy.up_process import UpProcess
 
 

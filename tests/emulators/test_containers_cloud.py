@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from firebase_admin import auth as firebase_auth
 from firebase_admin import delete_app
 
-from hybridstack.emulators.clients import (
+from hybridstack.emulators.runtime.clients import (
     AuthEmulator,
     aws_client,
     emulator_environment,
@@ -31,11 +31,11 @@ from hybridstack.emulators.clients import (
     storage_client,
     subscriber_client,
 )
-from hybridstack.emulators.containers import ContainerCloud, docker_unavailable_reason
-from hybridstack.emulators.containers.base_image import BASE_IMAGE
-from hybridstack.emulators.containers.cloud import LABEL, OWNER_LABEL, remove_orphans
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.storage import StorageEvents
+from hybridstack.emulators.runtime.containers import ContainerCloud, docker_unavailable_reason
+from hybridstack.emulators.runtime.containers.base_image import BASE_IMAGE
+from hybridstack.emulators.runtime.containers.cloud import LABEL, OWNER_LABEL, remove_orphans
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.storage import StorageEvents
 
 DOCKER_UNAVAILABLE = docker_unavailable_reason()
 pytestmark = [

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hybridstack.emulators import tools
-from hybridstack.emulators.containers.base_image import DEFAULT_MIRROR, debian_mirror
-from hybridstack.emulators.containers.images import (
+from hybridstack.emulators.runtime import tools
+from hybridstack.emulators.runtime.containers.base_image import DEFAULT_MIRROR, debian_mirror
+from hybridstack.emulators.runtime.containers.images import (
     EMULATORS,
     ImageSpec,
     aws_image_spec,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from hybridstack.emulators.containers import ContainerCloud
-from hybridstack.emulators.containers.upstream import (
+from hybridstack.emulators.runtime.containers import ContainerCloud
+from hybridstack.emulators.runtime.containers.upstream import (
     LOCALSTACK_TOKEN_VARIABLE,
     PINNED,
     check_image_source,
     upstream_aws_image,
 )
-from hybridstack.emulators.storage import StorageEvents
+from hybridstack.emulators.runtime.storage import StorageEvents
 
 
 def test_every_pinned_image_names_a_fixed_version() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hybridstack.emulators.dev_loop import DevLoop, is_source, watched_paths
+from hybridstack.emulators.devtools.dev_loop import DevLoop, is_source, watched_paths
 
 SETTLE_SECONDS = 60.0  # how long a test waits for the watcher at most (not a figure it asserts)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from firebase_admin import auth as admin_auth
 
-from hybridstack.emulators.clients import AuthEmulatorError
+from hybridstack.emulators.runtime.clients import AuthEmulatorError
 
 
 def test_sign_up_over_rest_gives_a_token_the_admin_sdk_verifies(auth, firebase_app):

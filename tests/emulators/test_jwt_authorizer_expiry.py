@@ -1,5 +1,6 @@
 """An HTTP API JWT authorizer refuses a token without a usable ``exp``, as API Gateway does
-(MiniStack alone checks ``exp`` only when present; ``emulators/aws/ministack_patches.py``)."""
+(MiniStack alone checks ``exp`` only when present;
+``emulators/runtime/aws/ministack_patches.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import jwt
 import pytest
 import requests
 
-from hybridstack.emulators.local_issuer import SigningKey
+from hybridstack.emulators.runtime.local_issuer import SigningKey
 from tests.emulators.test_local_issuer import _protected_api
 
 

@@ -22,10 +22,10 @@ import pytest
 import requests
 from botocore.config import Config
 
-from hybridstack.emulators import ministack
-from hybridstack.emulators.clients import aws_client
-from hybridstack.emulators.local_cloud import LocalCloud, clean_up_killed_run
-from hybridstack.emulators.run_state import read_state
+from hybridstack.emulators.runtime import ministack
+from hybridstack.emulators.runtime.clients import aws_client
+from hybridstack.emulators.runtime.local_cloud import LocalCloud, clean_up_killed_run
+from hybridstack.emulators.runtime.run_state import read_state
 
 HANDLER = """
 import os

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from hybridstack.emulators import ministack
-from hybridstack.emulators.aws.ministack_patches import LAYER_CACHE
-from hybridstack.emulators.clients import aws_client
-from hybridstack.emulators.local_cloud import LocalCloud
+from hybridstack.emulators.runtime import ministack
+from hybridstack.emulators.runtime.aws.ministack_patches import LAYER_CACHE
+from hybridstack.emulators.runtime.clients import aws_client
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 
 HANDLER = """
 import os

@@ -15,16 +15,16 @@ from typing import Any
 import docker
 import pytest
 
-from hybridstack.emulators.aurora import (
+from hybridstack.emulators.runtime.aurora import (
     LOCAL_MAJOR,
     AuroraDatabase,
     AuroraUnavailableError,
     create_database,
     wait_for_data_api,
 )
-from hybridstack.emulators.clients import aws_client
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.clients import aws_client
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 
 
 def _sql(rds_data: Any, db: AuroraDatabase, sql: str, **extra: Any) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def test_stop_removes_the_databases_of_a_ministack_that_crashed(
 def test_a_restart_of_a_crashed_ministack_removes_its_databases(
     docker_engine: None, tmp_path: Path
 ) -> None:
-    from hybridstack.emulators.supervision import Restarted, Supervisor
+    from hybridstack.emulators.runtime.supervision import Restarted, Supervisor
 
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
         rds, rds_data = _clients(cloud.endpoints)
@@ -178,9 +178,9 @@ KILLED_OWNER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from hybridstack.emulators.aurora import create_database
-    from hybridstack.emulators.clients import aws_client
-    from hybridstack.emulators.local_cloud import LocalCloud
+    from hybridstack.emulators.runtime.aurora import create_database
+    from hybridstack.emulators.runtime.clients import aws_client
+    from hybridstack.emulators.runtime.local_cloud import LocalCloud
 
     cloud = LocalCloud(services=["aws"], state_dir=Path(sys.argv[1]))
     endpoints = cloud.start()

@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hybridstack.emulators.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 
 HANDLER = textwrap.dedent(
     """

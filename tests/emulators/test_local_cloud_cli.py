@@ -15,9 +15,9 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from hybridstack.cli import app
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.run_state import read_state
+from hybridstack.emulators.devtools.cli import app
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.run_state import read_state
 
 runner = CliRunner()
 
@@ -187,7 +187,7 @@ def test_ctrl_c_stops_up_and_every_emulator(tmp_path: Path) -> None:
 def test_an_emulator_that_keeps_dying_ends_up_with_its_log_and_the_command_that_recovers(
     tmp_path: Path,
 ) -> None:
-    from hybridstack.emulators.supervision import MAX_RESTARTS
+    from hybridstack.emulators.runtime.supervision import MAX_RESTARTS
 
     up, pids = _start_up(tmp_path, "storage")
     try:

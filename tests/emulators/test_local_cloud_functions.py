@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from hybridstack.emulators import tools
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.process import EmulatorStartError
+from hybridstack.emulators.runtime import tools
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.process import EmulatorStartError
 
 FIREBASE_FUNCTIONS = "firebase-functions==0.6.0"
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import boto3
 import requests
 
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.storage import StorageEvents
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.storage import StorageEvents
 
 
 def pull(pubsub: str, subscription: str, timeout: float = 20.0) -> list[dict[str, object]]:

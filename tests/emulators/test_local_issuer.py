@@ -17,7 +17,7 @@ import jwt
 import pytest
 import requests
 
-from hybridstack.emulators.local_issuer import (
+from hybridstack.emulators.runtime.local_issuer import (
     ExchangeRefusedError,
     LocalIssuerClient,
     SigningKey,

@@ -9,8 +9,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.run_state import read_state
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.run_state import read_state
 
 
 def _alive(pid: int) -> bool:

@@ -11,7 +11,7 @@ import jwt
 import pytest
 import requests
 
-from hybridstack.emulators.local_issuer import google_issuer, metadata_host
+from hybridstack.emulators.runtime.local_issuer import google_issuer, metadata_host
 
 pytestmark = pytest.mark.emulators("auth")
 

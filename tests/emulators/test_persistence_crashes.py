@@ -13,12 +13,12 @@ import pulumi
 import pulumi_gcp as gcp
 import requests
 
-from hybridstack.emulators.clients import aws_client
 from hybridstack.emulators.deploy import deploy_local_stack
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.run_state import read_state
-from hybridstack.emulators.supervision import Restarted, Supervisor
+from hybridstack.emulators.runtime.clients import aws_client
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.run_state import read_state
+from hybridstack.emulators.runtime.supervision import Restarted, Supervisor
 from tests.emulators.polling import poll
 from tests.emulators.test_local_cloud_persist import check_kept, write_kept
 

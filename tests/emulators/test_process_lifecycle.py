@@ -15,11 +15,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hybridstack.emulators import pubsub, storage
-from hybridstack.emulators.local_cloud import LocalCloud, LocalCloudAlreadyRunningError
-from hybridstack.emulators.ports import free_port
-from hybridstack.emulators.process import EmulatorStartError, Launch, ManagedProcess, group_pids
-from hybridstack.emulators.run_state import read_state
+from hybridstack.emulators.runtime import pubsub, storage
+from hybridstack.emulators.runtime.local_cloud import LocalCloud, LocalCloudAlreadyRunningError
+from hybridstack.emulators.runtime.ports import free_port
+from hybridstack.emulators.runtime.process import (
+    EmulatorStartError,
+    Launch,
+    ManagedProcess,
+    group_pids,
+)
+from hybridstack.emulators.runtime.run_state import read_state
 
 
 def _alive(pid: int) -> bool:
@@ -84,7 +89,7 @@ OWNER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from hybridstack.emulators.local_cloud import LocalCloud
+    from hybridstack.emulators.runtime.local_cloud import LocalCloud
     cloud = LocalCloud(services=["storage", "aws"], state_dir=Path(sys.argv[1]))
     cloud.start()
     print("ready", flush=True)
@@ -141,7 +146,7 @@ def test_one_emulator_failing_stops_the_others_and_names_the_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A JAR that is not the Pub/Sub emulator: java starts, then exits with an error.
-    from hybridstack.emulators import tools
+    from hybridstack.emulators.runtime import tools
 
     monkeypatch.setenv("HYBRIDSTACK_PUBSUB_EMULATOR_JAR", str(tools.firestore_emulator_jar()))
     spawned: list[ManagedProcess] = []

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from hybridstack.emulators import local_cloud, storage
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.ports import choose_port, free_port, port_is_free
-from hybridstack.emulators.process import Launch, ManagedProcess, PortTakenError
+from hybridstack.emulators.runtime import local_cloud, storage
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.ports import choose_port, free_port, port_is_free
+from hybridstack.emulators.runtime.process import Launch, ManagedProcess, PortTakenError
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hybridstack.emulators import tools
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.tools import MissingToolError
+from hybridstack.emulators.runtime import tools
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.tools import MissingToolError
 
 
 @pytest.mark.parametrize(

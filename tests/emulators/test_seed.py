@@ -11,8 +11,8 @@ from firebase_admin import auth as admin_auth
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.cloud.firestore import GeoPoint
 
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.seed import SeedError, export_seed, load_seed, read_seed
+from hybridstack.emulators.devtools.seed import SeedError, export_seed, load_seed, read_seed
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 
 USERS = [
     {
@@ -258,7 +258,7 @@ def test_gitkeep_files_are_not_data(tmp_path):
 def test_cli_loads_and_exports_through_the_shell_environment(tmp_path, cloud, s3):
     from typer.testing import CliRunner
 
-    from hybridstack.emulators.seed_cli import seed_app
+    from hybridstack.emulators.devtools.cli.seed import seed_app
 
     seed = make_seed(tmp_path / "seed")
     runner = CliRunner()
@@ -278,7 +278,7 @@ def test_cli_loads_and_exports_through_the_shell_environment(tmp_path, cloud, s3
 def test_cli_without_a_local_cloud_in_the_environment_says_how_to_get_one(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from hybridstack.emulators.seed_cli import seed_app
+    from hybridstack.emulators.devtools.cli.seed import seed_app
 
     for name in ("AWS_ENDPOINT_URL", "LOCALSTACK_HOST", "FIREBASE_AUTH_EMULATOR_HOST"):
         monkeypatch.delenv(name, raising=False)

@@ -19,12 +19,12 @@ import psutil
 import requests
 from typer.testing import CliRunner
 
-from hybridstack.cli import app
-from hybridstack.emulators import firestore, ministack, pubsub
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.ports import LOOPBACK
-from hybridstack.emulators.run_state import RunState, read_state
-from hybridstack.emulators.supervision import GaveUp, Restarted, Supervisor
+from hybridstack.emulators.devtools.cli import app
+from hybridstack.emulators.runtime import firestore, ministack, pubsub
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.ports import LOOPBACK
+from hybridstack.emulators.runtime.run_state import RunState, read_state
+from hybridstack.emulators.runtime.supervision import GaveUp, Restarted, Supervisor
 from tests.emulators.polling import GIVE_UP_SECONDS, poll
 
 HYBRIDSTACK = str(Path(sys.executable).with_name("hybridstack"))

@@ -23,11 +23,11 @@ import jwt
 import pytest
 import requests
 
-from hybridstack.emulators import firebase_tools, functions_codebase
-from hybridstack.emulators.clients import AuthEmulator
-from hybridstack.emulators.local_cloud import LocalCloud
-from hybridstack.emulators.local_issuer import google_issuer, metadata_host
-from hybridstack.emulators.ports import LOOPBACK
+from hybridstack.emulators.runtime import firebase_tools, functions_codebase
+from hybridstack.emulators.runtime.clients import AuthEmulator
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from hybridstack.emulators.runtime.local_issuer import google_issuer, metadata_host
+from hybridstack.emulators.runtime.ports import LOOPBACK
 
 CALLER = "registration@demo-hybridstack.iam.gserviceaccount.com"
 

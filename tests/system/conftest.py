@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from hybridstack.emulators.clients import (
+from hybridstack.emulators.runtime.clients import (
     AuthEmulator,
     SignedInUser,
     aws_client,

@@ -10,7 +10,7 @@ from typing import Any
 
 import jwt
 
-from hybridstack.emulators.local_issuer import SigningKey
+from hybridstack.emulators.runtime.local_issuer import SigningKey
 
 
 def _claims(token: str) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from hybridstack.emulators.clients import AuthEmulator
 from hybridstack.emulators.deploy.engine import DeployResult
+from hybridstack.emulators.runtime.clients import AuthEmulator
 
 Sql = Callable[..., list[dict[str, Any]]]
 

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import requests
 
-from hybridstack.emulators import firebase_tools, functions_codebase
-from hybridstack.emulators.clients import AuthEmulator
-from hybridstack.emulators.deploy.cloud import configure_functions
-from hybridstack.emulators.ports import LOOPBACK, choose_port, release_port
+from hybridstack.emulators.devtools.stack_cloud import configure_functions
+from hybridstack.emulators.runtime import firebase_tools, functions_codebase
+from hybridstack.emulators.runtime.clients import AuthEmulator
+from hybridstack.emulators.runtime.ports import LOOPBACK, choose_port, release_port
 from hybridstack.services.identity import missed_registrations
 
 FUNCTION = "aws:lambda/function:Function"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from hybridstack.emulators.run_state import disk_usage, read_state
+from hybridstack.emulators.runtime.run_state import disk_usage, read_state
 from tests.deploy.up_process import UpProcess
 
 SMOKE = "smoke journey passed"

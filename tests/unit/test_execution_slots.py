@@ -1,12 +1,12 @@
 """The slot accounting patched into MiniStack: invocations past a limit wait in arrival order,
-then are refused naming the limit (``emulators/aws/ministack_patches.py``)."""
+then are refused naming the limit (``emulators/runtime/aws/ministack_patches.py``)."""
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from hybridstack.emulators.aws.ministack_patches import ExecutionSlots
+from hybridstack.emulators.runtime.aws.ministack_patches import ExecutionSlots
 
 POOL = ThreadPoolExecutor(4)
 

@@ -10,8 +10,8 @@ import time
 
 import psutil
 
-from hybridstack.emulators.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.run_state import RunState, owner_alive, process_create_time
+from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.run_state import RunState, owner_alive, process_create_time
 
 
 def _state_of(pid: int) -> RunState:

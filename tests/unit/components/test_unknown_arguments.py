@@ -22,7 +22,7 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], object], str, str]] = {
         lambda args: Queue("jobs", args),
         "visiblity_timeout_seconds",
         "visibility_timeout_seconds",
-    ),  # fmt: skip
+    ),
 }
 
 
