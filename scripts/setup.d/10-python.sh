@@ -12,3 +12,7 @@ export UV UV_PYTHON_DOWNLOADS=never
 # bytecode and every process compiles pulumi_aws' modules from source again (~2 s of a deploy);
 # uv compiles them once (later runs only check them, ~1.5 s).
 (cd "$ROOT" && "$UV" sync --quiet --locked --all-extras --group dev --compile-bytecode)
+# The environment records where its tools are (hybridstack/locations.py, rule 2), so the
+# checkout's `hybridstack` command finds them from any working directory.
+mkdir -p "$ROOT/.venv/etc/hybridstack"
+printf '%s\n' "$TOOLS" > "$ROOT/.venv/etc/hybridstack/tools-dir"
