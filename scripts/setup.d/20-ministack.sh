@@ -2,7 +2,7 @@
 # emulators/runtime/aws/ministack.lock (hashes; cryptography included for its JWT authorizer). Its botocore
 # pin never meets the project's. Rebuilt only when the lock file changes.
 MINISTACK_VENV="$TOOLS/ministack"
-MINISTACK_LOCK="$ROOT/emulators/aws/ministack.lock"
+MINISTACK_LOCK="$ROOT/emulators/runtime/aws/ministack.lock"
 MINISTACK_STAMP="$MINISTACK_VENV/.lock.sha256"
 ministack_lock_sum="$(sha256sum "$MINISTACK_LOCK" | cut -d' ' -f1)"
 if [ ! -x "$MINISTACK_VENV/bin/python" ] || [ "$(cat "$MINISTACK_STAMP" 2>/dev/null)" != "$ministack_lock_sum" ]; then

@@ -4,7 +4,7 @@
 # native build (minutes of C++ compiling offline, since its prebuilt download is unreachable);
 # firebase-tools falls back to JavaScript regular expressions without it.
 FIREBASE_TOOLS_DIR="$TOOLS/firebase-tools"
-FIREBASE_TOOLS_LOCK="$ROOT/emulators/firebase/package-lock.json"
+FIREBASE_TOOLS_LOCK="$ROOT/emulators/runtime/firebase/package-lock.json"
 FIREBASE_TOOLS_STAMP="$FIREBASE_TOOLS_DIR/.lock.sha256"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -20,7 +20,7 @@ if [ ! -x "$FIREBASE_TOOLS_DIR/node_modules/.bin/firebase" ] \
   || [ "$(cat "$FIREBASE_TOOLS_STAMP" 2>/dev/null)" != "$firebase_lock_sum" ]; then
   echo "setup: installing firebase-tools into .tools/firebase-tools (npm ci)"
   mkdir -p "$FIREBASE_TOOLS_DIR"
-  cp "$ROOT/emulators/firebase/package.json" "$FIREBASE_TOOLS_LOCK" "$FIREBASE_TOOLS_DIR/"
+  cp "$ROOT/emulators/runtime/firebase/package.json" "$FIREBASE_TOOLS_LOCK" "$FIREBASE_TOOLS_DIR/"
   (cd "$FIREBASE_TOOLS_DIR" && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error)
   echo "$firebase_lock_sum" > "$FIREBASE_TOOLS_STAMP"
 fi
