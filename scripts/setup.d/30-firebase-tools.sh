@@ -5,7 +5,6 @@
 # firebase-tools falls back to JavaScript regular expressions without it.
 FIREBASE_TOOLS_DIR="$TOOLS/firebase-tools"
 FIREBASE_TOOLS_LOCK="$ROOT/emulators/runtime/firebase/package-lock.json"
-FIREBASE_TOOLS_STAMP="$FIREBASE_TOOLS_DIR/.lock.sha256"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Node.js and npm (Debian) for firebase-tools"
@@ -15,12 +14,10 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     exit 1
   fi
 fi
-firebase_lock_sum="$(sha256sum "$FIREBASE_TOOLS_LOCK" | cut -d' ' -f1)"
-if [ ! -x "$FIREBASE_TOOLS_DIR/node_modules/.bin/firebase" ] \
-  || [ "$(cat "$FIREBASE_TOOLS_STAMP" 2>/dev/null)" != "$firebase_lock_sum" ]; then
+if ! installed_from_lock "$FIREBASE_TOOLS_DIR" "$FIREBASE_TOOLS_LOCK" node_modules/.bin/firebase; then
   echo "setup: installing firebase-tools into .tools/firebase-tools (npm ci)"
   mkdir -p "$FIREBASE_TOOLS_DIR"
   cp "$ROOT/emulators/runtime/firebase/package.json" "$FIREBASE_TOOLS_LOCK" "$FIREBASE_TOOLS_DIR/"
   (cd "$FIREBASE_TOOLS_DIR" && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error)
-  echo "$firebase_lock_sum" > "$FIREBASE_TOOLS_STAMP"
+  record_lock "$FIREBASE_TOOLS_DIR" "$FIREBASE_TOOLS_LOCK"
 fi
