@@ -170,6 +170,15 @@ class Violation:
     type: str
     reason: str
 
+    @classmethod
+    def of(cls, rule: str, subject: PolicySubject, reason: str) -> Violation:
+        """``subject`` breaks ``rule`` because of ``reason``.
+
+        Example:
+            Violation.of("s3-deny-non-tls", bucket, "no statement denies non-TLS requests")
+        """
+        return cls(rule, subject.name, subject.type, reason)
+
     def __str__(self) -> str:
         return f"[{self.rule}] {self.type} {self.resource!r}: {self.reason}"
 
@@ -300,10 +309,9 @@ def check_buckets_encrypted(subjects: Sequence[PolicySubject]) -> list[Violation
         separate = any(refers_to(c, "bucket", bucket) and _first(c, "rules") for c in configs)
         if not (inline or separate):
             violations.append(
-                Violation(
+                Violation.of(
                     "s3-bucket-encrypted",
-                    bucket.name,
-                    bucket.type,
+                    bucket,
                     "no default server-side encryption configuration (SSE-S3 or SSE-KMS)",
                 )
             )
@@ -331,7 +339,7 @@ def check_public_access_blocked(subjects: Sequence[PolicySubject]) -> list[Viola
             if not off:
                 continue
             reason = f"public access block leaves {', '.join(off)} off"
-        violations.append(Violation("s3-public-access-blocked", bucket.name, bucket.type, reason))
+        violations.append(Violation.of("s3-public-access-blocked", bucket, reason))
     return violations
 
 
@@ -357,10 +365,9 @@ def check_non_tls_denied(subjects: Sequence[PolicySubject]) -> list[Violation]:
         documents = [p.props.get("policy") for p in mine] + [bucket.props.get("policy")]
         if not any(_denies_insecure_transport(s) for d in documents for s in _statements(d)):
             violations.append(
-                Violation(
+                Violation.of(
                     "s3-deny-non-tls",
-                    bucket.name,
-                    bucket.type,
+                    bucket,
                     "no bucket policy statement denies s3:* when aws:SecureTransport is false",
                 )
             )
@@ -398,9 +405,7 @@ def check_iam_wildcards(subjects: Sequence[PolicySubject]) -> list[Violation]:
             for problem in _wildcard_problems(statement):
                 sid = statement.get("Sid") or f"#{index}"
                 violations.append(
-                    Violation(
-                        "iam-no-wildcards", subject.name, subject.type, f"{where} {sid} {problem}"
-                    )
+                    Violation.of("iam-no-wildcards", subject, f"{where} {sid} {problem}")
                 )
 
     for subject in _of(subjects, ROLE_POLICY, IAM_POLICY):
@@ -416,29 +421,22 @@ def check_iam_wildcards(subjects: Sequence[PolicySubject]) -> list[Violation]:
             )
             if statement.get("Effect") == "Allow" and anyone and not statement.get("Condition"):
                 violations.append(
-                    Violation(
+                    Violation.of(
                         "iam-no-wildcards",
-                        role.name,
-                        role.type,
+                        role,
                         "trust policy lets any principal ('*') assume the role without a condition",
                     )
                 )
         for arn in _as_list(role.props.get("managedPolicyArns")):
             if isinstance(arn, str) and _BROAD_MANAGED.search(arn):
-                violations.append(
-                    Violation("iam-no-wildcards", role.name, role.type, f"attaches {arn}")
-                )
+                violations.append(Violation.of("iam-no-wildcards", role, f"attaches {arn}"))
     for attachment in _of(subjects, ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS):
         arns = _as_list(attachment.props.get("policyArn")) + _as_list(
             attachment.props.get("policyArns")
         )
         for arn in arns:
             if isinstance(arn, str) and _BROAD_MANAGED.search(arn):
-                violations.append(
-                    Violation(
-                        "iam-no-wildcards", attachment.name, attachment.type, f"attaches {arn}"
-                    )
-                )
+                violations.append(Violation.of("iam-no-wildcards", attachment, f"attaches {arn}"))
     return violations
 
 
@@ -468,9 +466,7 @@ def check_function_log_groups(subjects: Sequence[PolicySubject]) -> list[Violati
             reason = f"log group {mine[0].name!r} has no retentionInDays (kept forever)"
         else:
             continue
-        violations.append(
-            Violation("lambda-log-group-retained", function.name, function.type, reason)
-        )
+        violations.append(Violation.of("lambda-log-group-retained", function, reason))
     return violations
 
 
@@ -517,10 +513,9 @@ def check_async_functions_have_dlq(subjects: Sequence[PolicySubject]) -> list[Vi
         if not (dlq or destination):
             via = ", ".join(sorted({f"{t.type.rsplit(':', 1)[-1]} {t.name!r}" for t in triggers}))
             violations.append(
-                Violation(
+                Violation.of(
                     "lambda-async-dlq",
-                    function.name,
-                    function.type,
+                    function,
                     f"invoked asynchronously (by {via}) but has neither a dead-letter queue "
                     "nor an on-failure destination: failed events would be dropped",
                 )
@@ -542,10 +537,9 @@ def check_routes_authorized(
         if kind == "AWS_IAM" or key in public:
             continue
         violations.append(
-            Violation(
+            Violation.of(
                 "api-route-authorized",
-                route.name,
-                route.type,
+                route,
                 f"route {key!r} has authorization {kind} and is not declared public",
             )
         )
@@ -561,10 +555,9 @@ def check_firestore_rules(subjects: Sequence[PolicySubject]) -> list[Violation]:
                 continue
             for finding in find_open_rules(file["content"]):
                 violations.append(
-                    Violation(
+                    Violation.of(
                         "firestore-rules-not-open",
-                        ruleset.name,
-                        ruleset.type,
+                        ruleset,
                         f"{file.get('name', 'rules')} {finding}",
                     )
                 )
@@ -576,7 +569,7 @@ def check_prod_data_protected(subjects: Sequence[PolicySubject]) -> list[Violati
     violations = []
 
     def violation(subject: PolicySubject, reason: str) -> None:
-        violations.append(Violation("prod-data-protected", subject.name, subject.type, reason))
+        violations.append(Violation.of("prod-data-protected", subject, reason))
 
     for table in _of(subjects, DYNAMODB_TABLE):
         if not _truthy(_first(table, "pointInTimeRecovery.enabled")):
