@@ -107,15 +107,36 @@ def _existing_volumes(names: set[str]) -> set[str]:
         client.close()
 
 
+def _clients(endpoints: LocalCloudEndpoints) -> tuple[Any, Any]:
+    return aws_client(endpoints, "rds"), aws_client(endpoints, "rds-data")
+
+
+def _create_database(cloud: LocalCloud, cluster_id: str) -> tuple[AuroraDatabase, list[Any]]:
+    """A database in ``cloud``, and the containers it runs in."""
+    rds, rds_data = _clients(cloud.endpoints)
+    database = create_database(rds, cluster_id, rds_data=rds_data)
+    return database, _database_containers(cluster_id)
+
+
+def _kill_ministack(cloud: LocalCloud) -> None:
+    """Kill the cloud's MiniStack outright: no chance to remove its database containers."""
+    os.killpg(cloud.pids()["aws"], signal.SIGKILL)
+
+
+def _assert_removed(cluster_id: str, containers: list[Any]) -> None:
+    """Neither the database's containers nor their data volumes are left."""
+    assert _database_containers(cluster_id) == []
+    assert _existing_volumes(_volumes(containers)) == set()
+
+
 def test_reset_removes_clusters_with_their_data_so_an_id_can_be_reused(
     local_cloud: Any, aurora_database: AuroraDatabase, aws_session: Any
 ) -> None:
-    volumes = _volumes(_database_containers(aurora_database.cluster_id))
-    assert volumes, "MiniStack keeps a cluster's data in a named volume"
+    containers = _database_containers(aurora_database.cluster_id)
+    assert _volumes(containers), "MiniStack keeps a cluster's data in a named volume"
     local_cloud.reset()
     assert aws_session.client("rds").describe_db_clusters()["DBClusters"] == []
-    assert _database_containers(aurora_database.cluster_id) == []
-    assert _existing_volumes(volumes) == set()
+    _assert_removed(aurora_database.cluster_id, containers)
     # The same id again gets a new database with the new password (not the old data).
     again = create_database(
         aws_session.client("rds"),
@@ -129,31 +150,21 @@ def test_stopping_the_cloud_removes_its_database_containers(
     docker_engine: None, tmp_path: Path
 ) -> None:
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
-        rds, rds_data = _clients(cloud.endpoints)
-        database = create_database(rds, "stopped-with-the-cloud", rds_data=rds_data)
-        containers = _database_containers(database.cluster_id)
+        database, containers = _create_database(cloud, "stopped-with-the-cloud")
         assert len(containers) == 1
-    assert _database_containers(database.cluster_id) == []
-    assert _existing_volumes(_volumes(containers)) == set()
-
-
-def _clients(endpoints: LocalCloudEndpoints) -> tuple[Any, Any]:
-    return aws_client(endpoints, "rds"), aws_client(endpoints, "rds-data")
+    _assert_removed(database.cluster_id, containers)
 
 
 def test_stop_removes_the_databases_of_a_ministack_that_crashed(
     docker_engine: None, tmp_path: Path
 ) -> None:
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
-        rds, rds_data = _clients(cloud.endpoints)
-        database = create_database(rds, "crashed-ministack", rds_data=rds_data)
-        containers = _database_containers(database.cluster_id)
-        os.killpg(cloud.pids()["aws"], signal.SIGKILL)  # no chance to remove its containers
+        database, containers = _create_database(cloud, "crashed-ministack")
+        _kill_ministack(cloud)
         while not cloud.exited():
             time.sleep(0.05)
         assert len(_database_containers(database.cluster_id)) == 1
-    assert _database_containers(database.cluster_id) == []
-    assert _existing_volumes(_volumes(containers)) == set()
+    _assert_removed(database.cluster_id, containers)
 
 
 def test_a_restart_of_a_crashed_ministack_removes_its_databases(
@@ -162,16 +173,13 @@ def test_a_restart_of_a_crashed_ministack_removes_its_databases(
     from hybridstack.emulators.runtime.supervision import Restarted, Supervisor
 
     with LocalCloud(services=["aws"], state_dir=tmp_path) as cloud:
-        rds, rds_data = _clients(cloud.endpoints)
-        database = create_database(rds, "restarted-ministack", rds_data=rds_data)
-        containers = _database_containers(database.cluster_id)
+        database, containers = _create_database(cloud, "restarted-ministack")
         supervisor = Supervisor(cloud, recovery="-")
-        os.killpg(cloud.pids()["aws"], signal.SIGKILL)  # no chance to remove its containers
+        _kill_ministack(cloud)
         while not (events := supervisor.check()):
             time.sleep(0.05)
         assert [type(event) for event in events] == [Restarted]
-        assert _database_containers(database.cluster_id) == []  # not left behind by the restart
-        assert _existing_volumes(_volumes(containers)) == set()
+        _assert_removed(database.cluster_id, containers)  # not left behind by the restart
 
 
 KILLED_OWNER = textwrap.dedent(
@@ -208,8 +216,7 @@ def test_the_next_run_removes_the_databases_a_killed_run_left(
         assert len(_database_containers("left-by-a-killed-run")) == 1
 
         with LocalCloud(services=["aws"], state_dir=tmp_path):
-            assert _database_containers("left-by-a-killed-run") == []
-            assert _existing_volumes(_volumes(containers)) == set()
+            _assert_removed("left-by-a-killed-run", containers)
     finally:
         if owner.poll() is None:
             owner.kill()
@@ -232,9 +239,9 @@ def test_a_persisted_cloud_keeps_its_databases_across_restarts(
     volumes: set[str] = set()
     try:
         with LocalCloud(services=["aws"], state_dir=tmp_path, persist=True) as cloud:
-            rds, rds_data = _clients(cloud.endpoints)
-            database = create_database(rds, "kept-across-restarts", rds_data=rds_data)
-            volumes = _volumes(_database_containers(database.cluster_id))
+            database, containers = _create_database(cloud, "kept-across-restarts")
+            volumes = _volumes(containers)
+            _, rds_data = _clients(cloud.endpoints)
             _sql(rds_data, database, "CREATE TABLE kept (x integer)")
             _sql(rds_data, database, "INSERT INTO kept VALUES (42)")
         assert _existing_volumes(volumes) == volumes
