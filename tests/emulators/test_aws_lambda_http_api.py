@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from urllib.parse import urlsplit
 
 import pytest
 import requests
+
+from tests.emulators.http_apis import new_http_api, route_to_function
 
 HANDLER = '''
 import json
@@ -77,19 +78,9 @@ def test_lambda_error_is_reported_as_a_function_error(lambda_client, echo_functi
 @pytest.fixture
 def echo_api_url(apigatewayv2, echo_function, cloud):
     """An HTTP API with ``GET /hello/{name}`` proxied to the echo Lambda; its invoke URL."""
-    api_id = apigatewayv2.create_api(Name="echo-api", ProtocolType="HTTP")["ApiId"]
-    integration_id = apigatewayv2.create_integration(
-        ApiId=api_id,
-        IntegrationType="AWS_PROXY",
-        IntegrationUri=echo_function,
-        PayloadFormatVersion="2.0",
-    )["IntegrationId"]
-    apigatewayv2.create_route(
-        ApiId=api_id, RouteKey="GET /hello/{name}", Target=f"integrations/{integration_id}"
-    )
-    apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-    port = urlsplit(cloud.aws).port
-    return f"http://127.0.0.1:{port}/_aws/execute-api/{api_id}"
+    api_id, url = new_http_api(apigatewayv2, cloud.aws, "echo-api")
+    route_to_function(apigatewayv2, api_id, "GET /hello/{name}", echo_function)
+    return url
 
 
 def test_http_api_route_reaches_the_lambda(echo_api_url):

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psutil
 import pytest
@@ -26,6 +25,7 @@ from hybridstack.emulators.runtime import ministack
 from hybridstack.emulators.runtime.clients import aws_client
 from hybridstack.emulators.runtime.local_cloud import LocalCloud, clean_up_killed_run
 from hybridstack.emulators.runtime.run_state import read_state
+from tests.emulators.http_apis import new_http_api, route_to_function
 
 HANDLER = """
 import os
@@ -217,16 +217,9 @@ def impatient_cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def _http_api(cloud: LocalCloud, function_arn: str) -> str:
     client = aws_client(cloud.endpoints, "apigatewayv2")
-    api_id = client.create_api(Name="held", ProtocolType="HTTP")["ApiId"]
-    integration = client.create_integration(
-        ApiId=api_id,
-        IntegrationType="AWS_PROXY",
-        IntegrationUri=function_arn,
-        PayloadFormatVersion="2.0",
-    )["IntegrationId"]
-    client.create_route(ApiId=api_id, RouteKey="GET /held", Target=f"integrations/{integration}")
-    client.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-    return f"http://127.0.0.1:{urlsplit(cloud.endpoints.aws).port}/_aws/execute-api/{api_id}/held"
+    api_id, url = new_http_api(client, cloud.endpoints.aws, "held")
+    route_to_function(client, api_id, "GET /held", function_arn)
+    return f"{url}/held"
 
 
 def test_an_invocation_past_reserved_concurrency_is_throttled_not_hung(

@@ -11,7 +11,6 @@ import time
 import zipfile
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -24,6 +23,7 @@ from hybridstack.emulators.runtime.local_issuer import (
     google_issuer,
     push_relay_url,
 )
+from tests.emulators.http_apis import new_http_api, route_to_function
 
 pytestmark = pytest.mark.emulators("auth")
 
@@ -275,9 +275,8 @@ def _protected_api(
     lambda_client.get_waiter("function_active_v2").wait(
         FunctionName="whoami", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
     )
-    api_id = apigatewayv2.create_api(Name="whoami", ProtocolType="HTTP")["ApiId"]
-    path = route.split(" ", 1)[1]
-    url = f"http://127.0.0.1:{urlsplit(aws).port}/_aws/execute-api/{api_id}{path}"
+    api_id, api_url = new_http_api(apigatewayv2, aws, "whoami")
+    url = api_url + route.split(" ", 1)[1]
     authorizer_id = apigatewayv2.create_authorizer(
         ApiId=api_id,
         Name="jwt",
@@ -285,20 +284,14 @@ def _protected_api(
         IdentitySource=["$request.header.Authorization"],
         JwtConfiguration={"Issuer": issuer, "Audience": [audience or url]},
     )["AuthorizerId"]
-    integration_id = apigatewayv2.create_integration(
-        ApiId=api_id,
-        IntegrationType="AWS_PROXY",
-        IntegrationUri=function_arn,
-        PayloadFormatVersion="2.0",
-    )["IntegrationId"]
-    apigatewayv2.create_route(
-        ApiId=api_id,
-        RouteKey=route,
-        Target=f"integrations/{integration_id}",
+    route_to_function(
+        apigatewayv2,
+        api_id,
+        route,
+        function_arn,
         AuthorizationType="JWT",
         AuthorizerId=authorizer_id,
     )
-    apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
     return url
 
 
