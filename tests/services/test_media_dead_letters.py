@@ -53,6 +53,27 @@ def queue_arn(sqs: Any, url: str) -> str:
     return str(attributes["Attributes"]["QueueArn"])
 
 
+def deploy_processor(
+    lambda_client: Any,
+    sqs: Any,
+    name: str,
+    environment: dict[str, str],
+    queue_url: str,
+    *,
+    batch_size: int,
+) -> None:
+    """The packaged processor as function ``name``, warmed up, then fed from the queue in batches
+    of ``batch_size`` with partial batch failures (as the Queue component subscribes it)."""
+    function_arn = deploy_function(lambda_client, name, HANDLER, environment)
+    warm_up(lambda_client, function_arn)
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=queue_arn(sqs, queue_url),
+        FunctionName=function_arn,
+        BatchSize=batch_size,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+
+
 def test_a_poison_message_lands_in_the_dlq_after_its_retries(
     platform: dict[str, str], lambda_client: Any, sqs: Any
 ) -> None:
@@ -66,14 +87,7 @@ def test_a_poison_message_lands_in_the_dlq_after_its_retries(
             ),
         },
     )["QueueUrl"]
-    function_arn = deploy_function(lambda_client, "media-processor", HANDLER, platform)
-    warm_up(lambda_client, function_arn)
-    lambda_client.create_event_source_mapping(
-        EventSourceArn=queue_arn(sqs, queue),
-        FunctionName=function_arn,
-        BatchSize=10,
-        FunctionResponseTypes=["ReportBatchItemFailures"],
-    )
+    deploy_processor(lambda_client, sqs, "media-processor", platform, queue, batch_size=10)
     sqs.send_message(QueueUrl=queue, MessageBody='{"Event": "s3:TestEvent"}')
     sqs.send_message(QueueUrl=queue, MessageBody="this is not an S3 notification")
 
@@ -106,13 +120,8 @@ def test_the_packaged_processor_handles_a_real_upload_end_to_end(
     )  # fmt: skip
     environment = {**platform, "FIRESTORE_EMULATOR_HOST": str(cloud.firestore),
                    "GOOGLE_CLOUD_PROJECT": cloud.project_id}  # fmt: skip
-    function_arn = deploy_function(lambda_client, "media-processor-e2e", HANDLER, environment)
-    warm_up(lambda_client, function_arn)
-    lambda_client.create_event_source_mapping(
-        EventSourceArn=queue_arn(sqs, queue_url),
-        FunctionName=function_arn,
-        BatchSize=5,
-        FunctionResponseTypes=["ReportBatchItemFailures"],
+    deploy_processor(
+        lambda_client, sqs, "media-processor-e2e", environment, queue_url, batch_size=5
     )
     alice = claims_of(auth.sign_up("alice@example.com", "alice-secret"))
     data = png_bytes(800, 600)
