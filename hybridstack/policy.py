@@ -56,11 +56,12 @@ Example (a user's own test)::
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec
 
 from hybridstack.components.firestore_rules import find_open_rules
 from hybridstack.components.stack_defaults import is_production as _is_production_stack
@@ -298,24 +299,35 @@ def _of(subjects: Iterable[PolicySubject], *types: str | re.Pattern[str]) -> lis
 # --- the rules ----------------------------------------------------------------------------
 
 
-def check_buckets_encrypted(subjects: Sequence[PolicySubject]) -> list[Violation]:
+P = ParamSpec("P")
+
+
+def _listed(check: Callable[P, Iterator[Violation]]) -> Callable[P, list[Violation]]:
+    """A rule written as a generator of its violations, called for their list (all of them are
+    found when it returns, so errors such as UnknownDuringPreviewError arise inside the call)."""
+
+    @functools.wraps(check)
+    def listed(*args: P.args, **kwargs: P.kwargs) -> list[Violation]:
+        return list(check(*args, **kwargs))
+
+    return listed
+
+
+@_listed
+def check_buckets_encrypted(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``s3-bucket-encrypted``: every bucket has default server-side encryption."""
     configs = _of(subjects, _ENCRYPTION)
-    violations = []
     for bucket in _of(subjects, _BUCKET):
         inline = _first(bucket, "serverSideEncryptionConfiguration.rule") or _first(
             bucket, "serverSideEncryptionConfigurations.rules"
         )
         separate = any(refers_to(c, "bucket", bucket) and _first(c, "rules") for c in configs)
         if not (inline or separate):
-            violations.append(
-                Violation.of(
-                    "s3-bucket-encrypted",
-                    bucket,
-                    "no default server-side encryption configuration (SSE-S3 or SSE-KMS)",
-                )
+            yield Violation.of(
+                "s3-bucket-encrypted",
+                bucket,
+                "no default server-side encryption configuration (SSE-S3 or SSE-KMS)",
             )
-    return violations
 
 
 _BLOCK_SWITCHES = (
@@ -326,10 +338,10 @@ _BLOCK_SWITCHES = (
 )
 
 
-def check_public_access_blocked(subjects: Sequence[PolicySubject]) -> list[Violation]:
+@_listed
+def check_public_access_blocked(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``s3-public-access-blocked``: every bucket blocks public ACLs and policies."""
     blocks = _of(subjects, PUBLIC_ACCESS_BLOCK)
-    violations = []
     for bucket in _of(subjects, _BUCKET):
         mine = [b for b in blocks if refers_to(b, "bucket", bucket)]
         if not mine:
@@ -339,8 +351,7 @@ def check_public_access_blocked(subjects: Sequence[PolicySubject]) -> list[Viola
             if not off:
                 continue
             reason = f"public access block leaves {', '.join(off)} off"
-        violations.append(Violation.of("s3-public-access-blocked", bucket, reason))
-    return violations
+        yield Violation.of("s3-public-access-blocked", bucket, reason)
 
 
 def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
@@ -356,22 +367,19 @@ def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
     return str(secure.get("aws:SecureTransport", "")).lower() == "false"
 
 
-def check_non_tls_denied(subjects: Sequence[PolicySubject]) -> list[Violation]:
+@_listed
+def check_non_tls_denied(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``s3-deny-non-tls``: every bucket's policy denies requests without TLS."""
     policies = _of(subjects, BUCKET_POLICY)
-    violations = []
     for bucket in _of(subjects, _BUCKET):
         mine = [p for p in policies if refers_to(p, "bucket", bucket)]
         documents = [p.props.get("policy") for p in mine] + [bucket.props.get("policy")]
         if not any(_denies_insecure_transport(s) for d in documents for s in _statements(d)):
-            violations.append(
-                Violation.of(
-                    "s3-deny-non-tls",
-                    bucket,
-                    "no bucket policy statement denies s3:* when aws:SecureTransport is false",
-                )
+            yield Violation.of(
+                "s3-deny-non-tls",
+                bucket,
+                "no bucket policy statement denies s3:* when aws:SecureTransport is false",
             )
-    return violations
 
 
 _BROAD_MANAGED = re.compile(r"(FullAccess|/AdministratorAccess|/PowerUserAccess)$")
@@ -396,48 +404,45 @@ def _wildcard_problems(statement: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def check_iam_wildcards(subjects: Sequence[PolicySubject]) -> list[Violation]:
+@_listed
+def check_iam_wildcards(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``iam-no-wildcards``: least privilege, ``*`` only where AWS requires it."""
-    violations = []
 
-    def report(subject: PolicySubject, document: Any, where: str) -> None:
+    def report(subject: PolicySubject, document: Any, where: str) -> Iterator[Violation]:
         for index, statement in enumerate(_statements(document)):
             for problem in _wildcard_problems(statement):
                 sid = statement.get("Sid") or f"#{index}"
-                violations.append(
-                    Violation.of("iam-no-wildcards", subject, f"{where} {sid} {problem}")
-                )
+                yield Violation.of("iam-no-wildcards", subject, f"{where} {sid} {problem}")
 
     for subject in _of(subjects, ROLE_POLICY, IAM_POLICY):
-        report(subject, subject.props.get("policy"), "statement")
+        yield from report(subject, subject.props.get("policy"), "statement")
     for role in _of(subjects, ROLE):
         for inline in _as_list(role.props.get("inlinePolicies")):
             if isinstance(inline, Mapping):
-                report(role, inline.get("policy"), f"inline policy {inline.get('name', '')!s}")
+                yield from report(
+                    role, inline.get("policy"), f"inline policy {inline.get('name', '')!s}"
+                )
         for statement in _statements(role.props.get("assumeRolePolicy")):
             principal = statement.get("Principal")
             anyone = principal == "*" or (
                 isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
             )
             if statement.get("Effect") == "Allow" and anyone and not statement.get("Condition"):
-                violations.append(
-                    Violation.of(
-                        "iam-no-wildcards",
-                        role,
-                        "trust policy lets any principal ('*') assume the role without a condition",
-                    )
+                yield Violation.of(
+                    "iam-no-wildcards",
+                    role,
+                    "trust policy lets any principal ('*') assume the role without a condition",
                 )
         for arn in _as_list(role.props.get("managedPolicyArns")):
             if isinstance(arn, str) and _BROAD_MANAGED.search(arn):
-                violations.append(Violation.of("iam-no-wildcards", role, f"attaches {arn}"))
+                yield Violation.of("iam-no-wildcards", role, f"attaches {arn}")
     for attachment in _of(subjects, ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS):
         arns = _as_list(attachment.props.get("policyArn")) + _as_list(
             attachment.props.get("policyArns")
         )
         for arn in arns:
             if isinstance(arn, str) and _BROAD_MANAGED.search(arn):
-                violations.append(Violation.of("iam-no-wildcards", attachment, f"attaches {arn}"))
-    return violations
+                yield Violation.of("iam-no-wildcards", attachment, f"attaches {arn}")
 
 
 def _function_names(function: PolicySubject) -> set[str]:
@@ -448,10 +453,10 @@ def _function_names(function: PolicySubject) -> set[str]:
     return names
 
 
-def check_function_log_groups(subjects: Sequence[PolicySubject]) -> list[Violation]:
+@_listed
+def check_function_log_groups(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``lambda-log-group-retained``: each function's log group exists with a retention."""
     groups = _of(subjects, LOG_GROUP)
-    violations = []
     for function in _of(subjects, LAMBDA):
         expected = {f"/aws/lambda/{n}" for n in _function_names(function)}
         mine = [
@@ -466,8 +471,7 @@ def check_function_log_groups(subjects: Sequence[PolicySubject]) -> list[Violati
             reason = f"log group {mine[0].name!r} has no retentionInDays (kept forever)"
         else:
             continue
-        violations.append(Violation.of("lambda-log-group-retained", function, reason))
-    return violations
+        yield Violation.of("lambda-log-group-retained", function, reason)
 
 
 def _async_triggers(
@@ -496,10 +500,10 @@ def _async_triggers(
     return triggers
 
 
-def check_async_functions_have_dlq(subjects: Sequence[PolicySubject]) -> list[Violation]:
+@_listed
+def check_async_functions_have_dlq(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``lambda-async-dlq``: asynchronously invoked functions keep their failed events."""
     configs = _of(subjects, INVOKE_CONFIG)
-    violations = []
     for function in _of(subjects, LAMBDA):
         triggers = _async_triggers(function, subjects)
         if not triggers:
@@ -512,23 +516,20 @@ def check_async_functions_have_dlq(subjects: Sequence[PolicySubject]) -> list[Vi
         )
         if not (dlq or destination):
             via = ", ".join(sorted({f"{t.type.rsplit(':', 1)[-1]} {t.name!r}" for t in triggers}))
-            violations.append(
-                Violation.of(
-                    "lambda-async-dlq",
-                    function,
-                    f"invoked asynchronously (by {via}) but has neither a dead-letter queue "
-                    "nor an on-failure destination: failed events would be dropped",
-                )
+            yield Violation.of(
+                "lambda-async-dlq",
+                function,
+                f"invoked asynchronously (by {via}) but has neither a dead-letter queue "
+                "nor an on-failure destination: failed events would be dropped",
             )
-    return violations
 
 
+@_listed
 def check_routes_authorized(
     subjects: Sequence[PolicySubject], public_routes: Iterable[str] = ()
-) -> list[Violation]:
+) -> Iterator[Violation]:
     """``api-route-authorized``: every route has an authorizer unless declared public."""
     public = set(public_routes)
-    violations = []
     for route in _of(subjects, ROUTE):
         kind = str(route.props.get("authorizationType") or "NONE").upper()
         key = str(route.props.get("routeKey", ""))
@@ -536,56 +537,50 @@ def check_routes_authorized(
             continue
         if kind == "AWS_IAM" or key in public:
             continue
-        violations.append(
-            Violation.of(
-                "api-route-authorized",
-                route,
-                f"route {key!r} has authorization {kind} and is not declared public",
-            )
+        yield Violation.of(
+            "api-route-authorized",
+            route,
+            f"route {key!r} has authorization {kind} and is not declared public",
         )
-    return violations
 
 
-def check_firestore_rules(subjects: Sequence[PolicySubject]) -> list[Violation]:
+@_listed
+def check_firestore_rules(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``firestore-rules-not-open``: no ruleset opens data to anyone."""
-    violations = []
     for ruleset in _of(subjects, RULESET):
         for file in _as_list(_first(ruleset, "source.files")):
             if not isinstance(file, Mapping) or not isinstance(file.get("content"), str):
                 continue
             for finding in find_open_rules(file["content"]):
-                violations.append(
-                    Violation.of(
-                        "firestore-rules-not-open",
-                        ruleset,
-                        f"{file.get('name', 'rules')} {finding}",
-                    )
+                yield Violation.of(
+                    "firestore-rules-not-open",
+                    ruleset,
+                    f"{file.get('name', 'rules')} {finding}",
                 )
-    return violations
 
 
-def check_prod_data_protected(subjects: Sequence[PolicySubject]) -> list[Violation]:
+@_listed
+def check_prod_data_protected(subjects: Sequence[PolicySubject]) -> Iterator[Violation]:
     """``prod-data-protected``: PITR, deletion protection and versioning (prod stacks only)."""
-    violations = []
 
-    def violation(subject: PolicySubject, reason: str) -> None:
-        violations.append(Violation.of("prod-data-protected", subject, reason))
+    def violation(subject: PolicySubject, reason: str) -> Violation:
+        return Violation.of("prod-data-protected", subject, reason)
 
     for table in _of(subjects, DYNAMODB_TABLE):
         if not _truthy(_first(table, "pointInTimeRecovery.enabled")):
-            violation(table, "point-in-time recovery is off")
+            yield violation(table, "point-in-time recovery is off")
         if not _truthy(table.props.get("deletionProtectionEnabled")):
-            violation(table, "deletion protection is off")
+            yield violation(table, "deletion protection is off")
     for cluster in _of(subjects, RDS_CLUSTER):
         if not _truthy(cluster.props.get("deletionProtection")):
-            violation(cluster, "deletion protection is off")
+            yield violation(cluster, "deletion protection is off")
         if _truthy(cluster.props.get("skipFinalSnapshot")):
-            violation(cluster, "skipFinalSnapshot is on (no snapshot when deleted)")
+            yield violation(cluster, "skipFinalSnapshot is on (no snapshot when deleted)")
     for database in _of(subjects, FIRESTORE_DATABASE):
         if database.props.get("pointInTimeRecoveryEnablement") != "POINT_IN_TIME_RECOVERY_ENABLED":
-            violation(database, "point-in-time recovery is off")
+            yield violation(database, "point-in-time recovery is off")
         if database.props.get("deleteProtectionState") != "DELETE_PROTECTION_ENABLED":
-            violation(database, "delete protection is off")
+            yield violation(database, "delete protection is off")
     versionings = _of(subjects, _VERSIONING)
     log_targets = _of(subjects, _LOGGING)
     for bucket in _of(subjects, _BUCKET):
@@ -600,8 +595,7 @@ def check_prod_data_protected(subjects: Sequence[PolicySubject]) -> list[Violati
             for v in versionings
         )
         if not (inline or separate):
-            violation(bucket, "versioning is not enabled")
-    return violations
+            yield violation(bucket, "versioning is not enabled")
 
 
 Check = Callable[[Sequence[PolicySubject]], list[Violation]]

@@ -217,6 +217,7 @@ def impatient_cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def _http_api(cloud: LocalCloud, function_arn: str) -> str:
     client = aws_client(cloud.endpoints, "apigatewayv2")
+    assert cloud.endpoints.aws is not None, "the local cloud runs AWS"
     api_id, url = new_http_api(client, cloud.endpoints.aws, "held")
     route_to_function(client, api_id, "GET /held", function_arn)
     return f"{url}/held"
