@@ -10,11 +10,8 @@ import pulumi
 import pytest
 
 from hybridstack.components.component import ComponentArgsError
-from hybridstack.components.function import (
-    Function,
-    package_files,
-    parse_handler,
-)
+from hybridstack.components.function import Function
+from hybridstack.components.packaging import package_files, parse_handler
 from hybridstack.components.link import IamStatement, LinkSpec
 from hybridstack.components.python_layer import PythonLayer
 from hybridstack.components.queue import Queue
@@ -135,7 +132,7 @@ def test_log_retention_override_and_invalid_value(code_root: Path) -> None:
     [
         ("timeout", 901, r"timeout=901 must be an integer in 1\.\.900"),
         ("memory", 64, r"memory=64"),
-        ("architecture", "arm", r"architecture='arm'; use one of arm64, x86_64"),
+        ("architecture", "arm", r"architecture='arm'; use one of 'arm64', 'x86_64'"),
         ("runtime", "python3.9", r"runtime='python3.9'"),
         ("environment", {"AWS_REGION": "x"}, r"'AWS_REGION', which Lambda reserves"),
     ],
