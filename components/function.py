@@ -158,12 +158,7 @@ class FunctionArgs(ComponentArgs):
         in_range("max_async_retries", self.max_async_retries, 0, 2)
         in_range("max_event_age_seconds", self.max_event_age_seconds, 60, 21_600)
         if self.log_retention_days is not None:
-            retention = self.log_retention_days
-            if isinstance(retention, bool) or retention not in CLOUDWATCH_RETENTION_DAYS:
-                raise ComponentArgsError(
-                    f"log_retention_days={retention!r} is not a CloudWatch Logs retention; use "
-                    f"one of {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))}"
-                )
+            one_of("log_retention_days", self.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
 
     @property
     def retention_days(self) -> int:

@@ -123,7 +123,7 @@ def test_log_retention_follows_the_stack(code_root: Path, stack: str, days: int)
 def test_log_retention_override_and_invalid_value(code_root: Path) -> None:
     resources = run_under_mocks(lambda: _fn(code_root, log_retention_days=90))
     assert of_type(resources, "aws:cloudwatch/logGroup:LogGroup")[0].inputs["retentionInDays"] == 90
-    with pytest.raises(ComponentArgsError, match=r"log_retention_days=10 is not"):
+    with pytest.raises(ComponentArgsError, match=r"log_retention_days=10; use one of 1, 3, 5, 7"):
         run_under_mocks(lambda: _fn(code_root, log_retention_days=10))
 
 
