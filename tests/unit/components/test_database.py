@@ -148,7 +148,7 @@ def test_subscribing_to_a_table_without_stream_is_refused(code_root: Path) -> No
 def test_bad_table_arguments_are_named(args: dict[str, Any], message: str) -> None:
     mocks = RecordingMocks()
     with pytest.raises(ComponentArgsError, match=message):
-        run_under_mocks(lambda: Table("data", args), mocks=mocks)  # type: ignore[arg-type]
+        run_under_mocks(lambda: Table("data", args), mocks=mocks)
     assert mocks.resources == []
 
 
@@ -221,7 +221,7 @@ def test_postgres_link_grants_data_api_on_this_cluster_and_its_secret(code_root:
 def test_bad_postgres_arguments_are_named(args: dict[str, Any], message: str) -> None:
     mocks = RecordingMocks()
     with pytest.raises(ComponentArgsError, match=message):
-        run_under_mocks(lambda: PostgresCluster("catalog", args), mocks=mocks)  # type: ignore[arg-type]
+        run_under_mocks(lambda: PostgresCluster("catalog", args), mocks=mocks)
     assert mocks.resources == []
 
 

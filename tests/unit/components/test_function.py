@@ -11,8 +11,8 @@ import pytest
 
 from hybridstack.components.component import ComponentArgsError
 from hybridstack.components.function import Function
-from hybridstack.components.packaging import package_files, parse_handler
 from hybridstack.components.link import IamStatement, LinkSpec
+from hybridstack.components.packaging import package_files, parse_handler
 from hybridstack.components.python_layer import PythonLayer
 from hybridstack.components.queue import Queue
 from hybridstack.testing import RecordingMocks, of_type, run_under_mocks
@@ -36,7 +36,7 @@ def _fn(code_root: Path, name: str = "api", **extra: Any) -> Function:
         "layer": False,
     }
     args.update(extra)
-    return Function(name, args)  # type: ignore[arg-type]
+    return Function(name, args)
 
 
 def test_package_ships_ancestors_and_the_service_tree_only(code_root: Path) -> None:
