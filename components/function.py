@@ -67,8 +67,8 @@ from hybridstack.components.python_layer import (
 )
 from hybridstack.components.stack_defaults import (
     CLOUDWATCH_RETENTION_DAYS,
-    default_log_retention_days,
     is_local,
+    log_retention_days,
 )
 
 RUNTIMES: tuple[str, ...] = tuple(f"python{version}" for version in PYTHON_VERSIONS)
@@ -159,13 +159,6 @@ class FunctionArgs(ComponentArgs):
         in_range("max_event_age_seconds", self.max_event_age_seconds, 60, 21_600)
         if self.log_retention_days is not None:
             one_of("log_retention_days", self.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
-
-    @property
-    def retention_days(self) -> int:
-        """The log retention: as given, else the stack's default."""
-        if self.log_retention_days is not None:
-            return self.log_retention_days
-        return default_log_retention_days()
 
 
 class FunctionTransforms(TypedDict, total=False):
@@ -362,7 +355,9 @@ class Function(HybridComponent):
             name,
             {
                 "name_prefix": f"/aws/lambda/{name}-",
-                "retention_in_days": settings.retention_days,
+                "retention_in_days": log_retention_days(
+                    settings.log_retention_days, owner=f"Function {name!r}"
+                ),
                 "tags": dict(settings.tags),
             },
         )

@@ -49,7 +49,7 @@ from hybridstack.components.jwt_authorizer import (
 )
 from hybridstack.components.stack_defaults import (
     CLOUDWATCH_RETENTION_DAYS,
-    default_log_retention_days,
+    log_retention_days,
 )
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
@@ -181,13 +181,6 @@ class HttpApiArgs(ComponentArgs):
             one_of("log_retention_days", self.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
 
     @property
-    def retention_days(self) -> int:
-        """The access log retention: as given, else the stack's default."""
-        if self.log_retention_days is not None:
-            return self.log_retention_days
-        return default_log_retention_days()
-
-    @property
     def default_authorizer(self) -> JwtAuthorizerConfig | None:
         """The resolved authorizer of non-public routes."""
         return self.authorizer if isinstance(self.authorizer, JwtAuthorizerConfig) else None
@@ -284,7 +277,9 @@ class HttpApi(HybridComponent):
             name,
             {
                 "name_prefix": f"/aws/apigateway/{name}-",
-                "retention_in_days": settings.retention_days,
+                "retention_in_days": log_retention_days(
+                    settings.log_retention_days, owner=f"HttpApi {name!r}"
+                ),
                 "tags": dict(settings.tags),
             },
         )
