@@ -19,7 +19,7 @@ import zipfile
 
 from PIL import Image
 
-from hybridstack.components.function import package_files
+from hybridstack.components.packaging import package_files
 from hybridstack.components.python_layer import DEFAULT_LOCK_FILE, build_layer
 from hybridstack.services.media.images import derive_images
 

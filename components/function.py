@@ -2,8 +2,8 @@
 
 A Function packages only what its handler needs from the code root (the ancestors'
 ``__init__.py`` files and the handler's service package tree, ``hybridstack/services/...`` by
-default) exactly as Lambda imports it, puts third-party dependencies in a :class:`PythonLayer`,
-and creates around it:
+default) exactly as Lambda imports it (see ``packaging.py``), puts third-party dependencies
+in a :class:`PythonLayer`, and creates around it:
 
 - a CloudWatch log group with retention (7 days dev / 30 days prod unless told), JSON logs;
 - an IAM role whose policy holds exactly: what its ``link`` entries grant, writing to its own
@@ -13,8 +13,8 @@ and creates around it:
   (``FunctionEventInvokeConfig``), so failed events are kept, never dropped;
 - environment variables from its links (``UPLOADS_QUEUE_URL``, ...) and ``environment``.
 
-Defaults: arm64, python3.12, 256 MB, 15 s timeout. On a local stack (``local``, ``local-*``) the
-architecture, runtime and the default layer follow the host instead, because the local cloud
+Each default is stated once, in :class:`FunctionArgs`. On a local stack (``local``, ``local-*``)
+the architecture, runtime and the default layer follow the host instead, because the local cloud
 (MiniStack) runs Lambdas on its own interpreter (x86_64 / python3.11 here).
 
 A Function is itself linkable: linking it to another Function grants ``lambda:InvokeFunction``
@@ -24,7 +24,7 @@ Example:
     jobs = Queue("jobs")
     deps = PythonLayer("deps")
     worker = Function("worker", {
-        "handler": "hybridstack.services.media.handler.process",
+        "handler": "hybridstack.services.media.events.handle",
         "link": [jobs],
         "layer": deps,
         "timeout": 60,
@@ -36,18 +36,17 @@ Example:
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range, one_of
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.link import (
     IamStatement,
     Linkable,
@@ -55,16 +54,30 @@ from hybridstack.components.link import (
     env_prefix,
     resolve_link,
 )
+from hybridstack.components.packaging import code_archive, package_files, parse_handler
 from hybridstack.components.policy_document import assume_role_policy, policy_document
 from hybridstack.components.python_layer import (
     ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_PYTHON_VERSION,
+    PYTHON_VERSIONS,
     PythonLayer,
     host_layer_args,
     shared_layer,
 )
-from hybridstack.components.stack_defaults import is_local, log_retention_days
+from hybridstack.components.stack_defaults import (
+    CLOUDWATCH_RETENTION_DAYS,
+    is_local,
+    log_retention_days,
+)
 
-RUNTIMES: tuple[str, ...] = ("python3.11", "python3.12", "python3.13")
+RUNTIMES: tuple[str, ...] = tuple(f"python{version}" for version in PYTHON_VERSIONS)
+DEFAULT_RUNTIME = f"python{DEFAULT_PYTHON_VERSION}"
+DEFAULT_MEMORY_MB = 256
+DEFAULT_TIMEOUT_SECONDS = 15
+DEFAULT_MAX_ASYNC_RETRIES = 2
+DEFAULT_MAX_EVENT_AGE_SECONDS = 21_600  # 6 hours, Lambda's maximum
+DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED_ENV = frozenset(
@@ -78,146 +91,121 @@ _RESERVED_ENV = frozenset(
         "LAMBDA_RUNTIME_DIR",
     }
 )  # fmt: skip
-_SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", "tests", "node_modules"})
 
 
-class FunctionArgs(TypedDict, total=False):
+@dataclass(frozen=True, kw_only=True)
+class FunctionArgs(ComponentArgs):
     """How to build and run one Lambda."""
 
     handler: str
-    """Dotted path of the handler: ``hybridstack.services.health.handler.handle`` (required)."""
-    code_root: str
-    """Directory the handler's top package lives in (default: the one holding ``hybridstack``)."""
-    include: Sequence[str]
+    """Dotted path of the handler: ``hybridstack.services.api.handler.handle`` (required)."""
+    code_root: str | None = None
+    """Directory the handler's top package lives in (default: found through the import system)."""
+    include: Sequence[str] = ()
     """Dotted packages to ship whole (default: the handler's first two levels,
     ``hybridstack.services``); ancestors' ``__init__.py`` files are always shipped."""
-    link: Sequence[Linkable | LinkSpec]
+    link: Sequence[Linkable | LinkSpec] = ()
     """Capabilities to grant: each adds least-privilege IAM statements and environment variables."""
-    environment: Mapping[str, pulumi.Input[str]]
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Extra environment variables (a name also set by a link is an error)."""
-    runtime: str
-    """``python3.12`` (default; the host's Python on local stacks), python3.11 or 3.13."""
-    architecture: Literal["arm64", "x86_64"]
-    """``arm64`` (default, Graviton; the host's CPU on local stacks) or ``x86_64``."""
-    memory: int
-    """Memory in MB, 128-10240 (default 256)."""
-    timeout: int
-    """Timeout in seconds, 1-900 (default 15). Queues derive their visibility timeout from it."""
-    reserved_concurrency: int
-    """Reserved concurrent executions (default: unreserved)."""
-    layer: PythonLayer | pulumi.Input[str] | bool
-    """Dependencies: a PythonLayer, a layer ARN, ``True`` (default: the program's shared layer
-    built from ``services/requirements.lock`` for this platform), or ``False`` (none)."""
-    layers: Sequence[pulumi.Input[str]]
+    runtime: str | None = None
+    """``python3.11``, ``python3.12`` or ``python3.13`` (default ``DEFAULT_RUNTIME``; the host's
+    Python on local stacks)."""
+    architecture: str | None = None
+    """``arm64`` or ``x86_64`` (default ``DEFAULT_ARCHITECTURE``, Graviton; the host's CPU on
+    local stacks)."""
+    memory: int = DEFAULT_MEMORY_MB
+    """Memory in MB, 128-10240."""
+    timeout: int = DEFAULT_TIMEOUT_SECONDS
+    """Timeout in seconds, 1-900. Queues derive their visibility timeout from it."""
+    reserved_concurrency: int | None = None
+    """Reserved concurrent executions, 0-100000 (default: unreserved)."""
+    layer: PythonLayer | pulumi.Input[str] | bool = True
+    """Dependencies: ``True`` (the program's shared layer built from the services' lock file for
+    this platform), a PythonLayer, a layer ARN, or ``False`` (none)."""
+    layers: Sequence[pulumi.Input[str]] = ()
     """Further layer ARNs (e.g. the Powertools public layer)."""
-    log_retention_days: int
-    """Log retention in days (default 7, or 30 on production stacks)."""
-    dead_letter: bool | pulumi.Input[str]
-    """On-failure destination of async invocations: ``True`` (default: a new encrypted SQS
-    queue), an SQS queue/SNS topic ARN, or ``False`` (only for synchronously invoked code)."""
-    max_async_retries: int
-    """Retries of failed asynchronous invocations, 0-2 (default 2)."""
-    max_event_age_seconds: int
-    """How long an async event may wait before it goes to the DLQ, 60-21600 (default 6 h)."""
-    tracing: bool
-    """X-Ray active tracing (default False)."""
-    description: str
-    """The function's description."""
-    tags: Mapping[str, str]
+    log_retention_days: int | None = None
+    """Log retention in days, a value CloudWatch accepts (default: the stack's, 7 or 30 in
+    production)."""
+    dead_letter: bool | pulumi.Input[str] = True
+    """On-failure destination of async invocations: ``True`` (a new encrypted SQS queue), an SQS
+    queue/SNS topic ARN, or ``False`` (only for synchronously invoked code)."""
+    max_async_retries: int = DEFAULT_MAX_ASYNC_RETRIES
+    """Retries of failed asynchronous invocations, 0-2."""
+    max_event_age_seconds: int = DEFAULT_MAX_EVENT_AGE_SECONDS
+    """How long an async event may wait before it goes to the dead-letter queue, 60-21600."""
+    tracing: bool = False
+    """X-Ray active tracing."""
+    description: str | None = None
+    """The function's description (default: ``<handler> (hybridstack)``)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every child resource."""
 
-
-def parse_handler(handler: str) -> tuple[str, str]:
-    """``pkg.mod.func`` -> (``pkg.mod``, ``func``); raises ValueError for anything else."""
-    parts = handler.split(".") if isinstance(handler, str) else []
-    if len(parts) < 2 or not all(p.isidentifier() for p in parts):
-        raise ValueError(
-            f"handler={handler!r} must be a dotted path 'package.module.function' "
-            "(e.g. 'hybridstack.services.health.handler.handle')"
-        )
-    return ".".join(parts[:-1]), parts[-1]
-
-
-def module_file(code_root: Path | None, module: str) -> Path | None:
-    """The file defining ``module``: ``a/b.py`` or ``a/b/__init__.py`` under ``code_root``, or,
-    without a ``code_root``, wherever the import system finds it (a checkout or site-packages)."""
-    if code_root is None:
+    def __post_init__(self) -> None:
         try:
-            spec = importlib.util.find_spec(module)
-        except ImportError:  # a parent package is missing
-            return None
-        return Path(spec.origin) if spec is not None and spec.origin else None
-    base = code_root.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+            parse_handler(self.handler)
+        except ValueError as error:
+            raise ComponentArgsError(str(error)) from None
+        if self.runtime is not None:
+            one_of("runtime", self.runtime, RUNTIMES)
+        if self.architecture is not None:
+            one_of("architecture", self.architecture, ARCHITECTURES)
+        in_range("memory", self.memory, 128, 10_240)
+        in_range("timeout", self.timeout, 1, 900)
+        if self.reserved_concurrency is not None:
+            in_range("reserved_concurrency", self.reserved_concurrency, 0, 100_000)
+        in_range("max_async_retries", self.max_async_retries, 0, 2)
+        in_range("max_event_age_seconds", self.max_event_age_seconds, 60, 21_600)
+        if self.log_retention_days is not None:
+            one_of("log_retention_days", self.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
 
 
-def _package_init(code_root: Path | None, package: str) -> Path | None:
-    """The ``__init__.py`` of ``package``, or None when ``package`` is not a regular package."""
-    found = module_file(code_root, package)
-    return found if found is not None and found.name == "__init__.py" else None
+class FunctionTransforms(TypedDict, total=False):
+    """Reshape a child of the Function before it is created (see ``HybridComponent``)."""
+
+    log_group: Transform
+    """``aws.cloudwatch.LogGroup``: the function's logs."""
+    role: Transform
+    """``aws.iam.Role``: the execution role."""
+    policy: Transform
+    """``aws.iam.RolePolicy``: the role's policy, and each ``grant`` a trigger adds."""
+    dead_letter_queue: Transform
+    """``aws.sqs.Queue``: where failed asynchronous invocations go (``dead_letter=True``)."""
+    function: Transform
+    """``aws.lambda_.Function``: the Lambda itself."""
+    event_invoke_config: Transform
+    """``aws.lambda_.FunctionEventInvokeConfig``: async retries and the on-failure destination."""
+    permission: Transform
+    """``aws.lambda_.Permission``: each ``allow_invoke_from`` statement."""
 
 
-def _archive_path(dotted: str, file: Path) -> str:
-    """Where ``file`` (defining ``dotted``) goes: ``a/b.py`` or ``a/b/__init__.py``."""
-    base = dotted.replace(".", "/")
-    return f"{base}/__init__.py" if file.name == "__init__.py" else f"{base}.py"
+@dataclass(frozen=True)
+class Platform:
+    """Where a Function runs: its runtime, CPU and the wheels its default layer needs."""
+
+    runtime: str
+    architecture: str
+    manylinux: str | None = None
+    """The host's glibc level when the function runs on this host (local stacks), else None."""
+
+    @property
+    def python_version(self) -> str:
+        return self.runtime.removeprefix("python")
 
 
-def package_files(
-    code_root: Path | None, handler: str, include: Sequence[str] = ()
-) -> dict[str, Path]:
-    """The files of the deployment package: archive path -> file on disk.
-
-    Holds every ancestor package's ``__init__.py`` of the handler module, the handler module,
-    and the whole tree of each ``include`` package (default: the handler's first two levels),
-    without caches or tests. Modules are looked up under ``code_root``, or through the import
-    system when it is None. Raises ValueError naming what is missing.
-    """
-    module, _ = parse_handler(handler)
-    where = f"under {code_root}" if code_root is not None else "on the import path"
-    handler_file = module_file(code_root, module)
-    if handler_file is None:
-        raise ValueError(
-            f"handler={handler!r}: module {module!r} not found {where} "
-            f"(looked for {Path(*module.split('.'))}.py and {Path(*module.split('.'))}/__init__.py)"
+def function_platform(settings: FunctionArgs, *, local: bool) -> Platform:
+    """The runtime and architecture as given, else the host's on local stacks (MiniStack runs
+    Lambdas on its own interpreter), else the defaults."""
+    if not local:
+        return Platform(
+            settings.runtime or DEFAULT_RUNTIME, settings.architecture or DEFAULT_ARCHITECTURE
         )
-    parts = module.split(".")
-    files: dict[str, Path] = {}
-    for depth in range(1, len(parts)):
-        package = ".".join(parts[:depth])
-        init = _package_init(code_root, package)
-        if init is None:
-            raise ValueError(
-                f"handler={handler!r}: {package!r} is not a package (no __init__.py {where})"
-            )
-        files[_archive_path(package, init)] = init
-    files[_archive_path(module, handler_file)] = handler_file
-    default = ".".join(parts[:2])
-    if not include and _package_init(code_root, default) is None:
-        default = ""  # a single-module handler: ship only that module
-    packages = list(include) or ([default] if default else [])
-    for package in packages:
-        init = _package_init(code_root, package)
-        if init is None:
-            raise ValueError(f"include={package!r}: no package {where}")
-        directory = init.parent
-        for parent in range(1, len(package.split("."))):
-            ancestor = ".".join(package.split(".")[:parent])
-            ancestor_init = _package_init(code_root, ancestor)
-            if ancestor_init is not None:
-                files[_archive_path(ancestor, ancestor_init)] = ancestor_init
-        for dirpath, dirnames, filenames in os.walk(directory, followlinks=True):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and d[0] != ".")
-            for filename in sorted(filenames):
-                if filename.endswith((".pyc", ".pyo")) or filename.startswith("."):
-                    continue
-                path = Path(dirpath) / filename
-                relative = Path(package.replace(".", "/")) / path.relative_to(directory)
-                files[relative.as_posix()] = path
-    return dict(sorted(files.items()))
+    host = host_layer_args()
+    runtime = settings.runtime or f"python{host.python_version}"
+    architecture = settings.architecture or host.architecture
+    on_host = (architecture, runtime) == (host.architecture, f"python{host.python_version}")
+    return Platform(runtime, architecture, host.manylinux if on_host else None)
 
 
 def merge_environment(
@@ -244,9 +232,13 @@ def merge_environment(
     return merged
 
 
-def _check_range(owner: str, arg: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ComponentArgsError(f"{owner}: {arg}={value!r} must be an integer in {low}..{high}")
+def _invoke_spec(name: str, arn: pulumi.Input[str], function_name: pulumi.Input[str]) -> LinkSpec:
+    """Invoke one function only; ``<NAME>_FUNCTION_NAME`` and ``<NAME>_FUNCTION_ARN``."""
+    prefix = env_prefix(name)
+    return LinkSpec(
+        statements=[IamStatement(["lambda:InvokeFunction"], [arn])],
+        environment={f"{prefix}_FUNCTION_NAME": function_name, f"{prefix}_FUNCTION_ARN": arn},
+    )
 
 
 @dataclass(frozen=True)
@@ -259,30 +251,20 @@ class ExistingFunction:
 
     def link_spec(self) -> LinkSpec:
         """Invoke it only; ``<NAME>_FUNCTION_NAME`` and ``<NAME>_FUNCTION_ARN``."""
-        prefix = env_prefix(self.name)
-        return LinkSpec(
-            statements=[IamStatement(["lambda:InvokeFunction"], [self.arn])],
-            environment={
-                f"{prefix}_FUNCTION_NAME": self.function_name,
-                f"{prefix}_FUNCTION_ARN": self.arn,
-            },
-        )
+        return _invoke_spec(self.name, self.arn, self.function_name)
 
 
 class Function(HybridComponent):
     """A Python Lambda from the services code with its log group, role, DLQ and links.
 
     Example:
-        fn = Function("health", {"handler": "hybridstack.services.health.handler.handle",
-                                 "layer": False})
+        fn = Function("api", {"handler": "hybridstack.services.api.handler.handle",
+                              "layer": False})
         pulumi.export("function", fn.function_name)
     """
 
     TYPE = "hybridstack:aws:Function"
-    CHILD_ROLES = (
-        "log_group", "role", "policy", "dead_letter_queue", "function",
-        "event_invoke_config", "permission",
-    )  # fmt: skip
+    TRANSFORMS = FunctionTransforms
 
     arn: pulumi.Output[str]
     """The function ARN."""
@@ -300,194 +282,229 @@ class Function(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: FunctionArgs,
+        args: FunctionArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: FunctionTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         owner = f"Function {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        handler = a.get("handler")
-        if not handler:
-            raise ComponentArgsError(f"{owner}: handler is required (e.g. 'pkg.module.function')")
-        code_root = Path(a["code_root"]) if a.get("code_root") else None
+        settings = FunctionArgs.parse(args, owner=owner)
+        files = self._package(settings, owner)
+        platform = self._platform(settings, owner)
+        links = self._links(settings, owner)
+        environment = merge_environment(links, settings.environment, owner=owner)
+        super().__init__(name, transform=transform, opts=opts)
+        self.handler = settings.handler
+        self.package_files = files
+        self.runtime = platform.runtime
+        self.architecture = platform.architecture
+        self.timeout_seconds: int = settings.timeout
+        self._permissions: set[str] = set()
+
+        log_group = self._create_log_group(settings)
+        self._role = role = self._create_role(settings)
+        self.dead_letter_queue = self._create_dead_letter_queue(settings)
+        policy = self._create_policy(settings, role, log_group, links)
+        self.function = self._create_function(
+            settings, platform, files, environment, role, log_group, policy
+        )
+        self._create_event_invoke_config(settings)
+        self._register(role, log_group)
+
+    # -- checks before anything registers ---------------------------------------------------
+
+    @staticmethod
+    def _package(settings: FunctionArgs, owner: str) -> dict[str, Path]:
+        """The archive's files; a missing handler module is refused, naming it."""
+        code_root = Path(settings.code_root) if settings.code_root else None
         try:
-            files = package_files(code_root, handler, a.get("include", ()))
+            return package_files(code_root, settings.handler, settings.include)
         except ValueError as error:
             raise ComponentArgsError(f"{owner}: {error}") from None
-        local = is_local()
-        host = host_layer_args() if local else None
-        runtime = a.get("runtime", f"python{host['python_version']}" if host else "python3.12")
-        if runtime not in RUNTIMES:
-            raise ComponentArgsError(
-                f"{owner}: runtime={runtime!r}; use one of {', '.join(RUNTIMES)}"
-            )
-        architecture = a.get("architecture", host["architecture"] if host else "arm64")
-        if architecture not in ARCHITECTURES:
-            raise ComponentArgsError(
-                f"{owner}: architecture={architecture!r}; use one of {', '.join(ARCHITECTURES)}"
-            )
-        memory = a.get("memory", 256)
-        _check_range(owner, "memory", memory, 128, 10240)
-        self.timeout_seconds: int = a.get("timeout", 15)
-        _check_range(owner, "timeout", self.timeout_seconds, 1, 900)
-        reserved = a.get("reserved_concurrency")
-        if reserved is not None:
-            _check_range(owner, "reserved_concurrency", reserved, 0, 100_000)
-        retries = a.get("max_async_retries", 2)
-        _check_range(owner, "max_async_retries", retries, 0, 2)
-        max_age = a.get("max_event_age_seconds", 21600)
-        _check_range(owner, "max_event_age_seconds", max_age, 60, 21600)
-        retention = log_retention_days(a.get("log_retention_days"), owner=owner)
-        layer = a.get("layer", True)
+
+    @staticmethod
+    def _platform(settings: FunctionArgs, owner: str) -> Platform:
+        """The platform; a PythonLayer built for another one is refused."""
+        platform = function_platform(settings, local=is_local())
+        layer = settings.layer
         if isinstance(layer, PythonLayer) and (
-            layer.architecture != architecture or f"python{layer.python_version}" != runtime
+            layer.architecture != platform.architecture
+            or f"python{layer.python_version}" != platform.runtime
         ):
             raise ComponentArgsError(
                 f"{owner}: layer {layer.component_name!r} is built for {layer.architecture}/"
-                f"python{layer.python_version} but the function runs {architecture}/{runtime}"
+                f"python{layer.python_version} but the function runs "
+                f"{platform.architecture}/{platform.runtime}"
             )
+        return platform
+
+    @staticmethod
+    def _links(settings: FunctionArgs, owner: str) -> list[LinkSpec]:
         try:
-            specs = [resolve_link(item) for item in a.get("link", ())]
+            return [resolve_link(item) for item in settings.link]
         except TypeError as error:
             raise ComponentArgsError(f"{owner}: link: {error}") from None
-        environment = merge_environment(specs, a.get("environment", {}), owner=owner)
-        dead_letter = a.get("dead_letter", True)
-        tags = dict(a.get("tags", {}))
 
-        super().__init__(name, transform=transform, opts=opts)
-        self.architecture = architecture
-        self.runtime = runtime
-        self.handler = handler
-        self.package_files = files
+    # -- creation steps ---------------------------------------------------------------------
 
-        log_group = self.child(
+    def _create_log_group(self, settings: FunctionArgs) -> aws.cloudwatch.LogGroup:
+        name = self.component_name
+        return self.child(
             "log_group",
             aws.cloudwatch.LogGroup,
             name,
-            {"name_prefix": f"/aws/lambda/{name}-", "retention_in_days": retention, "tags": tags},
+            {
+                "name_prefix": f"/aws/lambda/{name}-",
+                "retention_in_days": log_retention_days(
+                    settings.log_retention_days, owner=f"Function {name!r}"
+                ),
+                "tags": dict(settings.tags),
+            },
         )
-        role = self.child(
+
+    def _create_role(self, settings: FunctionArgs) -> aws.iam.Role:
+        name = self.component_name
+        return self.child(
             "role",
             aws.iam.Role,
             name,
             {
                 "assume_role_policy": assume_role_policy("lambda.amazonaws.com"),
                 "description": f"Execution role of the {name} function (hybridstack)",
-                "tags": tags,
+                "tags": dict(settings.tags),
             },
         )
-        self._role = role
 
-        statements: list[IamStatement] = [
+    def _create_dead_letter_queue(self, settings: FunctionArgs) -> aws.sqs.Queue | None:
+        """A new encrypted queue (``dead_letter=True``); sets ``dead_letter_arn``."""
+        self.dead_letter_arn = None
+        if settings.dead_letter is False:
+            return None
+        if settings.dead_letter is not True:
+            self.dead_letter_arn = pulumi.Output.from_input(settings.dead_letter)
+            return None
+        queue = self.child(
+            "dead_letter_queue",
+            aws.sqs.Queue,
+            f"{self.component_name}-dlq",
+            {
+                "sqs_managed_sse_enabled": True,
+                "message_retention_seconds": DEAD_LETTER_RETENTION_SECONDS,
+                "tags": dict(settings.tags),
+            },
+        )
+        self.dead_letter_arn = queue.arn
+        return queue
+
+    def _create_policy(
+        self,
+        settings: FunctionArgs,
+        role: aws.iam.Role,
+        log_group: aws.cloudwatch.LogGroup,
+        links: Sequence[LinkSpec],
+    ) -> aws.iam.RolePolicy:
+        """Exactly: writing its logs, sending to its dead-letter target, what links grant."""
+        statements = [
             IamStatement(
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
                 [log_group.arn.apply(lambda arn: f"{arn}:*")],
             )
         ]
-        self.dead_letter_arn = None
-        if dead_letter is True:
-            dlq = self.child(
-                "dead_letter_queue",
-                aws.sqs.Queue,
-                f"{name}-dlq",
-                {
-                    "sqs_managed_sse_enabled": True,
-                    "message_retention_seconds": 1_209_600,
-                    "tags": tags,
-                },
-            )
-            self.dead_letter_queue: aws.sqs.Queue | None = dlq
-            self.dead_letter_arn = dlq.arn
-            statements.append(IamStatement(["sqs:SendMessage"], [dlq.arn]))
-        elif dead_letter is not False:
-            self.dead_letter_queue = None
-            self.dead_letter_arn = pulumi.Output.from_input(dead_letter)
+        if self.dead_letter_queue is not None:
+            statements.append(IamStatement(["sqs:SendMessage"], [self.dead_letter_queue.arn]))
+        elif self.dead_letter_arn is not None:
             statements.append(
-                IamStatement(
-                    ["sqs:SendMessage", "sns:Publish"], [pulumi.Output.from_input(dead_letter)]
-                )
+                IamStatement(["sqs:SendMessage", "sns:Publish"], [self.dead_letter_arn])
             )
-        else:
-            self.dead_letter_queue = None
-        for spec in specs:
+        for spec in links:
             statements.extend(spec.statements)
-        if a.get("tracing"):
+        if settings.tracing:
             # X-Ray segments are not resources: AWS only accepts "*" here.
             statements.append(
                 IamStatement(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
             )
-        policy = self.child(
+        return self.child(
             "policy",
             aws.iam.RolePolicy,
-            name,
+            self.component_name,
             {"role": role.id, "policy": policy_document(statements)},
         )
 
-        layer_arns: list[pulumi.Input[str]] = []
+    @staticmethod
+    def _layer_arns(settings: FunctionArgs, platform: Platform) -> list[pulumi.Input[str]]:
+        """The dependency layer (shared, given, or none) and the further layers."""
+        layer = settings.layer
+        arns: list[pulumi.Input[str]] = []
         if layer is True:
-            python_version = runtime.removeprefix("python")
-            on_host = host is not None and (architecture, python_version) == (
-                host["architecture"],
-                host["python_version"],
-            )
-            manylinux = host["manylinux"] if host is not None and on_host else None
-            layer_arns.append(shared_layer(architecture, python_version, manylinux).arn)
+            shared = shared_layer(platform.architecture, platform.python_version,
+                                  platform.manylinux)  # fmt: skip
+            arns.append(shared.arn)
         elif isinstance(layer, PythonLayer):
-            layer_arns.append(layer.arn)
+            arns.append(layer.arn)
         elif layer is not False:
-            layer_arns.append(layer)  # an ARN
-        layer_arns.extend(a.get("layers", ()))
+            arns.append(layer)  # an ARN
+        return [*arns, *settings.layers]
 
-        code = pulumi.AssetArchive({path: pulumi.FileAsset(str(f)) for path, f in files.items()})
+    def _create_function(
+        self,
+        settings: FunctionArgs,
+        platform: Platform,
+        files: Mapping[str, Path],
+        environment: Mapping[str, pulumi.Input[str]],
+        role: aws.iam.Role,
+        log_group: aws.cloudwatch.LogGroup,
+        policy: aws.iam.RolePolicy,
+    ) -> aws.lambda_.Function:
         function_args: dict[str, Any] = {
-            "runtime": runtime,
-            "architectures": [architecture],
-            "handler": handler,
-            "code": code,
+            "runtime": platform.runtime,
+            "architectures": [platform.architecture],
+            "handler": settings.handler,
+            "code": code_archive(files),
             "role": role.arn,
-            "memory_size": memory,
-            "timeout": self.timeout_seconds,
-            "layers": layer_arns,
+            "memory_size": settings.memory,
+            "timeout": settings.timeout,
+            "layers": self._layer_arns(settings, platform),
             "logging_config": {"log_format": "JSON", "log_group": log_group.name},
-            "description": a.get("description", f"{handler} (hybridstack)"),
-            "tags": tags,
+            "description": settings.description or f"{settings.handler} (hybridstack)",
+            "tags": dict(settings.tags),
         }
         if environment:
-            function_args["environment"] = {"variables": environment}
-        if reserved is not None:
-            function_args["reserved_concurrent_executions"] = reserved
-        if a.get("tracing"):
+            function_args["environment"] = {"variables": dict(environment)}
+        if settings.reserved_concurrency is not None:
+            function_args["reserved_concurrent_executions"] = settings.reserved_concurrency
+        if settings.tracing:
             function_args["tracing_config"] = {"mode": "Active"}
-        function = self.child(
+        return self.child(
             "function",
             aws.lambda_.Function,
-            name,
+            self.component_name,
             function_args,
             opts=pulumi.ResourceOptions(depends_on=[policy, log_group]),
         )
-        self.function = function
-        if self.dead_letter_arn is not None:
-            self.child(
-                "event_invoke_config",
-                aws.lambda_.FunctionEventInvokeConfig,
-                name,
-                {
-                    "function_name": function.name,
-                    "maximum_retry_attempts": retries,
-                    "maximum_event_age_in_seconds": max_age,
-                    "destination_config": {"on_failure": {"destination": self.dead_letter_arn}},
-                },
-            )
 
-        self.arn = function.arn
-        self.function_name = function.name
-        self.invoke_arn = function.invoke_arn
+    def _create_event_invoke_config(self, settings: FunctionArgs) -> None:
+        """Async retries, then the dead-letter target (none without one)."""
+        if self.dead_letter_arn is None:
+            return
+        self.child(
+            "event_invoke_config",
+            aws.lambda_.FunctionEventInvokeConfig,
+            self.component_name,
+            {
+                "function_name": self.function.name,
+                "maximum_retry_attempts": settings.max_async_retries,
+                "maximum_event_age_in_seconds": settings.max_event_age_seconds,
+                "destination_config": {"on_failure": {"destination": self.dead_letter_arn}},
+            },
+        )
+
+    def _register(self, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup) -> None:
+        self.arn = self.function.arn
+        self.function_name = self.function.name
+        self.invoke_arn = self.function.invoke_arn
         self.role_arn = role.arn
         self.role_name = role.name
         self.log_group_name = log_group.name
-        self._extra_policies = 0
-        self._permissions: set[str] = set()
         outputs: dict[str, Any] = {
             "arn": self.arn,
             "function_name": self.function_name,
@@ -499,6 +516,8 @@ class Function(HybridComponent):
             outputs["dead_letter_arn"] = self.dead_letter_arn
         self.register_outputs(outputs)
 
+    # -- adoption, links and triggers -------------------------------------------------------
+
     @staticmethod
     def from_existing(
         name: str, *, arn: pulumi.Input[str], function_name: pulumi.Input[str]
@@ -508,14 +527,7 @@ class Function(HybridComponent):
 
     def link_spec(self) -> LinkSpec:
         """Invoke this function only; ``<NAME>_FUNCTION_NAME`` and ``<NAME>_FUNCTION_ARN``."""
-        prefix = env_prefix(self.component_name)
-        return LinkSpec(
-            statements=[IamStatement(["lambda:InvokeFunction"], [self.arn])],
-            environment={
-                f"{prefix}_FUNCTION_NAME": self.function_name,
-                f"{prefix}_FUNCTION_ARN": self.arn,
-            },
-        )
+        return _invoke_spec(self.component_name, self.arn, self.function_name)
 
     def grant(self, label: str, statements: Sequence[IamStatement]) -> aws.iam.RolePolicy:
         """Add statements a trigger needs (e.g. consuming a queue) as a separate role policy.

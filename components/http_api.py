@@ -27,19 +27,30 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import (
+    ComponentArgs,
+    ComponentArgsError,
+    in_range,
+    one_of,
+    refuse,
+)
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
 from hybridstack.components.jwt_authorizer import (
     JwtAuthorizerConfig,
     JwtAuthorizerSource,
     resolve_authorizer,
 )
-from hybridstack.components.stack_defaults import log_retention_days
+from hybridstack.components.stack_defaults import (
+    CLOUDWATCH_RETENTION_DAYS,
+    log_retention_days,
+)
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 _SEGMENT = re.compile(r"^(?:[A-Za-z0-9._~!$&'()*,;=:@-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\})$")
@@ -98,65 +109,103 @@ def permission_source_path(route_key: str) -> str:
     return f"/*/{'*' if method == 'ANY' else method}{wildcard}"
 
 
-def cors_configuration(cors: Mapping[str, Any], *, owner: str) -> dict[str, Any]:
-    """The API's ``cors_configuration`` from our ``cors`` arg, with safe defaults."""
-    origins = list(cors.get("allow_origins", []))
-    if not origins:
-        raise ComponentArgsError(f"{owner}: cors.allow_origins must list at least one origin")
-    if cors.get("allow_credentials") and "*" in origins:
-        raise ComponentArgsError(
-            f"{owner}: cors.allow_credentials=True cannot be combined with allow_origins ['*']"
-        )
-    unknown = set(cors) - {
-        "allow_origins", "allow_methods", "allow_headers", "expose_headers", "max_age",
-        "allow_credentials",
-    }  # fmt: skip
-    if unknown:
-        raise ComponentArgsError(f"{owner}: cors has unknown key(s) {', '.join(sorted(unknown))}")
-    return {
-        "allow_origins": origins,
-        "allow_methods": list(cors.get("allow_methods", DEFAULT_CORS_METHODS)),
-        "allow_headers": list(cors.get("allow_headers", DEFAULT_CORS_HEADERS)),
-        "expose_headers": list(cors.get("expose_headers", [])),
-        "max_age": cors.get("max_age", 3600),
-        "allow_credentials": bool(cors.get("allow_credentials", False)),
-    }
-
-
-class CorsArgs(TypedDict, total=False):
+@dataclass(frozen=True, kw_only=True)
+class CorsArgs(ComponentArgs):
     """Browser access to the API (preflight answered by API Gateway)."""
 
     allow_origins: Sequence[str]
-    """Origins allowed, e.g. ``https://app.example.com`` (required to enable CORS)."""
-    allow_methods: Sequence[str]
-    """Methods allowed (default GET, POST, PUT, PATCH, DELETE, OPTIONS)."""
-    allow_headers: Sequence[str]
-    """Request headers allowed (default authorization, content-type)."""
-    expose_headers: Sequence[str]
+    """Origins allowed, e.g. ``https://app.example.com`` (required, at least one)."""
+    allow_methods: Sequence[str] = DEFAULT_CORS_METHODS
+    """Methods allowed."""
+    allow_headers: Sequence[str] = DEFAULT_CORS_HEADERS
+    """Request headers allowed."""
+    expose_headers: Sequence[str] = ()
     """Response headers exposed to scripts."""
-    max_age: int
-    """Seconds browsers cache a preflight answer (default 3600)."""
-    allow_credentials: bool
+    max_age: int = 3600
+    """Seconds browsers cache a preflight answer, 0-86400."""
+    allow_credentials: bool = False
     """Allow cookies/credentials (not with ``*`` origins)."""
 
+    def __post_init__(self) -> None:
+        if isinstance(self.allow_origins, str) or not self.allow_origins:
+            refuse("allow_origins must list at least one origin")
+        if self.allow_credentials and "*" in self.allow_origins:
+            refuse("allow_credentials=True cannot be combined with allow_origins ['*']")
+        in_range("max_age", self.max_age, 0, 86_400)
 
-class HttpApiArgs(TypedDict, total=False):
+    def configuration(self) -> dict[str, Any]:
+        """The API's ``cors_configuration``."""
+        return {
+            "allow_origins": list(self.allow_origins),
+            "allow_methods": list(self.allow_methods),
+            "allow_headers": list(self.allow_headers),
+            "expose_headers": list(self.expose_headers),
+            "max_age": self.max_age,
+            "allow_credentials": self.allow_credentials,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpApiArgs(ComponentArgs):
     """Authorizer, CORS, throttling and logging of the API."""
 
-    authorizer: JwtAuthorizerConfig | JwtAuthorizerSource
-    """Who may call non-public routes: an ``Identity`` or a ``JwtAuthorizerConfig``."""
-    cors: CorsArgs
+    authorizer: JwtAuthorizerConfig | JwtAuthorizerSource | None = None
+    """Who may call non-public routes: an ``Identity`` or a ``JwtAuthorizerConfig`` (none: every
+    route must then be public or name its own authorizer)."""
+    cors: CorsArgs | Mapping[str, Any] | None = None
     """CORS settings (none by default: only same-origin and non-browser clients)."""
-    throttle_rate: float
-    """Steady-state requests per second across the stage's routes (default 100)."""
-    throttle_burst: int
-    """Burst capacity (default 200)."""
-    log_retention_days: int
-    """Access log retention (default 7 days, 30 on production stacks)."""
-    description: str
-    """The API's description."""
-    tags: Mapping[str, str]
+    throttle_rate: float = 100
+    """Steady-state requests per second across the stage's routes."""
+    throttle_burst: int = 200
+    """Burst capacity."""
+    log_retention_days: int | None = None
+    """Access log retention (default: the stack's, 7 days or 30 on production stacks)."""
+    description: str | None = None
+    """The API's description (default ``<name> (hybridstack)``)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the API, stage and log group."""
+
+    def __post_init__(self) -> None:
+        if self.authorizer is not None:
+            try:
+                object.__setattr__(self, "authorizer", resolve_authorizer(self.authorizer))
+            except TypeError as error:
+                refuse(f"authorizer: {error}")
+        if self.cors:
+            object.__setattr__(self, "cors", CorsArgs.parse(self.cors, owner="cors"))
+        rate = self.throttle_rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+            refuse(f"throttle_rate={rate!r} must be a positive number")
+        in_range("throttle_burst", self.throttle_burst, 1, 5_000)
+        if self.log_retention_days is not None:
+            one_of("log_retention_days", self.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
+
+    @property
+    def default_authorizer(self) -> JwtAuthorizerConfig | None:
+        """The resolved authorizer of non-public routes."""
+        return self.authorizer if isinstance(self.authorizer, JwtAuthorizerConfig) else None
+
+    @property
+    def cors_configuration(self) -> dict[str, Any] | None:
+        """The API's ``cors_configuration`` (None without ``cors``)."""
+        return self.cors.configuration() if isinstance(self.cors, CorsArgs) else None
+
+
+class HttpApiTransforms(TypedDict, total=False):
+    """Reshape a child of the HttpApi before it is created (see ``HybridComponent``)."""
+
+    api: Transform
+    """``aws.apigatewayv2.Api``: the HTTP API."""
+    log_group: Transform
+    """``aws.cloudwatch.LogGroup``: the access logs."""
+    stage: Transform
+    """``aws.apigatewayv2.Stage``: the ``$default`` stage (throttling, access logs)."""
+    authorizer: Transform
+    """``aws.apigatewayv2.Authorizer``: each JWT authorizer."""
+    integration: Transform
+    """``aws.apigatewayv2.Integration``: each Function's Lambda proxy integration."""
+    route: Transform
+    """``aws.apigatewayv2.Route``: each route."""
 
 
 class HttpApi(HybridComponent):
@@ -169,7 +218,7 @@ class HttpApi(HybridComponent):
     """
 
     TYPE = "hybridstack:aws:HttpApi"
-    CHILD_ROLES = ("api", "log_group", "stage", "authorizer", "integration", "route")
+    TRANSFORMS = HttpApiTransforms
 
     api_id: pulumi.Output[str]
     """The API's id."""
@@ -181,88 +230,82 @@ class HttpApi(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: HttpApiArgs | None = None,
+        args: HttpApiArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: HttpApiTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"HttpApi {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        default_authorizer: JwtAuthorizerConfig | None = None
-        if a.get("authorizer") is not None:
-            try:
-                default_authorizer = resolve_authorizer(a["authorizer"])
-            except TypeError as error:
-                raise ComponentArgsError(f"{owner}: authorizer: {error}") from None
-        cors = cors_configuration(a["cors"], owner=owner) if a.get("cors") else None
-        rate = a.get("throttle_rate", 100)
-        burst = a.get("throttle_burst", 200)
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
-            raise ComponentArgsError(f"{owner}: throttle_rate={rate!r} must be a positive number")
-        if isinstance(burst, bool) or not isinstance(burst, int) or burst <= 0:
-            raise ComponentArgsError(
-                f"{owner}: throttle_burst={burst!r} must be a positive integer"
-            )
-        retention = log_retention_days(a.get("log_retention_days"), owner=owner)
-        tags = dict(a.get("tags", {}))
+        settings = HttpApiArgs.parse(args, owner=f"HttpApi {name!r}")
         super().__init__(name, transform=transform, opts=opts)
+        self._default_authorizer = settings.default_authorizer
+        self._authorizers: dict[str, tuple[JwtAuthorizerConfig, aws.apigatewayv2.Authorizer]] = {}
+        self._integrations: dict[str, aws.apigatewayv2.Integration] = {}
+        self.routes: dict[str, aws.apigatewayv2.Route] = {}
+        self.public_routes: list[str] = []
+        """Route keys created with ``public=True`` (export them for the policy checks)."""
 
+        self.api = api = self._create_api(settings)
+        log_group = self._create_log_group(settings)
+        self.stage = stage = self._create_stage(settings, log_group)
+        if self._default_authorizer is not None:
+            self._authorizer(self._default_authorizer)
+        self.api_id = api.id
+        self.execution_arn = api.execution_arn
+        self.url = stage.invoke_url
+        self.log_group_name = log_group.name
+        self.stage_name = stage.name
+        self.register_outputs(
+            {"api_id": self.api_id, "url": self.url, "execution_arn": self.execution_arn}
+        )
+
+    def _create_api(self, settings: HttpApiArgs) -> aws.apigatewayv2.Api:
+        name = self.component_name
         api_args: dict[str, Any] = {
             "protocol_type": "HTTP",
-            "description": a.get("description", f"{name} (hybridstack)"),
-            "tags": tags,
+            "description": settings.description or f"{name} (hybridstack)",
+            "tags": dict(settings.tags),
         }
-        if cors is not None:
-            api_args["cors_configuration"] = cors
-        api = self.child("api", aws.apigatewayv2.Api, name, api_args)
-        log_group = self.child(
+        if settings.cors_configuration is not None:
+            api_args["cors_configuration"] = settings.cors_configuration
+        return self.child("api", aws.apigatewayv2.Api, name, api_args)
+
+    def _create_log_group(self, settings: HttpApiArgs) -> aws.cloudwatch.LogGroup:
+        name = self.component_name
+        return self.child(
             "log_group",
             aws.cloudwatch.LogGroup,
             name,
             {
                 "name_prefix": f"/aws/apigateway/{name}-",
-                "retention_in_days": retention,
-                "tags": tags,
+                "retention_in_days": log_retention_days(
+                    settings.log_retention_days, owner=f"HttpApi {name!r}"
+                ),
+                "tags": dict(settings.tags),
             },
         )
-        stage = self.child(
+
+    def _create_stage(
+        self, settings: HttpApiArgs, log_group: aws.cloudwatch.LogGroup
+    ) -> aws.apigatewayv2.Stage:
+        return self.child(
             "stage",
             aws.apigatewayv2.Stage,
-            name,
+            self.component_name,
             {
-                "api_id": api.id,
+                "api_id": self.api.id,
                 "name": "$default",
                 "auto_deploy": True,
                 "default_route_settings": {
-                    "throttling_rate_limit": rate,
-                    "throttling_burst_limit": burst,
+                    "throttling_rate_limit": settings.throttle_rate,
+                    "throttling_burst_limit": settings.throttle_burst,
                     "detailed_metrics_enabled": True,
                 },
                 "access_log_settings": {
                     "destination_arn": log_group.arn,
                     "format": ACCESS_LOG_FORMAT,
                 },
-                "tags": tags,
+                "tags": dict(settings.tags),
             },
-        )
-        self.api = api
-        self.stage = stage
-        self.api_id = api.id
-        self.execution_arn = api.execution_arn
-        self.url = stage.invoke_url
-        self.log_group_name = log_group.name
-        self.stage_name = stage.name
-        self._default_authorizer = default_authorizer
-        self._authorizers: dict[str, tuple[JwtAuthorizerConfig, aws.apigatewayv2.Authorizer]] = {}
-        self._integrations: dict[str, aws.apigatewayv2.Integration] = {}
-        self._integration_labels: dict[str, str] = {}
-        self.routes: dict[str, aws.apigatewayv2.Route] = {}
-        self.public_routes: list[str] = []
-        """Route keys created with ``public=True`` (export them for the policy checks)."""
-        if default_authorizer is not None:
-            self._authorizer(default_authorizer)
-        self.register_outputs(
-            {"api_id": self.api_id, "url": self.url, "execution_arn": self.execution_arn}
         )
 
     def _authorizer(self, config: JwtAuthorizerConfig) -> aws.apigatewayv2.Authorizer:

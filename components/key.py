@@ -8,8 +8,7 @@ decrypting alone, and sets ``<NAME>_KEY_ARN``.
 
 Example:
     tokens = Key("social-tokens")
-    Function("oauth", {"handler": "hybridstack.services.oauth.handler.callback",
-                       "link": [tokens]})
+    Function("api", {"handler": "hybridstack.services.api.handler.handle", "link": [tokens]})
     # in the service: kms.encrypt(KeyId=os.environ["SOCIAL_TOKENS_KEY_ARN"], Plaintext=...)
     Secret("spotify", {"kms_key_arn": tokens.arn})
 """
@@ -19,12 +18,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
 from hybridstack.components.stack_defaults import is_production
 
@@ -55,19 +56,50 @@ def account_key_policy(account_id: str, partition: str = "aws") -> str:
     )
 
 
-class KeyArgs(TypedDict, total=False):
+DEFAULT_ROTATION_DAYS = 365
+
+
+def default_recovery_days() -> int:
+    """How long a deleted key or secret stays recoverable: 30 days in production, else 7."""
+    return 30 if is_production() else 7
+
+
+def check_alias(alias: str) -> None:
+    """Refuse a KMS alias AWS would refuse (``aws/`` is AWS's own prefix)."""
+    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.startswith("aws/"):
+        refuse(f"alias={alias!r} must be letters, digits, /, _ or - (not aws/...)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyArgs(ComponentArgs):
     """Alias, rotation and deletion window of the key."""
 
-    alias: str
+    alias: str | None = None
     """Alias without the ``alias/`` prefix (default: the component name)."""
-    rotation_days: int
-    """Automatic rotation period, 90-2560 days (default 365)."""
-    deletion_window_days: int
+    rotation_days: int = DEFAULT_ROTATION_DAYS
+    """Automatic rotation period, 90-2560 days."""
+    deletion_window_days: int | None = None
     """Days a deleted key can be recovered, 7-30 (default 30 in production, 7 elsewhere)."""
-    description: str
-    """The key's description."""
-    tags: Mapping[str, str]
+    description: str | None = None
+    """The key's description (default ``<name> (hybridstack)``)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the key."""
+
+    def __post_init__(self) -> None:
+        if self.alias is not None:
+            check_alias(self.alias)
+        in_range("rotation_days", self.rotation_days, 90, 2560)
+        if self.deletion_window_days is not None:
+            in_range("deletion_window_days", self.deletion_window_days, 7, 30)
+
+
+class KeyTransforms(TypedDict, total=False):
+    """Reshape a child of the Key before it is created (see ``HybridComponent``)."""
+
+    key: Transform
+    """``aws.kms.Key``: the key."""
+    alias: Transform
+    """``aws.kms.Alias``: its ``alias/<alias>``."""
 
 
 class Key(HybridComponent):
@@ -75,11 +107,12 @@ class Key(HybridComponent):
 
     Example:
         key = Key("tokens")
-        Function("oauth", {"handler": "...", "link": [key.decrypt_only()]})
+        Function("oauth", {"handler": "hybridstack.services.api.handler.handle",
+                           "link": [key.decrypt_only()]})
     """
 
     TYPE = "hybridstack:aws:Key"
-    CHILD_ROLES = ("key", "alias")
+    TRANSFORMS = KeyTransforms
 
     arn: pulumi.Output[str]
     """The key ARN."""
@@ -91,54 +124,55 @@ class Key(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: KeyArgs | None = None,
+        args: KeyArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: KeyTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         owner = f"Key {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        alias = a.get("alias", name)
-        if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.startswith("aws/"):
-            raise ComponentArgsError(
-                f"{owner}: alias={alias!r} must be letters, digits, /, _ or - (not aws/...)"
-            )
-        rotation = a.get("rotation_days", 365)
-        if (
-            isinstance(rotation, bool)
-            or not isinstance(rotation, int)
-            or not 90 <= rotation <= 2560
-        ):
-            raise ComponentArgsError(f"{owner}: rotation_days={rotation!r} must be in 90..2560")
-        window = a.get("deletion_window_days", 30 if is_production() else 7)
-        if isinstance(window, bool) or not isinstance(window, int) or not 7 <= window <= 30:
-            raise ComponentArgsError(f"{owner}: deletion_window_days={window!r} must be in 7..30")
+        settings = KeyArgs.parse(args, owner=owner)
+        self.alias = settings.alias or name
+        try:
+            check_alias(self.alias)  # the component name, when no alias is given
+        except ComponentArgsError as error:
+            raise ComponentArgsError(f"{owner}: {error}; pass alias=") from None
         super().__init__(name, transform=transform, opts=opts)
+        key = self._create_key(settings)
+        alias = self._create_alias(key)
+        self.arn = key.arn
+        self.key_id = key.key_id
+        self.alias_name = alias.name
+        self.register_outputs(
+            {"arn": self.arn, "key_id": self.key_id, "alias_name": self.alias_name}
+        )
+
+    def _create_key(self, settings: KeyArgs) -> aws.kms.Key:
+        name = self.component_name
+        window = settings.deletion_window_days
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        key = self.child(
+        return self.child(
             "key",
             aws.kms.Key,
             name,
             {
-                "description": a.get("description", f"{name} (hybridstack)"),
+                "description": settings.description or f"{name} (hybridstack)",
                 "enable_key_rotation": True,
-                "rotation_period_in_days": rotation,
-                "deletion_window_in_days": window,
+                "rotation_period_in_days": settings.rotation_days,
+                "deletion_window_in_days": window or default_recovery_days(),
                 "policy": pulumi.Output.all(identity.account_id, partition.partition).apply(
                     lambda values: account_key_policy(values[0], values[1])
                 ),
-                "tags": dict(a.get("tags", {})),
+                "tags": dict(settings.tags),
             },
         )
-        alias_resource = self.child(
-            "alias", aws.kms.Alias, name, {"name": f"alias/{alias}", "target_key_id": key.key_id}
-        )
-        self.arn = key.arn
-        self.key_id = key.key_id
-        self.alias_name = alias_resource.name
-        self.register_outputs(
-            {"arn": self.arn, "key_id": self.key_id, "alias_name": self.alias_name}
+
+    def _create_alias(self, key: aws.kms.Key) -> aws.kms.Alias:
+        return self.child(
+            "alias",
+            aws.kms.Alias,
+            self.component_name,
+            {"name": f"alias/{self.alias}", "target_key_id": key.key_id},
         )
 
     def _spec(self, actions: tuple[str, ...]) -> LinkSpec:

@@ -57,7 +57,7 @@ import pulumi_gcp as gcp
 from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
 from hybridstack.components.firebase_project import is_demo_project
-from hybridstack.components.function import Function, FunctionArgs
+from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
 from hybridstack.components.link import Linkable, LinkSpec, env_prefix
@@ -208,7 +208,7 @@ class MediaStoreArgs(TypedDict, total=False):
 
     processing_handler: str
     """Dotted path of the processing handler (SQS batch of S3 events; required)."""
-    processing: FunctionArgs
+    processing: Mapping[str, Any]
     """More Function args for the processor (timeout default 120 s, memory 1024 MB, layer...)."""
     processing_batch_size: int
     """S3 events per processor invocation, 1-10 (default 5)."""
@@ -234,7 +234,7 @@ class MediaStoreArgs(TypedDict, total=False):
     """Location of the Firebase Storage bucket (default ``US``)."""
     sync_handler: str
     """Dotted path of the handler behind ``POST /media/sync`` (required with ``project``)."""
-    sync: FunctionArgs
+    sync: Mapping[str, Any]
     """More Function args for the sync function."""
     api: HttpApi
     """The HttpApi receiving the Pub/Sub pushes (required with ``project``)."""

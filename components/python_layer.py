@@ -20,12 +20,14 @@ python3.12+ run on Amazon Linux 2023 (``manylinux_2_28`` wheels work). The local
 
 Example:
     deps = PythonLayer("deps", {"architecture": "arm64", "python_version": "3.12"})
-    Function("api", {"handler": "hybridstack.services.health.handler.handle", "layer": deps})
+    Function("api", {"handler": "hybridstack.services.api.handler.handle", "layer": deps})
 
     # local cloud (MiniStack runs Lambdas on this host's interpreter):
-    local_deps = PythonLayer("deps", host_layer_args())
-    Function("api", {"handler": "...", "layer": local_deps, "architecture": "x86_64",
-                     "runtime": "python3.11"})
+    host = host_layer_args()
+    local_deps = PythonLayer("deps", host)
+    Function("api", {"handler": "hybridstack.services.api.handler.handle", "layer": local_deps,
+                     "architecture": host.architecture,
+                     "runtime": f"python{host.python_version}"})
 """
 
 from __future__ import annotations
@@ -39,18 +41,24 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, one_of, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.locations import tools_dir
 
-Architecture = Literal["arm64", "x86_64"]
 ARCHITECTURES: tuple[str, ...] = ("arm64", "x86_64")
 PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
+DEFAULT_ARCHITECTURE = "arm64"
+"""Graviton: cheaper per GB-second than x86_64 on Lambda."""
+DEFAULT_PYTHON_VERSION = "3.12"
+"""The Lambda Python runtime layers and Functions target unless told."""
 BUILDER_VERSION = "1"
 """Bumped when the build recipe changes, so cached layers are rebuilt."""
 
@@ -120,8 +128,8 @@ def _zip_dir(source: Path, target: Path) -> None:
 def build_layer(
     lock_file: Path,
     *,
-    architecture: str = "arm64",
-    python_version: str = "3.12",
+    architecture: str = DEFAULT_ARCHITECTURE,
+    python_version: str = DEFAULT_PYTHON_VERSION,
     manylinux: str | None = None,
     cache_dir: Path | None = None,
 ) -> Path:
@@ -203,23 +211,37 @@ def compile_lock(
     return output
 
 
-class PythonLayerArgs(TypedDict, total=False):
+@dataclass(frozen=True, kw_only=True)
+class PythonLayerArgs(ComponentArgs):
     """What to build the layer from and for which Lambda platform."""
 
-    lock_file: str
-    """Path of the hashed requirements lock (default ``services/requirements.lock``)."""
-    architecture: Architecture
+    lock_file: str | Path = DEFAULT_LOCK_FILE
+    """Path of the hashed requirements lock (default: the services' ``requirements.lock``)."""
+    architecture: str = DEFAULT_ARCHITECTURE
     """``arm64`` (default, Graviton) or ``x86_64`` (the local cloud on this host)."""
-    python_version: str
+    python_version: str = DEFAULT_PYTHON_VERSION
     """``3.11``, ``3.12`` (default) or ``3.13``; must match the Functions' runtime."""
-    manylinux: str
-    """The wheel glibc level; defaults to the Lambda runtime's (see module docs)."""
-    archive: pulumi.Input[pulumi.Archive]
+    manylinux: str | None = None
+    """The wheel glibc level (default: the Lambda runtime's, see ``default_manylinux``)."""
+    archive: pulumi.Input[pulumi.Archive] | None = None
     """A prebuilt layer archive: skips the build entirely (tests, CI artefacts)."""
-    cache_dir: str
+    cache_dir: str | None = None
     """Where builds are cached (default ``$HYBRIDSTACK_CACHE_DIR`` or ``~/.cache/hybridstack``)."""
-    description: str
+    description: str = "hybridstack service dependencies"
     """The layer version's description."""
+
+    def __post_init__(self) -> None:
+        one_of("architecture", self.architecture, ARCHITECTURES)
+        one_of("python_version", self.python_version, PYTHON_VERSIONS)
+        if self.archive is None and not Path(self.lock_file).is_file():
+            refuse(f"lock_file {str(self.lock_file)!r} does not exist")
+
+
+class PythonLayerTransforms(TypedDict, total=False):
+    """Reshape a child of the PythonLayer before it is created (see ``HybridComponent``)."""
+
+    layer: Transform
+    """``aws.lambda_.LayerVersion``: the layer version."""
 
 
 class PythonLayer(HybridComponent):
@@ -227,12 +249,12 @@ class PythonLayer(HybridComponent):
 
     Example:
         deps = PythonLayer("deps")
-        api = Function("api", {"handler": "hybridstack.services.health.handler.handle",
+        api = Function("api", {"handler": "hybridstack.services.api.handler.handle",
                                "layer": deps})
     """
 
     TYPE = "hybridstack:aws:PythonLayer"
-    CHILD_ROLES = ("layer",)
+    TRANSFORMS = PythonLayerTransforms
 
     arn: pulumi.Output[str]
     """The layer version ARN (what Functions list in ``layers``)."""
@@ -240,57 +262,49 @@ class PythonLayer(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: PythonLayerArgs | None = None,
+        args: PythonLayerArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: PythonLayerTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        a = args or PythonLayerArgs()
-        owner = f"PythonLayer {name!r}"
-        self.architecture: str = a.get("architecture", "arm64")
-        self.python_version: str = a.get("python_version", "3.12")
-        if self.architecture not in ARCHITECTURES:
-            raise ComponentArgsError(
-                f"{owner}: architecture={self.architecture!r}; "
-                f"use one of {', '.join(ARCHITECTURES)}"
-            )
-        if self.python_version not in PYTHON_VERSIONS:
-            raise ComponentArgsError(
-                f"{owner}: python_version={self.python_version!r}; use one of "
-                f"{', '.join(PYTHON_VERSIONS)}"
-            )
-        archive = a.get("archive")
-        if archive is None:
-            lock_file = Path(a.get("lock_file", str(DEFAULT_LOCK_FILE)))
-            if not lock_file.is_file():
-                raise ComponentArgsError(f"{owner}: lock_file {str(lock_file)!r} does not exist")
-            cache = a.get("cache_dir")
-            zip_path = build_layer(
-                lock_file,
-                architecture=self.architecture,
-                python_version=self.python_version,
-                manylinux=a.get("manylinux"),
-                cache_dir=Path(cache) if cache else None,
-            )
-            archive = pulumi.FileArchive(str(zip_path))
-            self.archive_path: Path | None = zip_path
-        else:
-            self.archive_path = None
+        settings = PythonLayerArgs.parse(args, owner=f"PythonLayer {name!r}")
+        self.architecture: str = settings.architecture
+        self.python_version: str = settings.python_version
+        archive = self._build_archive(settings)
         super().__init__(name, transform=transform, opts=opts)
-        layer = self.child(
-            "layer",
-            aws.lambda_.LayerVersion,
-            name,
-            {
-                "layer_name": name,
-                "code": archive,
-                "compatible_architectures": [self.architecture],
-                "compatible_runtimes": [f"python{self.python_version}"],
-                "description": a.get("description", "hybridstack service dependencies"),
-            },
-        )
+        layer = self._create_layer(settings, archive)
         self.arn = layer.arn
         self.register_outputs({"arn": self.arn})
+
+    def _build_archive(self, settings: PythonLayerArgs) -> pulumi.Input[pulumi.Archive]:
+        """The prebuilt archive, or the cached build of the lock file for this platform."""
+        self.archive_path: Path | None = None
+        if settings.archive is not None:
+            return settings.archive
+        self.archive_path = build_layer(
+            Path(settings.lock_file),
+            architecture=settings.architecture,
+            python_version=settings.python_version,
+            manylinux=settings.manylinux,
+            cache_dir=Path(settings.cache_dir) if settings.cache_dir else None,
+        )
+        return pulumi.FileArchive(str(self.archive_path))
+
+    def _create_layer(
+        self, settings: PythonLayerArgs, archive: pulumi.Input[pulumi.Archive]
+    ) -> aws.lambda_.LayerVersion:
+        return self.child(
+            "layer",
+            aws.lambda_.LayerVersion,
+            self.component_name,
+            {
+                "layer_name": self.component_name,
+                "code": archive,
+                "compatible_architectures": [settings.architecture],
+                "compatible_runtimes": [f"python{settings.python_version}"],
+                "description": settings.description,
+            },
+        )
 
 
 def host_layer_args() -> PythonLayerArgs:
@@ -307,7 +321,7 @@ def host_layer_args() -> PythonLayerArgs:
     parts = [int(p) for p in version.split(".")[:2] if p.isdigit()] if libc == "glibc" else []
     manylinux = "manylinux_2_28" if parts and tuple(parts) >= (2, 28) else "manylinux2014"
     return PythonLayerArgs(
-        architecture=architecture,  # type: ignore[typeddict-item]
+        architecture=architecture,
         python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
         manylinux=manylinux,
     )
@@ -317,7 +331,9 @@ _SHARED: dict[tuple[str, str, str], tuple[object, PythonLayer]] = {}
 
 
 def shared_layer(
-    architecture: str = "arm64", python_version: str = "3.12", manylinux: str | None = None
+    architecture: str = DEFAULT_ARCHITECTURE,
+    python_version: str = DEFAULT_PYTHON_VERSION,
+    manylinux: str | None = None,
 ) -> PythonLayer:
     """The program's one default dependency layer for a platform, created on first use.
 
@@ -331,9 +347,9 @@ def shared_layer(
     cached = _SHARED.get(key)
     if cached is not None and cached[0] is monitor:
         return cached[1]
-    args = PythonLayerArgs(architecture=architecture, python_version=python_version)  # type: ignore[typeddict-item]
-    if manylinux:
-        args["manylinux"] = manylinux
+    args = PythonLayerArgs(
+        architecture=architecture, python_version=python_version, manylinux=manylinux or None
+    )
     layer = PythonLayer(
         f"hybridstack-deps-{architecture}-py{python_version.replace('.', '')}", args
     )
@@ -347,8 +363,8 @@ def _main(argv: list[str]) -> int:
         print(compile_lock())
         return 0
     if argv[:1] == ["build"]:
-        arch = argv[1] if len(argv) > 1 else "arm64"
-        version = argv[2] if len(argv) > 2 else "3.12"
+        arch = argv[1] if len(argv) > 1 else DEFAULT_ARCHITECTURE
+        version = argv[2] if len(argv) > 2 else DEFAULT_PYTHON_VERSION
         manylinux = argv[3] if len(argv) > 3 else None
         print(build_layer(DEFAULT_LOCK_FILE, architecture=arch, python_version=version,
                           manylinux=manylinux))  # fmt: skip

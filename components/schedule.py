@@ -10,10 +10,10 @@ The expression is checked when the program runs, with the reason:
 day-of-month / day-of-week must be ``?``).
 
 Example:
-    collector = Function("spotify", {"handler": "hybridstack.services.analytics.handler.collect",
-                                     "timeout": 300})
+    collector = Function("analytics", {"handler": "hybridstack.services.analytics.jobs.run",
+                                       "timeout": 300})
     Schedule("spotify-hourly", {"function": collector, "schedule": "rate(1 hour)",
-                                "input": {"source": "spotify"}})
+                                "input": {"sources": ["spotify"]}})
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, in_range, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -90,25 +92,54 @@ def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> str:
     )
 
 
-class ScheduleArgs(TypedDict, total=False):
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_MAX_EVENT_AGE_SECONDS = 3600
+DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleArgs(ComponentArgs):
     """When to invoke which Function, with what, and how hard to retry."""
 
     function: Function
     """The Function to invoke (required)."""
     schedule: str
     """``rate(5 minutes)`` or ``cron(0 6 * * ? *)`` (required; UTC)."""
-    input: pulumi.Input[Mapping[str, Any]]
+    input: pulumi.Input[Mapping[str, Any]] | None = None
     """The event the function receives (default: EventBridge's scheduled event)."""
-    enabled: bool
-    """Whether the rule fires (default True)."""
-    max_retries: int
-    """Delivery retries, 0-185 (default 3)."""
-    max_event_age_seconds: int
-    """How long EventBridge keeps retrying, 60-86400 (default 3600)."""
-    description: str
-    """The rule's description."""
-    tags: Mapping[str, str]
+    enabled: bool = True
+    """Whether the rule fires."""
+    max_retries: int = DEFAULT_MAX_RETRIES
+    """Delivery retries, 0-185."""
+    max_event_age_seconds: int = DEFAULT_MAX_EVENT_AGE_SECONDS
+    """How long EventBridge keeps retrying, 60-86400."""
+    description: str | None = None
+    """The rule's description (default ``<schedule> -> <function>``)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the rule and the dead-letter queue."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.function, Function):
+            refuse(f"function must be a Function, not {self.function!r}")
+        try:
+            validate_schedule_expression(self.schedule)
+        except ValueError as error:
+            refuse(str(error))
+        in_range("max_retries", self.max_retries, 0, 185)
+        in_range("max_event_age_seconds", self.max_event_age_seconds, 60, 86_400)
+
+
+class ScheduleTransforms(TypedDict, total=False):
+    """Reshape a child of the Schedule before it is created (see ``HybridComponent``)."""
+
+    rule: Transform
+    """``aws.cloudwatch.EventRule``: the schedule rule."""
+    dead_letter_queue: Transform
+    """``aws.sqs.Queue``: where deliveries that still fail go."""
+    dead_letter_policy: Transform
+    """``aws.sqs.QueuePolicy``: only this rule may send to the dead-letter queue."""
+    target: Transform
+    """``aws.cloudwatch.EventTarget``: the function, with retries and the dead-letter queue."""
 
 
 class Schedule(HybridComponent):
@@ -119,7 +150,7 @@ class Schedule(HybridComponent):
     """
 
     TYPE = "hybridstack:aws:Schedule"
-    CHILD_ROLES = ("rule", "dead_letter_queue", "dead_letter_policy", "target")
+    TRANSFORMS = ScheduleTransforms
 
     rule_arn: pulumi.Output[str]
     """The EventBridge rule's ARN."""
@@ -131,82 +162,93 @@ class Schedule(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: ScheduleArgs,
+        args: ScheduleArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: ScheduleTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"Schedule {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        function = a.get("function")
-        if not isinstance(function, Function):
-            raise ComponentArgsError(f"{owner}: function must be a Function, not {function!r}")
-        try:
-            expression = validate_schedule_expression(a.get("schedule", ""))
-        except ValueError as error:
-            raise ComponentArgsError(f"{owner}: {error}") from None
-        retries = a.get("max_retries", 3)
-        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 185:
-            raise ComponentArgsError(f"{owner}: max_retries={retries!r} must be in 0..185")
-        age = a.get("max_event_age_seconds", 3600)
-        if isinstance(age, bool) or not isinstance(age, int) or not 60 <= age <= 86400:
-            raise ComponentArgsError(f"{owner}: max_event_age_seconds={age!r} must be in 60..86400")
-        tags = dict(a.get("tags", {}))
+        settings = ScheduleArgs.parse(args, owner=f"Schedule {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        self.schedule_expression = expression
+        self.schedule_expression = settings.schedule
 
-        rule = self.child(
+        rule = self._create_rule(settings)
+        queue = self._create_dead_letter_queue(settings)
+        queue_policy = self._create_dead_letter_policy(queue, rule)
+        permission = settings.function.allow_invoke_from(
+            f"schedule-{name}", "events.amazonaws.com", rule.arn
+        )
+        self._create_target(settings, rule, queue, depends_on=[permission, queue_policy])
+        self.rule_arn = rule.arn
+        self.dead_letter_arn = queue.arn
+        self.dead_letter_name = queue.name
+        self.register_outputs({"rule_arn": self.rule_arn, "dead_letter_arn": self.dead_letter_arn})
+
+    def _create_rule(self, settings: ScheduleArgs) -> aws.cloudwatch.EventRule:
+        target = settings.function.component_name
+        return self.child(
             "rule",
             aws.cloudwatch.EventRule,
-            name,
+            self.component_name,
             {
-                "schedule_expression": expression,
-                "state": "ENABLED" if a.get("enabled", True) else "DISABLED",
-                "description": a.get("description", f"{expression} -> {function.component_name}"),
-                "tags": tags,
+                "schedule_expression": settings.schedule,
+                "state": "ENABLED" if settings.enabled else "DISABLED",
+                "description": settings.description or f"{settings.schedule} -> {target}",
+                "tags": dict(settings.tags),
             },
         )
-        dlq = self.child(
+
+    def _create_dead_letter_queue(self, settings: ScheduleArgs) -> aws.sqs.Queue:
+        return self.child(
             "dead_letter_queue",
             aws.sqs.Queue,
-            f"{name}-dlq",
-            {"sqs_managed_sse_enabled": True, "message_retention_seconds": 1_209_600, "tags": tags},
+            f"{self.component_name}-dlq",
+            {
+                "sqs_managed_sse_enabled": True,
+                "message_retention_seconds": DEAD_LETTER_RETENTION_SECONDS,
+                "tags": dict(settings.tags),
+            },
         )
-        dlq_policy = self.child(
+
+    def _create_dead_letter_policy(
+        self, queue: aws.sqs.Queue, rule: aws.cloudwatch.EventRule
+    ) -> aws.sqs.QueuePolicy:
+        return self.child(
             "dead_letter_policy",
             aws.sqs.QueuePolicy,
-            f"{name}-dlq",
+            f"{self.component_name}-dlq",
             {
-                "queue_url": dlq.url,
-                "policy": pulumi.Output.all(dlq.arn, rule.arn).apply(
+                "queue_url": queue.url,
+                "policy": pulumi.Output.all(queue.arn, rule.arn).apply(
                     lambda arns: dead_letter_queue_policy(arns[0], arns[1])
                 ),
             },
         )
-        permission = function.allow_invoke_from(
-            f"schedule-{name}", "events.amazonaws.com", rule.arn
-        )
+
+    def _create_target(
+        self,
+        settings: ScheduleArgs,
+        rule: aws.cloudwatch.EventRule,
+        queue: aws.sqs.Queue,
+        *,
+        depends_on: list[pulumi.Resource],
+    ) -> aws.cloudwatch.EventTarget:
         target_args: dict[str, Any] = {
             "rule": rule.name,
-            "arn": function.arn,
+            "arn": settings.function.arn,
             "retry_policy": {
-                "maximum_retry_attempts": retries,
-                "maximum_event_age_in_seconds": age,
+                "maximum_retry_attempts": settings.max_retries,
+                "maximum_event_age_in_seconds": settings.max_event_age_seconds,
             },
-            "dead_letter_config": {"arn": dlq.arn},
+            "dead_letter_config": {"arn": queue.arn},
         }
-        if a.get("input") is not None:
-            target_args["input"] = pulumi.Output.from_input(a["input"]).apply(
+        if settings.input is not None:
+            target_args["input"] = pulumi.Output.from_input(settings.input).apply(
                 lambda value: json.dumps(value, sort_keys=True)
             )
-        self.child(
+        return self.child(
             "target",
             aws.cloudwatch.EventTarget,
-            name,
+            self.component_name,
             target_args,
-            opts=pulumi.ResourceOptions(depends_on=[permission, dlq_policy]),
+            opts=pulumi.ResourceOptions(depends_on=depends_on),
         )
-        self.rule_arn = rule.arn
-        self.dead_letter_arn = dlq.arn
-        self.dead_letter_name = dlq.name
-        self.register_outputs({"rule_arn": self.rule_arn, "dead_letter_arn": self.dead_letter_arn})

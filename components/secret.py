@@ -10,7 +10,8 @@ that refresh tokens) and sets ``<NAME>_SECRET_ARN``.
 
 Example:
     spotify = Secret("spotify-oauth", {"description": "Spotify client credentials"})
-    collector = Function("spotify", {"handler": "...", "link": [spotify]})
+    collector = Function("analytics", {"handler": "hybridstack.services.analytics.jobs.run",
+                                       "link": [spotify]})
     # in the service:
     # secretsmanager.get_secret_value(SecretId=os.environ["SPOTIFY_OAUTH_SECRET_ARN"])
 """
@@ -18,30 +19,44 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, in_range
+from hybridstack.components.component import HybridComponent, Transform
+from hybridstack.components.key import default_recovery_days
 from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
-from hybridstack.components.stack_defaults import is_production
 
 READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 WRITE_ACTIONS = ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage")
 
 
-class SecretArgs(TypedDict, total=False):
+@dataclass(frozen=True, kw_only=True)
+class SecretArgs(ComponentArgs):
     """Description, encryption and recovery window of the secret."""
 
-    description: str
-    """What the secret holds."""
-    kms_key_arn: pulumi.Input[str]
+    description: str | None = None
+    """What the secret holds (default ``<name> (hybridstack)``)."""
+    kms_key_arn: pulumi.Input[str] | None = None
     """Encrypt with this KMS key (default: the AWS managed ``aws/secretsmanager`` key)."""
-    recovery_window_days: int
+    recovery_window_days: int | None = None
     """Days a deleted secret can be restored, 7-30 (default 30 in production, 7 elsewhere)."""
-    tags: Mapping[str, str]
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the secret."""
+
+    def __post_init__(self) -> None:
+        if self.recovery_window_days is not None:
+            in_range("recovery_window_days", self.recovery_window_days, 7, 30)
+
+
+class SecretTransforms(TypedDict, total=False):
+    """Reshape a child of the Secret before it is created (see ``HybridComponent``)."""
+
+    secret: Transform
+    """``aws.secretsmanager.Secret``: the secret (no value: that is set outside Pulumi)."""
 
 
 class Secret(HybridComponent):
@@ -49,11 +64,12 @@ class Secret(HybridComponent):
 
     Example:
         token = Secret("mqtt-broker")
-        Function("worker", {"handler": "...", "link": [token]})
+        Function("worker", {"handler": "hybridstack.services.media.events.handle",
+                            "link": [token]})
     """
 
     TYPE = "hybridstack:aws:Secret"
-    CHILD_ROLES = ("secret",)
+    TRANSFORMS = SecretTransforms
 
     arn: pulumi.Output[str]
     """The secret ARN."""
@@ -63,30 +79,30 @@ class Secret(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: SecretArgs | None = None,
+        args: SecretArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: SecretTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"Secret {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        window = a.get("recovery_window_days", 30 if is_production() else 7)
-        if isinstance(window, bool) or not isinstance(window, int) or not 7 <= window <= 30:
-            raise ComponentArgsError(f"{owner}: recovery_window_days={window!r} must be in 7..30")
+        settings = SecretArgs.parse(args, owner=f"Secret {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        secret_args: dict[str, Any] = {
-            "name_prefix": f"{name}-",
-            "description": a.get("description", f"{name} (hybridstack)"),
-            "recovery_window_in_days": window,
-            "tags": dict(a.get("tags", {})),
-        }
-        if a.get("kms_key_arn") is not None:
-            secret_args["kms_key_id"] = a["kms_key_arn"]
-        secret = self.child("secret", aws.secretsmanager.Secret, name, secret_args)
-        self.kms_key_arn = a.get("kms_key_arn")
+        self.kms_key_arn = settings.kms_key_arn
+        secret = self._create_secret(settings)
         self.arn = secret.arn
         self.secret_name = secret.name
         self.register_outputs({"arn": self.arn, "secret_name": self.secret_name})
+
+    def _create_secret(self, settings: SecretArgs) -> aws.secretsmanager.Secret:
+        name = self.component_name
+        secret_args: dict[str, Any] = {
+            "name_prefix": f"{name}-",
+            "description": settings.description or f"{name} (hybridstack)",
+            "recovery_window_in_days": settings.recovery_window_days or default_recovery_days(),
+            "tags": dict(settings.tags),
+        }
+        if settings.kms_key_arn is not None:
+            secret_args["kms_key_id"] = settings.kms_key_arn
+        return self.child("secret", aws.secretsmanager.Secret, name, secret_args)
 
     def _spec(self, actions: tuple[str, ...]) -> LinkSpec:
         statements = [IamStatement(list(actions), [self.arn])]

@@ -22,7 +22,8 @@ Example:
                              "transitions": [{"days": 30, "storage_class": "GLACIER_IR"}]}],
         "access_log_bucket": logs.bucket_name,
     })
-    Function("thumbs", {"handler": "...", "link": [media]})    # -> MEDIA_BUCKET_NAME
+    Function("thumbs", {"handler": "hybridstack.services.media.events.handle",
+                        "link": [media]})                        # -> MEDIA_BUCKET_NAME
 
     site = SecureBucket("site", {"defer_policy": True})
     ...  # create the distribution from site.bucket_regional_domain_name
@@ -33,13 +34,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
 from hybridstack.components.stack_defaults import is_production
 
@@ -128,31 +130,74 @@ def default_lifecycle_rules(noncurrent_version_days: int | None) -> list[dict[st
     return rules
 
 
-class SecureBucketArgs(TypedDict, total=False):
+DEFAULT_NONCURRENT_VERSION_DAYS = 90
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecureBucketArgs(ComponentArgs):
     """Encryption, versioning, lifecycle, CORS, logging and extra policy of the bucket."""
 
-    versioning: bool
-    """Keep object versions (default True)."""
-    noncurrent_version_days: int
-    """Days to keep replaced versions when versioned (default 90; 0 keeps them forever)."""
-    kms_key_arn: pulumi.Input[str]
+    versioning: bool = True
+    """Keep object versions."""
+    noncurrent_version_days: int = DEFAULT_NONCURRENT_VERSION_DAYS
+    """Days to keep replaced versions when versioned (0 keeps them forever)."""
+    kms_key_arn: pulumi.Input[str] | None = None
     """Encrypt with this KMS key (SSE-KMS + bucket key) instead of SSE-S3."""
-    force_destroy: bool
-    """Delete objects with the bucket (default: True except on production stacks)."""
-    lifecycle_rules: Sequence[Mapping[str, Any]]
-    """Extra lifecycle rules, in ``aws.s3.BucketLifecycleConfiguration`` rule shape."""
-    cors_rules: Sequence[Mapping[str, Any]]
+    force_destroy: bool | None = None
+    """Delete objects with the bucket (default: yes, except on production stacks)."""
+    lifecycle_rules: Sequence[Mapping[str, Any]] = ()
+    """Extra lifecycle rules, in ``aws.s3.BucketLifecycleConfiguration`` rule shape, each with a
+    unique ``id``."""
+    cors_rules: Sequence[Mapping[str, Any]] = ()
     """CORS rules, in ``aws.s3.BucketCorsConfiguration`` rule shape (none by default)."""
-    access_log_bucket: pulumi.Input[str]
+    access_log_bucket: pulumi.Input[str] | None = None
     """Name of the bucket receiving S3 server access logs (none by default)."""
-    access_log_prefix: str
+    access_log_prefix: str | None = None
     """Key prefix of the access logs (default ``<name>/``)."""
-    policy_statements: Sequence[pulumi.Input[Mapping[str, Any]]]
+    policy_statements: Sequence[pulumi.Input[Mapping[str, Any]]] = ()
     """Extra bucket policy statements (deny-non-TLS is always included)."""
-    defer_policy: bool
+    defer_policy: bool = False
     """Create the policy later, with ``attach_policy`` (for statements on later resources)."""
-    tags: Mapping[str, str]
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the bucket."""
+
+    def __post_init__(self) -> None:
+        in_range("noncurrent_version_days", self.noncurrent_version_days, 0, 36_500)
+        for arg in ("lifecycle_rules", "cors_rules"):
+            rules = getattr(self, arg)
+            if isinstance(rules, Mapping) or not all(isinstance(r, Mapping) for r in rules):
+                refuse(f"{arg} must be a list of rule dicts")
+        for index, rule in enumerate(self.cors_rules):
+            if not rule.get("allowed_methods") or not rule.get("allowed_origins"):
+                refuse(f"cors_rules[{index}] needs allowed_methods and allowed_origins")
+        ids = [rule.get("id") for rule in self.lifecycle_rules]
+        if any(not i for i in ids) or len(set(ids)) != len(ids):
+            refuse("every lifecycle_rules entry needs a unique 'id'")
+        if self.defer_policy and self.policy_statements:
+            refuse("with defer_policy=True pass the statements to attach_policy()")
+
+
+class SecureBucketTransforms(TypedDict, total=False):
+    """Reshape a child of the SecureBucket before it is created (see ``HybridComponent``)."""
+
+    bucket: Transform
+    """``aws.s3.Bucket``: the bucket."""
+    ownership_controls: Transform
+    """``aws.s3.BucketOwnershipControls``: object ownership (ACLs off)."""
+    public_access_block: Transform
+    """``aws.s3.BucketPublicAccessBlock``: all public access blocked."""
+    encryption: Transform
+    """``aws.s3.BucketServerSideEncryptionConfiguration``: SSE-S3 or SSE-KMS."""
+    versioning: Transform
+    """``aws.s3.BucketVersioning``: versioning (``versioning=True``)."""
+    lifecycle: Transform
+    """``aws.s3.BucketLifecycleConfiguration``: the default and your lifecycle rules."""
+    cors: Transform
+    """``aws.s3.BucketCorsConfiguration``: CORS (with ``cors_rules``)."""
+    logging: Transform
+    """``aws.s3.BucketLogging``: server access logs (with ``access_log_bucket``)."""
+    policy: Transform
+    """``aws.s3.BucketPolicy``: deny-non-TLS plus your statements."""
 
 
 @dataclass(frozen=True)
@@ -186,14 +231,12 @@ class SecureBucket(HybridComponent):
 
     Example:
         uploads = SecureBucket("uploads", {"versioning": True})
-        Function("worker", {"handler": "...", "link": [uploads.read_only()]})
+        Function("worker", {"handler": "hybridstack.services.media.events.handle",
+                            "link": [uploads.read_only()]})
     """
 
     TYPE = "hybridstack:aws:SecureBucket"
-    CHILD_ROLES = (
-        "bucket", "ownership_controls", "public_access_block", "encryption", "versioning",
-        "lifecycle", "cors", "logging", "policy",
-    )  # fmt: skip
+    TRANSFORMS = SecureBucketTransforms
 
     bucket_name: pulumi.Output[str]
     """The physical bucket name."""
@@ -205,64 +248,80 @@ class SecureBucket(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: SecureBucketArgs | None = None,
+        args: SecureBucketArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: SecureBucketTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"SecureBucket {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        versioning = bool(a.get("versioning", True))
-        noncurrent = a.get("noncurrent_version_days", 90)
-        if isinstance(noncurrent, bool) or not isinstance(noncurrent, int) or noncurrent < 0:
-            raise ComponentArgsError(
-                f"{owner}: noncurrent_version_days={noncurrent!r} must be a whole number of days"
-            )
-        for arg in ("lifecycle_rules", "cors_rules"):
-            rules = a.get(arg, [])
-            if isinstance(rules, Mapping) or not all(isinstance(r, Mapping) for r in rules):
-                raise ComponentArgsError(f"{owner}: {arg} must be a list of rule dicts")
-        for index, rule in enumerate(a.get("cors_rules", [])):
-            if not rule.get("allowed_methods") or not rule.get("allowed_origins"):
-                raise ComponentArgsError(
-                    f"{owner}: cors_rules[{index}] needs allowed_methods and allowed_origins"
-                )
-        ids = [r.get("id") for r in a.get("lifecycle_rules", [])]
-        if any(not i for i in ids) or len(set(ids)) != len(ids):
-            raise ComponentArgsError(f"{owner}: every lifecycle_rules entry needs a unique 'id'")
-        tags = dict(a.get("tags", {}))
+        settings = SecureBucketArgs.parse(args, owner=f"SecureBucket {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        kms_key_arn = a.get("kms_key_arn")
-        self.kms_key_arn = kms_key_arn
+        self.kms_key_arn = settings.kms_key_arn
+        self.policy: aws.s3.BucketPolicy | None = None
 
-        bucket = self.child(
+        self.bucket = bucket = self._create_bucket(settings)
+        ownership = self._create_ownership_controls()
+        block = self._create_public_access_block()
+        self._create_encryption(settings)
+        versioning = self._create_versioning(settings)
+        self._create_lifecycle(settings, versioning)
+        self._create_cors(settings)
+        self._create_logging(settings)
+        self._policy_deps: list[pulumi.Resource] = [ownership, block]
+
+        self.bucket_name = bucket.bucket
+        self.arn = bucket.arn
+        self.bucket_regional_domain_name = bucket.bucket_regional_domain_name
+        if not settings.defer_policy:
+            self.attach_policy(settings.policy_statements)
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "arn": self.arn,
+                "bucket_regional_domain_name": self.bucket_regional_domain_name,
+            }
+        )
+
+    def _after_bucket(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(depends_on=[self.bucket])
+
+    def _create_bucket(self, settings: SecureBucketArgs) -> aws.s3.Bucket:
+        force_destroy = settings.force_destroy
+        return self.child(
             "bucket",
             aws.s3.Bucket,
-            name,
-            {"force_destroy": a.get("force_destroy", not is_production()), "tags": tags},
+            self.component_name,
+            {
+                "force_destroy": not is_production() if force_destroy is None else force_destroy,
+                "tags": dict(settings.tags),
+            },
         )
-        self.bucket = bucket
-        mine = pulumi.ResourceOptions(depends_on=[bucket])
-        ownership = self.child(
+
+    def _create_ownership_controls(self) -> aws.s3.BucketOwnershipControls:
+        return self.child(
             "ownership_controls",
             aws.s3.BucketOwnershipControls,
-            name,
-            {"bucket": bucket.id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
-            opts=mine,
+            self.component_name,
+            {"bucket": self.bucket.id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
+            opts=self._after_bucket(),
         )
-        block = self.child(
+
+    def _create_public_access_block(self) -> aws.s3.BucketPublicAccessBlock:
+        return self.child(
             "public_access_block",
             aws.s3.BucketPublicAccessBlock,
-            name,
+            self.component_name,
             {
-                "bucket": bucket.id,
+                "bucket": self.bucket.id,
                 "block_public_acls": True,
                 "block_public_policy": True,
                 "ignore_public_acls": True,
                 "restrict_public_buckets": True,
             },
-            opts=mine,
+            opts=self._after_bucket(),
         )
+
+    def _create_encryption(self, settings: SecureBucketArgs) -> None:
+        kms_key_arn = settings.kms_key_arn
         default_encryption: dict[str, Any] = (
             {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
             if kms_key_arn is not None
@@ -271,9 +330,9 @@ class SecureBucket(HybridComponent):
         self.child(
             "encryption",
             aws.s3.BucketServerSideEncryptionConfiguration,
-            name,
+            self.component_name,
             {
-                "bucket": bucket.id,
+                "bucket": self.bucket.id,
                 "rules": [
                     {
                         "apply_server_side_encryption_by_default": default_encryption,
@@ -281,66 +340,60 @@ class SecureBucket(HybridComponent):
                     }
                 ],
             },
-            opts=mine,
+            opts=self._after_bucket(),
         )
-        versioned = None
-        if versioning:
-            versioned = self.child(
-                "versioning",
-                aws.s3.BucketVersioning,
-                name,
-                {"bucket": bucket.id, "versioning_configuration": {"status": "Enabled"}},
-                opts=mine,
-            )
+
+    def _create_versioning(self, settings: SecureBucketArgs) -> aws.s3.BucketVersioning | None:
+        if not settings.versioning:
+            return None
+        return self.child(
+            "versioning",
+            aws.s3.BucketVersioning,
+            self.component_name,
+            {"bucket": self.bucket.id, "versioning_configuration": {"status": "Enabled"}},
+            opts=self._after_bucket(),
+        )
+
+    def _create_lifecycle(
+        self, settings: SecureBucketArgs, versioning: aws.s3.BucketVersioning | None
+    ) -> None:
+        noncurrent = settings.noncurrent_version_days if settings.versioning else None
         rules = [
-            *default_lifecycle_rules(noncurrent if versioning else None),
-            *(dict(r) for r in a.get("lifecycle_rules", [])),
+            *default_lifecycle_rules(noncurrent),
+            *(dict(rule) for rule in settings.lifecycle_rules),
         ]
         self.child(
             "lifecycle",
             aws.s3.BucketLifecycleConfiguration,
-            name,
-            {"bucket": bucket.id, "rules": rules},
-            opts=pulumi.ResourceOptions(depends_on=[r for r in (bucket, versioned) if r]),
+            self.component_name,
+            {"bucket": self.bucket.id, "rules": rules},
+            opts=pulumi.ResourceOptions(depends_on=[r for r in (self.bucket, versioning) if r]),
         )
-        if a.get("cors_rules"):
-            self.child(
-                "cors",
-                aws.s3.BucketCorsConfiguration,
-                name,
-                {"bucket": bucket.id, "cors_rules": [dict(r) for r in a["cors_rules"]]},
-                opts=mine,
-            )
-        if a.get("access_log_bucket") is not None:
-            self.child(
-                "logging",
-                aws.s3.BucketLogging,
-                name,
-                {
-                    "bucket": bucket.id,
-                    "target_bucket": a["access_log_bucket"],
-                    "target_prefix": a.get("access_log_prefix", f"{name}/"),
-                },
-                opts=mine,
-            )
-        self._policy_deps: list[pulumi.Resource] = [ownership, block]
-        self.policy: aws.s3.BucketPolicy | None = None
 
-        self.bucket_name = bucket.bucket
-        self.arn = bucket.arn
-        self.bucket_regional_domain_name = bucket.bucket_regional_domain_name
-        if not a.get("defer_policy", False):
-            self.attach_policy(a.get("policy_statements", ()))
-        elif a.get("policy_statements"):
-            raise ComponentArgsError(
-                f"{owner}: with defer_policy=True pass the statements to attach_policy()"
-            )
-        self.register_outputs(
+    def _create_cors(self, settings: SecureBucketArgs) -> None:
+        if not settings.cors_rules:
+            return
+        self.child(
+            "cors",
+            aws.s3.BucketCorsConfiguration,
+            self.component_name,
+            {"bucket": self.bucket.id, "cors_rules": [dict(r) for r in settings.cors_rules]},
+            opts=self._after_bucket(),
+        )
+
+    def _create_logging(self, settings: SecureBucketArgs) -> None:
+        if settings.access_log_bucket is None:
+            return
+        self.child(
+            "logging",
+            aws.s3.BucketLogging,
+            self.component_name,
             {
-                "bucket_name": self.bucket_name,
-                "arn": self.arn,
-                "bucket_regional_domain_name": self.bucket_regional_domain_name,
-            }
+                "bucket": self.bucket.id,
+                "target_bucket": settings.access_log_bucket,
+                "target_prefix": settings.access_log_prefix or f"{self.component_name}/",
+            },
+            opts=self._after_bucket(),
         )
 
     def attach_policy(

@@ -23,14 +23,20 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, one_of, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.link import LinkSpec
-from hybridstack.components.secure_bucket import SecureBucket, cloudfront_read_statement
+from hybridstack.components.secure_bucket import (
+    SecureBucket,
+    SecureBucketArgs,
+    cloudfront_read_statement,
+)
 
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 """AWS managed cache policy ``Managed-CachingOptimized``."""
@@ -75,27 +81,52 @@ def security_headers(content_security_policy: str) -> dict[str, Any]:
     }
 
 
-class StaticSiteArgs(TypedDict, total=False):
+DEFAULT_PRICE_CLASS = "PriceClass_100"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaticSiteArgs(ComponentArgs):
     """CDN switch, domains, headers and caching of the site."""
 
-    enabled: bool
-    """Create the CloudFront distribution (default True; False e.g. in dev)."""
-    index_document: str
-    """The app's entry document (default ``index.html``)."""
-    spa: bool
-    """Answer 403/404 with the index document (default True)."""
-    domain_names: Sequence[str]
+    enabled: bool = True
+    """Create the CloudFront distribution (False e.g. in dev: the bucket alone, ``url`` empty)."""
+    index_document: str = "index.html"
+    """The app's entry document, a key relative to the bucket root."""
+    spa: bool = True
+    """Answer 403/404 with the index document, so client-side routes load the app."""
+    domain_names: Sequence[str] = ()
     """Custom domain names (need ``certificate_arn``)."""
-    certificate_arn: pulumi.Input[str]
+    certificate_arn: pulumi.Input[str] | None = None
     """ACM certificate (us-east-1) for ``domain_names``."""
-    content_security_policy: str
+    content_security_policy: str = DEFAULT_CSP
     """The Content-Security-Policy header (default: self plus https connections/images)."""
-    price_class: str
-    """``PriceClass_100`` (default), ``PriceClass_200`` or ``PriceClass_All``."""
-    web_acl_id: pulumi.Input[str]
+    price_class: str = DEFAULT_PRICE_CLASS
+    """``PriceClass_100``, ``PriceClass_200`` or ``PriceClass_All``."""
+    web_acl_id: pulumi.Input[str] | None = None
     """A WAF web ACL to attach."""
-    tags: Mapping[str, str]
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the bucket and distribution."""
+
+    def __post_init__(self) -> None:
+        index = self.index_document
+        if not isinstance(index, str) or not index or index.startswith("/"):
+            refuse(f"index_document={index!r} must be a relative key")
+        if self.domain_names and self.certificate_arn is None:
+            refuse(f"domain_names {list(self.domain_names)} need certificate_arn (ACM, us-east-1)")
+        one_of("price_class", self.price_class, PRICE_CLASSES)
+
+
+class StaticSiteTransforms(TypedDict, total=False):
+    """Reshape a child of the StaticSite before it is created (see ``HybridComponent``)."""
+
+    bucket: Transform
+    """``aws.s3.Bucket``: the site's bucket (created by its ``SecureBucket``)."""
+    origin_access_control: Transform
+    """``aws.cloudfront.OriginAccessControl``: CloudFront's signed access to the bucket."""
+    response_headers_policy: Transform
+    """``aws.cloudfront.ResponseHeadersPolicy``: the security headers."""
+    distribution: Transform
+    """``aws.cloudfront.Distribution``: the CDN."""
 
 
 class StaticSite(HybridComponent):
@@ -106,9 +137,7 @@ class StaticSite(HybridComponent):
     """
 
     TYPE = "hybridstack:aws:StaticSite"
-    CHILD_ROLES = (
-        "bucket", "origin_access_control", "response_headers_policy", "distribution",
-    )  # fmt: skip
+    TRANSFORMS = StaticSiteTransforms
 
     url: pulumi.Output[str]
     """``https://<domain>`` of the distribution (empty when ``enabled=False``)."""
@@ -120,47 +149,49 @@ class StaticSite(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: StaticSiteArgs | None = None,
+        args: StaticSiteArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: StaticSiteTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"StaticSite {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        enabled = bool(a.get("enabled", True))
-        index = a.get("index_document", "index.html")
-        if not isinstance(index, str) or not index or index.startswith("/"):
-            raise ComponentArgsError(f"{owner}: index_document={index!r} must be a relative key")
-        domains = list(a.get("domain_names", []))
-        if domains and a.get("certificate_arn") is None:
-            raise ComponentArgsError(
-                f"{owner}: domain_names {domains} need certificate_arn (ACM, us-east-1)"
-            )
-        price_class = a.get("price_class", "PriceClass_100")
-        if price_class not in PRICE_CLASSES:
-            raise ComponentArgsError(
-                f"{owner}: price_class={price_class!r}; use one of {', '.join(PRICE_CLASSES)}"
-            )
-        csp = a.get("content_security_policy", DEFAULT_CSP)
-        tags = dict(a.get("tags", {}))
+        settings = StaticSiteArgs.parse(args, owner=f"StaticSite {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        bucket_transform = self._transforms.get("bucket")
-        bucket = SecureBucket(
-            name,
-            {"defer_policy": enabled, "versioning": True, "tags": tags},
-            transform={"bucket": bucket_transform} if bucket_transform else None,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.bucket = bucket
-        self.bucket_name = bucket.bucket_name
-        self.enabled = enabled
+        self.enabled = settings.enabled
         self.distribution_id = None
-        if not enabled:
+        self.bucket = bucket = self._create_bucket(settings)
+        self.bucket_name = bucket.bucket_name
+        if not settings.enabled:
             self.url = pulumi.Output.from_input("")
             self.register_outputs({"url": self.url, "bucket_name": self.bucket_name})
             return
 
-        oac = self.child(
+        access = self._create_origin_access_control()
+        headers = self._create_response_headers_policy(settings)
+        self.distribution = distribution = self._create_distribution(settings, access, headers)
+        bucket.attach_policy([cloudfront_read_statement(bucket.arn, distribution.arn)])
+        self.distribution_id = distribution.id
+        self.url = distribution.domain_name.apply(lambda domain: f"https://{domain}")
+        self.register_outputs(
+            {
+                "url": self.url,
+                "bucket_name": self.bucket_name,
+                "distribution_id": self.distribution_id,
+            }
+        )
+
+    def _create_bucket(self, settings: StaticSiteArgs) -> SecureBucket:
+        """A private, versioned SecureBucket; its policy waits for the distribution."""
+        bucket_transform = self._transforms.get("bucket")
+        return SecureBucket(
+            self.component_name,
+            SecureBucketArgs(defer_policy=settings.enabled, versioning=True, tags=settings.tags),
+            transform={"bucket": bucket_transform} if bucket_transform else None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _create_origin_access_control(self) -> aws.cloudfront.OriginAccessControl:
+        name = self.component_name
+        return self.child(
             "origin_access_control",
             aws.cloudfront.OriginAccessControl,
             name,
@@ -172,39 +203,54 @@ class StaticSite(HybridComponent):
                 "signing_protocol": "sigv4",
             },
         )
-        headers = self.child(
+
+    def _create_response_headers_policy(
+        self, settings: StaticSiteArgs
+    ) -> aws.cloudfront.ResponseHeadersPolicy:
+        name = self.component_name
+        return self.child(
             "response_headers_policy",
             aws.cloudfront.ResponseHeadersPolicy,
             name,
             {
                 "name": f"{name}-security-headers",
                 "comment": f"Security headers of {name} (hybridstack)",
-                "security_headers_config": security_headers(csp),
+                "security_headers_config": security_headers(settings.content_security_policy),
             },
         )
+
+    @staticmethod
+    def _viewer_certificate(settings: StaticSiteArgs) -> dict[str, Any]:
+        if not settings.domain_names:
+            return {"cloudfront_default_certificate": True}
+        return {
+            "acm_certificate_arn": settings.certificate_arn,
+            "ssl_support_method": "sni-only",
+            "minimum_protocol_version": "TLSv1.2_2021",
+        }
+
+    def _create_distribution(
+        self,
+        settings: StaticSiteArgs,
+        access: aws.cloudfront.OriginAccessControl,
+        headers: aws.cloudfront.ResponseHeadersPolicy,
+    ) -> aws.cloudfront.Distribution:
+        name = self.component_name
         origin_id = f"{name}-s3"
-        viewer_certificate: dict[str, Any] = (
-            {
-                "acm_certificate_arn": a["certificate_arn"],
-                "ssl_support_method": "sni-only",
-                "minimum_protocol_version": "TLSv1.2_2021",
-            }
-            if domains
-            else {"cloudfront_default_certificate": True}
-        )
+        index = settings.index_document
         distribution_args: dict[str, Any] = {
             "enabled": True,
             "comment": f"{name} (hybridstack)",
             "is_ipv6_enabled": True,
             "http_version": "http2and3",
-            "price_class": price_class,
+            "price_class": settings.price_class,
             "default_root_object": index,
-            "aliases": domains,
+            "aliases": list(settings.domain_names),
             "origins": [
                 {
-                    "domain_name": bucket.bucket_regional_domain_name,
+                    "domain_name": self.bucket.bucket_regional_domain_name,
                     "origin_id": origin_id,
-                    "origin_access_control_id": oac.id,
+                    "origin_access_control_id": access.id,
                 }
             ],
             "default_cache_behavior": {
@@ -216,27 +262,14 @@ class StaticSite(HybridComponent):
                 "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
                 "response_headers_policy_id": headers.id,
             },
-            "custom_error_responses": spa_error_responses(index) if a.get("spa", True) else [],
+            "custom_error_responses": spa_error_responses(index) if settings.spa else [],
             "restrictions": {"geo_restriction": {"restriction_type": "none"}},
-            "viewer_certificate": viewer_certificate,
-            "tags": tags,
+            "viewer_certificate": self._viewer_certificate(settings),
+            "tags": dict(settings.tags),
         }
-        if a.get("web_acl_id") is not None:
-            distribution_args["web_acl_id"] = a["web_acl_id"]
-        distribution = self.child(
-            "distribution", aws.cloudfront.Distribution, name, distribution_args
-        )
-        bucket.attach_policy([cloudfront_read_statement(bucket.arn, distribution.arn)])
-        self.distribution = distribution
-        self.distribution_id = distribution.id
-        self.url = distribution.domain_name.apply(lambda domain: f"https://{domain}")
-        self.register_outputs(
-            {
-                "url": self.url,
-                "bucket_name": self.bucket_name,
-                "distribution_id": self.distribution_id,
-            }
-        )
+        if settings.web_acl_id is not None:
+            distribution_args["web_acl_id"] = settings.web_acl_id
+        return self.child("distribution", aws.cloudfront.Distribution, name, distribution_args)
 
     def link_spec(self) -> LinkSpec:
         """Read/write the site's bucket (a deploy or build function); ``<NAME>_BUCKET_NAME``."""

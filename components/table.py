@@ -18,6 +18,7 @@ Example:
         "stream": "NEW_AND_OLD_IMAGES",
     })
     api = Function("api", {"handler": "hybridstack.services.api.handler.handle", "link": [table]})
+    projector = Function("projector", {"handler": "hybridstack.services.media.events.handle"})
     table.subscribe(projector)
 """
 
@@ -25,13 +26,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import (
+    ComponentArgs,
+    ComponentArgsError,
+    in_range,
+    one_of,
+    refuse,
+)
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
 from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
 from hybridstack.components.stack_defaults import is_production
@@ -52,101 +60,151 @@ ATTRIBUTE_TYPES = ("S", "N", "B")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
-class IndexArgs(TypedDict, total=False):
+PROJECTIONS = ("ALL", "KEYS_ONLY")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexArgs(ComponentArgs):
     """One global secondary index."""
 
     name: str
     """Index name, e.g. ``GSI1`` (required)."""
     partition_key: str
     """Its partition key attribute, e.g. ``GSI1PK`` (required)."""
-    sort_key: str
-    """Its sort key attribute, e.g. ``GSI1SK``."""
-    projection: Literal["ALL", "KEYS_ONLY"] | Sequence[str]
-    """``ALL`` (default), ``KEYS_ONLY``, or the attribute names to include."""
+    sort_key: str | None = None
+    """Its sort key attribute, e.g. ``GSI1SK`` (none by default)."""
+    projection: str | Sequence[str] = "ALL"
+    """``ALL`` (every attribute), ``KEYS_ONLY``, or the attribute names to include."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _INDEX_NAME.match(self.name):
+            refuse(f"name={self.name!r} must be 3-255 of A-Z a-z 0-9 _ . -")
+        if not self.partition_key:
+            refuse(f"({self.name}) needs a partition_key")
+        if isinstance(self.projection, str):
+            one_of("projection", self.projection, PROJECTIONS)
+
+    def key_schemas(self) -> list[dict[str, str]]:
+        """The index's ``key_schemas`` (the partition key HASH, the sort key RANGE)."""
+        schema = [{"attribute_name": self.partition_key, "key_type": "HASH"}]
+        if self.sort_key:
+            schema.append({"attribute_name": self.sort_key, "key_type": "RANGE"})
+        return schema
+
+    def definition(self) -> dict[str, Any]:
+        """The ``global_secondary_indexes`` entry of ``aws.dynamodb.Table`` for this index."""
+        definition: dict[str, Any] = {"name": self.name, "key_schemas": self.key_schemas()}
+        if isinstance(self.projection, str):
+            definition["projection_type"] = self.projection
+        else:
+            definition["projection_type"] = "INCLUDE"
+            definition["non_key_attributes"] = list(self.projection)
+        return definition
+
+
+def parse_indexes(given: Any) -> tuple[IndexArgs, ...]:
+    """``global_secondary_indexes`` as IndexArgs; each error names the index by position."""
+    if isinstance(given, Mapping | str):
+        refuse("global_secondary_indexes must be a list")
+    indexes: list[IndexArgs] = []
+    for position, index in enumerate(given):
+        name = index.get("name") if isinstance(index, Mapping) else getattr(index, "name", None)
+        label = f"global_secondary_indexes[{position}]" + (f" ({name})" if name else "")
+        indexes.append(IndexArgs.parse(index, owner=label))
+    names = [index.name for index in indexes]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        refuse(f"two global_secondary_indexes are named {', '.join(twice)}")
+    return tuple(indexes)
 
 
 def key_attributes(
     partition_key: str,
     sort_key: str | None,
-    indexes: Sequence[Mapping[str, Any]],
+    indexes: Sequence[IndexArgs],
     types: Mapping[str, str],
-    *,
-    owner: str,
 ) -> list[dict[str, str]]:
     """Every key attribute of the table and its indexes with its type (``S`` unless told).
 
-    Raises ComponentArgsError naming the index or attribute that is wrong.
+    Raises ComponentArgsError naming the attribute that is wrong.
     """
     names: list[str] = [partition_key, *([sort_key] if sort_key else [])]
-    seen: set[str] = set()
-    for position, index in enumerate(indexes):
-        label = f"global_secondary_indexes[{position}]"
-        name = index.get("name")
-        if not isinstance(name, str) or not _INDEX_NAME.match(name):
-            raise ComponentArgsError(
-                f"{owner}: {label}.name={name!r} must be 3-255 of A-Z a-z 0-9 _ . -"
-            )
-        if name in seen:
-            raise ComponentArgsError(f"{owner}: two global_secondary_indexes are named {name!r}")
-        seen.add(name)
-        if not index.get("partition_key"):
-            raise ComponentArgsError(f"{owner}: {label} ({name}) needs a partition_key")
-        unknown = set(index) - {"name", "partition_key", "sort_key", "projection"}
-        if unknown:
-            raise ComponentArgsError(f"{owner}: {label} has unknown key(s) {sorted(unknown)}")
-        names.append(index["partition_key"])
-        if index.get("sort_key"):
-            names.append(index["sort_key"])
+    for index in indexes:
+        names.append(index.partition_key)
+        if index.sort_key:
+            names.append(index.sort_key)
     bad_types = {k: v for k, v in types.items() if v not in ATTRIBUTE_TYPES}
     if bad_types:
-        raise ComponentArgsError(f"{owner}: attribute_types {bad_types} must be S, N or B")
+        refuse(f"attribute_types {bad_types} must be S, N or B")
     extra = set(types) - set(names)
     if extra:
-        raise ComponentArgsError(
-            f"{owner}: attribute_types names {sorted(extra)}, which are not key attributes "
+        refuse(
+            f"attribute_types names {sorted(extra)}, which are not key attributes "
             "(DynamoDB declares key attributes only)"
         )
     unique = list(dict.fromkeys(names))
     return [{"name": n, "type": types.get(n, "S")} for n in unique]
 
 
-def index_definition(index: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``global_secondary_indexes`` entry of ``aws.dynamodb.Table`` for one index."""
-    projection = index.get("projection", "ALL")
-    definition: dict[str, Any] = {"name": index["name"], "hash_key": index["partition_key"]}
-    if index.get("sort_key"):
-        definition["range_key"] = index["sort_key"]
-    if isinstance(projection, str):
-        definition["projection_type"] = projection
-    else:
-        definition["projection_type"] = "INCLUDE"
-        definition["non_key_attributes"] = list(projection)
-    return definition
-
-
-class TableArgs(TypedDict, total=False):
+@dataclass(frozen=True, kw_only=True)
+class TableArgs(ComponentArgs):
     """Keys, indexes, TTL, stream and protection of the table."""
 
-    partition_key: str
-    """Partition key attribute (default ``PK``)."""
-    sort_key: str | None
-    """Sort key attribute (default ``SK``; ``None`` for none)."""
-    attribute_types: Mapping[str, Literal["S", "N", "B"]]
-    """Types of key attributes that are not strings, e.g. ``{"GSI2SK": "N"}``."""
-    global_secondary_indexes: Sequence[IndexArgs]
-    """Global secondary indexes."""
-    ttl_attribute: str
+    partition_key: str = "PK"
+    """Partition key attribute."""
+    sort_key: str | None = "SK"
+    """Sort key attribute (``None`` for none)."""
+    attribute_types: Mapping[str, str] = field(default_factory=dict)
+    """Types (``S``, ``N``, ``B``) of key attributes that are not strings, e.g.
+    ``{"GSI2SK": "N"}``."""
+    global_secondary_indexes: Sequence[IndexArgs | Mapping[str, Any]] = ()
+    """Global secondary indexes (``IndexArgs`` or mappings of its fields)."""
+    ttl_attribute: str | None = None
     """Attribute holding the expiry epoch seconds (TTL off when not given)."""
-    stream: Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
-    """Enable the stream with this view type (off by default)."""
-    point_in_time_recovery: bool
-    """Continuous backups (default: on in production stacks)."""
-    deletion_protection: bool
-    """Refuse deletion (default: on in production stacks)."""
-    kms_key_arn: pulumi.Input[str]
-    """Encrypt with this customer managed KMS key (default: AWS owned key)."""
-    tags: Mapping[str, str]
+    stream: str | None = None
+    """Enable the stream with this view type: ``NEW_IMAGE``, ``OLD_IMAGE``,
+    ``NEW_AND_OLD_IMAGES`` or ``KEYS_ONLY`` (off when not given)."""
+    point_in_time_recovery: bool | None = None
+    """Continuous backups (default: on in production stacks only)."""
+    deletion_protection: bool | None = None
+    """Refuse deletion (default: on in production stacks only)."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """Encrypt with this customer managed KMS key (default: an AWS owned key)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the table."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "global_secondary_indexes", parse_indexes(self.global_secondary_indexes)
+        )
+        self.attributes()  # refuses bad attribute_types
+        if self.stream is not None:
+            one_of("stream", self.stream, STREAM_VIEW_TYPES)
+        ttl = self.ttl_attribute
+        if ttl is not None and (not isinstance(ttl, str) or not ttl):
+            refuse("ttl_attribute must be an attribute name")
+        if ttl in {self.partition_key, self.sort_key}:
+            refuse(f"ttl_attribute={ttl!r} cannot be a table key")
+
+    @property
+    def indexes(self) -> tuple[IndexArgs, ...]:
+        """The parsed global secondary indexes."""
+        return tuple(i for i in self.global_secondary_indexes if isinstance(i, IndexArgs))
+
+    def attributes(self) -> list[dict[str, str]]:
+        """The table's ``attributes``: every key attribute of the table and its indexes."""
+        return key_attributes(
+            self.partition_key, self.sort_key, self.indexes, dict(self.attribute_types)
+        )
+
+
+class TableTransforms(TypedDict, total=False):
+    """Reshape a child of the Table before it is created (see ``HybridComponent``)."""
+
+    table: Transform
+    """``aws.dynamodb.Table``: the table."""
+    event_source_mapping: Transform
+    """``aws.lambda_.EventSourceMapping``: each ``subscribe`` call's stream mapping."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +243,7 @@ class Table(HybridComponent):
     """
 
     TYPE = "hybridstack:aws:Table"
-    CHILD_ROLES = ("table", "event_source_mapping")
+    TRANSFORMS = TableTransforms
 
     arn: pulumi.Output[str]
     """The table ARN."""
@@ -197,70 +255,64 @@ class Table(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: TableArgs | None = None,
+        args: TableArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: TableTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"Table {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        partition_key = a.get("partition_key", "PK")
-        sort_key = a.get("sort_key", "SK")
-        indexes = list(a.get("global_secondary_indexes", []))
-        if isinstance(a.get("global_secondary_indexes"), Mapping):
-            raise ComponentArgsError(f"{owner}: global_secondary_indexes must be a list")
-        attributes = key_attributes(
-            partition_key, sort_key, indexes, dict(a.get("attribute_types", {})), owner=owner
-        )
-        stream = a.get("stream")
-        if stream is not None and stream not in STREAM_VIEW_TYPES:
-            raise ComponentArgsError(
-                f"{owner}: stream={stream!r}; use one of {', '.join(STREAM_VIEW_TYPES)}"
-            )
-        ttl = a.get("ttl_attribute")
-        if ttl is not None and (not isinstance(ttl, str) or not ttl):
-            raise ComponentArgsError(f"{owner}: ttl_attribute must be an attribute name")
-        if ttl in {partition_key, sort_key}:
-            raise ComponentArgsError(f"{owner}: ttl_attribute={ttl!r} cannot be a table key")
-        production = is_production()
+        settings = TableArgs.parse(args, owner=f"Table {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        self.index_names = [i["name"] for i in indexes]
+        self.index_names = [index.name for index in settings.indexes]
+        self.kms_key_arn = settings.kms_key_arn
+        self._subscriptions: set[str] = set()
 
-        table_args: dict[str, Any] = {
-            "billing_mode": "PAY_PER_REQUEST",
-            "hash_key": partition_key,
-            "attributes": attributes,
-            "point_in_time_recovery": {
-                "enabled": bool(a.get("point_in_time_recovery", production))
-            },
-            "deletion_protection_enabled": bool(a.get("deletion_protection", production)),
-            "server_side_encryption": (
-                {"enabled": True, "kms_key_arn": a["kms_key_arn"]}
-                if a.get("kms_key_arn") is not None
-                else {"enabled": False}  # AWS owned key: encrypted at rest, no KMS charges
-            ),
-            "tags": dict(a.get("tags", {})),
-        }
-        if sort_key:
-            table_args["range_key"] = sort_key
-        if indexes:
-            table_args["global_secondary_indexes"] = [index_definition(i) for i in indexes]
-        if ttl:
-            table_args["ttl"] = {"attribute_name": ttl, "enabled": True}
-        if stream:
-            table_args["stream_enabled"] = True
-            table_args["stream_view_type"] = stream
-        table = self.child("table", aws.dynamodb.Table, name, table_args)
-        self.table = table
+        self.table = table = self._create_table(settings)
         self.arn = table.arn
         self.table_name = table.name
-        self.stream_arn = table.stream_arn if stream else None
-        self.kms_key_arn = a.get("kms_key_arn")
-        self._subscriptions: set[str] = set()
+        self.stream_arn = table.stream_arn if settings.stream else None
         outputs: dict[str, Any] = {"arn": self.arn, "table_name": self.table_name}
         if self.stream_arn is not None:
             outputs["stream_arn"] = self.stream_arn
         self.register_outputs(outputs)
+
+    @staticmethod
+    def _protection(settings: TableArgs) -> dict[str, Any]:
+        """Backups and deletion protection: as given, else on in production stacks only."""
+        production = is_production()
+        recovery = settings.point_in_time_recovery
+        protect = settings.deletion_protection
+        return {
+            "point_in_time_recovery": {
+                "enabled": production if recovery is None else bool(recovery)
+            },
+            "deletion_protection_enabled": production if protect is None else bool(protect),
+        }
+
+    @staticmethod
+    def _encryption(settings: TableArgs) -> dict[str, Any]:
+        if settings.kms_key_arn is not None:
+            return {"enabled": True, "kms_key_arn": settings.kms_key_arn}
+        return {"enabled": False}  # AWS owned key: encrypted at rest, no KMS charges
+
+    def _create_table(self, settings: TableArgs) -> aws.dynamodb.Table:
+        table_args: dict[str, Any] = {
+            "billing_mode": "PAY_PER_REQUEST",
+            "hash_key": settings.partition_key,
+            "attributes": settings.attributes(),
+            **self._protection(settings),
+            "server_side_encryption": self._encryption(settings),
+            "tags": dict(settings.tags),
+        }
+        if settings.sort_key:
+            table_args["range_key"] = settings.sort_key
+        if settings.indexes:
+            table_args["global_secondary_indexes"] = [i.definition() for i in settings.indexes]
+        if settings.ttl_attribute:
+            table_args["ttl"] = {"attribute_name": settings.ttl_attribute, "enabled": True}
+        if settings.stream:
+            table_args["stream_enabled"] = True
+            table_args["stream_view_type"] = settings.stream
+        return self.child("table", aws.dynamodb.Table, self.component_name, table_args)
 
     @staticmethod
     def from_existing(
@@ -310,10 +362,11 @@ class Table(HybridComponent):
             raise ComponentArgsError(f"{owner}: the table has no stream; create it with stream=")
         if not isinstance(function, Function):
             raise ComponentArgsError(f"{owner}: function must be a Function, not {function!r}")
-        if not 1 <= batch_size <= 10_000:
-            raise ComponentArgsError(f"{owner}: batch_size={batch_size} must be in 1..10000")
-        if starting_position not in ("LATEST", "TRIM_HORIZON"):
-            raise ComponentArgsError(f"{owner}: starting_position={starting_position!r}")
+        try:
+            in_range("batch_size", batch_size, 1, 10_000)
+            one_of("starting_position", starting_position, ("LATEST", "TRIM_HORIZON"))
+        except ComponentArgsError as error:
+            raise ComponentArgsError(f"{owner}: {error}") from None
         if function.component_name in self._subscriptions:
             raise ComponentArgsError(f"{owner}: {function.component_name!r} is subscribed")
         self._subscriptions.add(function.component_name)

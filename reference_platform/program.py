@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -51,7 +51,7 @@ from hybridstack.components.alerts import Alerts
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
 from hybridstack.components.database import PostgresCluster, Table
 from hybridstack.components.firebase_project import FirebaseProject
-from hybridstack.components.function import Function, FunctionArgs
+from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.identity import Identity
 from hybridstack.components.link import IamStatement, Linkable, LinkSpec
@@ -248,8 +248,8 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     tags = {"hybridstack:env": config.env}
     environment = {"HYBRIDSTACK_ENV": config.env, RECORDS_DATABASE: records_database(config)}
 
-    def function_args(handler: str, links: list[Any], **extra: Any) -> FunctionArgs:
-        args: dict[str, Any] = {
+    def function_args(handler: str, links: list[Any], **extra: Any) -> dict[str, Any]:
+        return {
             "handler": handler,
             "link": links,
             "environment": environment,
@@ -257,7 +257,6 @@ def build_platform(config: StackConfig | None = None) -> Platform:
             "tags": tags,
             **extra,
         }
-        return cast(FunctionArgs, args)
 
     firebase = FirebaseProject("firebase", project=project, web_app_name="hybridstack")
     after_firebase = pulumi.ResourceOptions(depends_on=firebase.ready)

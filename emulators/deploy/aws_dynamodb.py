@@ -1,8 +1,9 @@
 """DynamoDB tables: keys, global secondary indexes, TTL and streams as declared.
 
 Example:
-    aws.dynamodb.Table("database", hash_key="PK", range_key="SK", ttl={...})
-        -> CreateTable database-1a2b3c4 + UpdateTimeToLive
+    aws.dynamodb.Table("database", hash_key="PK", range_key="SK", ttl={...},
+                       global_secondary_indexes=[{"name": "GSI1", "key_schemas": [...]}])
+        -> CreateTable database-1a2b3c4 (GSI KeySchema from key_schemas) + UpdateTimeToLive
 """
 
 from __future__ import annotations
@@ -21,10 +22,25 @@ def _key_schema(hash_key: Any, range_key: Any) -> list[dict[str, str]]:
     return schema
 
 
-def _index(index: dict[str, Any], billing: str) -> dict[str, Any]:
+def index_key_schema(index: dict[str, Any]) -> list[dict[str, str]]:
+    """A global secondary index's KeySchema from its ``keySchemas`` input (pulumi-aws 7).
+
+    Raises ValueError for an index declared without ``key_schemas`` (the deprecated
+    ``hash_key``/``range_key`` form is not read).
+    """
+    keys = index.get("keySchemas") or []
+    if not keys:
+        raise ValueError(
+            f"global secondary index {index.get('name')!r} declares no key_schemas "
+            "(declare its keys with key_schemas, not the deprecated hash_key/range_key)"
+        )
+    return [{"AttributeName": str(k["attributeName"]), "KeyType": str(k["keyType"])} for k in keys]
+
+
+def index_shape(index: dict[str, Any], billing: str) -> dict[str, Any]:
     shaped: dict[str, Any] = {
         "IndexName": str(index["name"]),
-        "KeySchema": _key_schema(index["hashKey"], index.get("rangeKey")),
+        "KeySchema": index_key_schema(index),
         "Projection": {"ProjectionType": str(index.get("projectionType", "ALL"))},
     }
     if index.get("nonKeyAttributes"):
@@ -59,7 +75,10 @@ def table(ctx: DeployContext, resource: Resource) -> Created:
         }
     indexes = inputs.get("globalSecondaryIndexes") or []
     if indexes:
-        args["GlobalSecondaryIndexes"] = [_index(i, billing) for i in indexes]
+        try:
+            args["GlobalSecondaryIndexes"] = [index_shape(i, billing) for i in indexes]
+        except ValueError as error:
+            raise fail(resource, f"CreateTable {name}", error) from error
     if inputs.get("streamEnabled"):
         args["StreamSpecification"] = {
             "StreamEnabled": True,

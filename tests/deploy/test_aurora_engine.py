@@ -7,7 +7,7 @@ naming the cluster and what is missing."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pulumi
@@ -30,8 +30,7 @@ pytestmark = pytest.mark.emulators("aws")
 def _program(declare: bool = True, **args: Any):
     def program() -> None:
         if declare:
-            declared = cast(PostgresClusterArgs, {"database_name": "platform", **args})
-            db = PostgresCluster("catalog", declared)
+            db = PostgresCluster("catalog", PostgresClusterArgs(database_name="platform", **args))
             pulumi.export("clusterArn", db.arn)
             pulumi.export("secretArn", db.secret_arn)
         pulumi.export("declared", declare)

@@ -9,8 +9,10 @@ import time
 import zipfile
 
 import pulumi
+import pytest
 
 from hybridstack.emulators.deploy.archives import archive_bytes, archive_fingerprint, content_hash
+from hybridstack.emulators.deploy.aws_dynamodb import index_shape
 from hybridstack.emulators.deploy.mocks import inputs_hash
 from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.shapes import pascal, unwrap_secrets
@@ -133,3 +135,26 @@ def test_archive_fingerprints_follow_entry_names(tmp_path):
     other = archive_fingerprint(pulumi.AssetArchive({"b.py": pulumi.FileAsset(str(module))}))
 
     assert one != other
+
+
+def test_global_secondary_indexes_take_their_keys_from_key_schemas():
+    declared = {
+        "name": "GSI1",
+        "keySchemas": [
+            {"attributeName": "GSI1PK", "keyType": "HASH"},
+            {"attributeName": "GSI1SK", "keyType": "RANGE"},
+        ],
+        "projectionType": "INCLUDE",
+        "nonKeyAttributes": ["title"],
+    }
+
+    assert index_shape(declared, "PAY_PER_REQUEST") == {
+        "IndexName": "GSI1",
+        "KeySchema": [
+            {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+            {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["title"]},
+    }
+    with pytest.raises(ValueError, match="'GSI1' declares no key_schemas"):
+        index_shape({"name": "GSI1", "hashKey": "GSI1PK"}, "PAY_PER_REQUEST")

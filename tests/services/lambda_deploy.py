@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hybridstack.components.function import package_files
+from hybridstack.components.packaging import package_files
 from hybridstack.components.python_layer import DEFAULT_LOCK_FILE, build_layer
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"

@@ -29,7 +29,7 @@ from tests.unit.components.aws_helpers import actions_on, make_code_root, policy
 def _platform(root: Path, public: list[str]) -> None:
     def fn(name: str, handler: str, **extra: object) -> Function:
         args = {"handler": handler, "code_root": str(root), "layer": False, **extra}
-        return Function(name, args)  # type: ignore[arg-type]
+        return Function(name, args)
 
     key = Key("tokens")
     table = Table("data", {"stream": "NEW_IMAGE", "ttl_attribute": "expiresAt"})

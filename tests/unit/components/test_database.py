@@ -61,6 +61,12 @@ def test_single_table_with_gsi_ttl_and_stream() -> None:
         {"name": "deviceId", "type": "S"},
     ]
     gsis = {g["name"]: g for g in table.inputs["globalSecondaryIndexes"]}
+    assert gsis["GSI1"]["keySchemas"] == [
+        {"attributeName": "GSI1PK", "keyType": "HASH"},
+        {"attributeName": "GSI1SK", "keyType": "RANGE"},
+    ]
+    assert gsis["ByDevice"]["keySchemas"] == [{"attributeName": "deviceId", "keyType": "HASH"}]
+    assert not {"hashKey", "rangeKey"} & {key for gsi in gsis.values() for key in gsi}
     assert gsis["GSI1"]["projectionType"] == "ALL"
     assert gsis["ByDevice"]["projectionType"] == "INCLUDE"
     assert gsis["ByDevice"]["nonKeyAttributes"] == ["title"]
@@ -122,8 +128,18 @@ def test_subscribing_to_a_table_without_stream_is_refused(code_root: Path) -> No
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"global_secondary_indexes": [{"name": "G1", "partition_key": "x"}]}, r"\.name='G1'"),
-        ({"global_secondary_indexes": [{"name": "GSI1"}]}, r"\(GSI1\) needs a partition_key"),
+        (
+            {"global_secondary_indexes": [{"name": "G1", "partition_key": "x"}]},
+            r"\(G1\): name='G1'",
+        ),
+        (
+            {"global_secondary_indexes": [{"name": "GSI1"}]},
+            r"\[0\] \(GSI1\): missing required argument\(s\) partition_key",
+        ),
+        (
+            {"global_secondary_indexes": [{"name": "GSI1", "partition_key": "a", "sortkey": "b"}]},
+            r"\(GSI1\): unknown argument 'sortkey' \(did you mean 'sort_key'\?\)",
+        ),
         ({"stream": "NEW"}, r"stream='NEW'"),
         ({"attribute_types": {"title": "S"}}, r"not key attributes"),
         ({"ttl_attribute": "PK"}, r"cannot be a table key"),
@@ -132,7 +148,7 @@ def test_subscribing_to_a_table_without_stream_is_refused(code_root: Path) -> No
 def test_bad_table_arguments_are_named(args: dict[str, Any], message: str) -> None:
     mocks = RecordingMocks()
     with pytest.raises(ComponentArgsError, match=message):
-        run_under_mocks(lambda: Table("data", args), mocks=mocks)  # type: ignore[arg-type]
+        run_under_mocks(lambda: Table("data", args), mocks=mocks)
     assert mocks.resources == []
 
 
@@ -205,7 +221,7 @@ def test_postgres_link_grants_data_api_on_this_cluster_and_its_secret(code_root:
 def test_bad_postgres_arguments_are_named(args: dict[str, Any], message: str) -> None:
     mocks = RecordingMocks()
     with pytest.raises(ComponentArgsError, match=message):
-        run_under_mocks(lambda: PostgresCluster("catalog", args), mocks=mocks)  # type: ignore[arg-type]
+        run_under_mocks(lambda: PostgresCluster("catalog", args), mocks=mocks)
     assert mocks.resources == []
 
 

@@ -10,12 +10,9 @@ import pulumi
 import pytest
 
 from hybridstack.components.component import ComponentArgsError
-from hybridstack.components.function import (
-    Function,
-    package_files,
-    parse_handler,
-)
+from hybridstack.components.function import Function
 from hybridstack.components.link import IamStatement, LinkSpec
+from hybridstack.components.packaging import package_files, parse_handler
 from hybridstack.components.python_layer import PythonLayer
 from hybridstack.components.queue import Queue
 from hybridstack.testing import RecordingMocks, of_type, run_under_mocks
@@ -39,7 +36,7 @@ def _fn(code_root: Path, name: str = "api", **extra: Any) -> Function:
         "layer": False,
     }
     args.update(extra)
-    return Function(name, args)  # type: ignore[arg-type]
+    return Function(name, args)
 
 
 def test_package_ships_ancestors_and_the_service_tree_only(code_root: Path) -> None:
@@ -126,7 +123,7 @@ def test_log_retention_follows_the_stack(code_root: Path, stack: str, days: int)
 def test_log_retention_override_and_invalid_value(code_root: Path) -> None:
     resources = run_under_mocks(lambda: _fn(code_root, log_retention_days=90))
     assert of_type(resources, "aws:cloudwatch/logGroup:LogGroup")[0].inputs["retentionInDays"] == 90
-    with pytest.raises(ComponentArgsError, match=r"log_retention_days=10 is not"):
+    with pytest.raises(ComponentArgsError, match=r"log_retention_days=10; use one of 1, 3, 5, 7"):
         run_under_mocks(lambda: _fn(code_root, log_retention_days=10))
 
 
@@ -135,7 +132,7 @@ def test_log_retention_override_and_invalid_value(code_root: Path) -> None:
     [
         ("timeout", 901, r"timeout=901 must be an integer in 1\.\.900"),
         ("memory", 64, r"memory=64"),
-        ("architecture", "arm", r"architecture='arm'; use one of arm64, x86_64"),
+        ("architecture", "arm", r"architecture='arm'; use one of 'arm64', 'x86_64'"),
         ("runtime", "python3.9", r"runtime='python3.9'"),
         ("environment", {"AWS_REGION": "x"}, r"'AWS_REGION', which Lambda reserves"),
     ],

@@ -211,3 +211,15 @@ def test_authorizer_config_validation() -> None:
     assert JwtAuthorizerConfig(issuer="https://i", audience="x").audience == ("x",)
     with pytest.raises(TypeError, match="not a JWT authorizer"):
         resolve_authorizer(object())  # type: ignore[arg-type]
+
+
+def test_a_cors_typo_is_refused_by_name_before_anything_registers() -> None:
+    mocks = RecordingMocks()
+    with pytest.raises(ComponentArgsError) as refused:
+        run_under_mocks(
+            lambda: HttpApi("api", {"cors": {"allow_orgins": ["https://app.example.com"]}}),
+            mocks=mocks,
+        )
+    assert "HttpApi 'api': cors: unknown argument 'allow_orgins'" in str(refused.value)
+    assert "did you mean 'allow_origins'" in str(refused.value)
+    assert mocks.resources == []

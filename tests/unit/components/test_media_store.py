@@ -9,7 +9,6 @@ import pytest
 
 from hybridstack.components.component import ComponentArgsError
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
-from hybridstack.components.function import FunctionArgs
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.jwt_authorizer import JwtAuthorizerConfig
 from hybridstack.components.media_store import (
@@ -36,7 +35,7 @@ def code_root(tmp_path: Path) -> Path:
     return make_code_root(tmp_path)
 
 
-def _fn_args(code_root: Path) -> FunctionArgs:
+def _fn_args(code_root: Path) -> dict[str, Any]:
     return {"code_root": str(code_root), "layer": False}
 
 

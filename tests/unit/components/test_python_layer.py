@@ -106,8 +106,8 @@ def test_host_layer_args_match_this_interpreter() -> None:
     import sys
 
     args = host_layer_args()
-    assert args["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert args["architecture"] in ("arm64", "x86_64")
+    assert args.python_version == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert args.architecture in ("arm64", "x86_64")
 
 
 def test_local_stack_functions_run_on_the_host_platform_with_a_host_layer(tmp_path: Path) -> None:
@@ -120,8 +120,8 @@ def test_local_stack_functions_run_on_the_host_platform_with_a_host_layer(tmp_pa
         stack="local",
     )
     (function,) = of_type(resources, "aws:lambda/function:Function")
-    assert function.inputs["architectures"] == [host["architecture"]]
-    assert function.inputs["runtime"] == f"python{host['python_version']}"
+    assert function.inputs["architectures"] == [host.architecture]
+    assert function.inputs["runtime"] == f"python{host.python_version}"
     (layer,) = of_type(resources, "aws:lambda/layerVersion:LayerVersion")
     assert layer.inputs["compatibleRuntimes"] == [function.inputs["runtime"]]
     assert function.inputs["layers"] == [layer.outputs["arn"]]

@@ -106,7 +106,7 @@ def test_bad_arguments_are_named_before_anything_registers(
     def program() -> None:
         fn = _fn(code_root)
         mocks.resources.clear()  # only what the Schedule registers counts
-        Schedule("nightly", {"function": fn, **args})  # type: ignore[typeddict-item]
+        Schedule("nightly", {"function": fn, **args})
 
     with pytest.raises(ComponentArgsError, match=message):
         run_under_mocks(program, mocks=mocks)

@@ -13,8 +13,20 @@ from typing import Any
 import pytest
 
 from hybridstack.components.args import ComponentArgsError
+from hybridstack.components.function import Function
+from hybridstack.components.http_api import HttpApi
+from hybridstack.components.key import Key
+from hybridstack.components.postgres import PostgresCluster
+from hybridstack.components.python_layer import PythonLayer
 from hybridstack.components.queue import Queue
+from hybridstack.components.schedule import Schedule
+from hybridstack.components.secret import Secret
+from hybridstack.components.secure_bucket import SecureBucket
+from hybridstack.components.static_site import StaticSite
+from hybridstack.components.table import Table
 from hybridstack.testing import RecordingMocks, run_under_mocks
+
+HANDLER = "hybridstack.services.api.handler.handle"
 
 CASES: dict[str, tuple[Callable[[dict[str, Any]], object], str, str]] = {
     # component: (build with args, the typo, the argument it should suggest)
@@ -22,6 +34,28 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], object], str, str]] = {
         lambda args: Queue("jobs", args),
         "visiblity_timeout_seconds",
         "visibility_timeout_seconds",
+    ),
+    "Function": (lambda args: Function("api", {"handler": HANDLER, **args}), "timout", "timeout"),
+    "PythonLayer": (
+        lambda args: PythonLayer("deps", args),
+        "python_verison",
+        "python_version",
+    ),
+    "Table": (lambda args: Table("data", args), "ttl_atribute", "ttl_attribute"),
+    "SecureBucket": (lambda args: SecureBucket("media", args), "versioing", "versioning"),
+    "StaticSite": (lambda args: StaticSite("web", args), "domain_name", "domain_names"),
+    "HttpApi": (lambda args: HttpApi("api", args), "corss", "cors"),
+    "Schedule": (
+        lambda args: Schedule("nightly", {"schedule": "rate(1 hour)", **args}),
+        "max_retry",
+        "max_retries",
+    ),
+    "Key": (lambda args: Key("tokens", args), "rotation_day", "rotation_days"),
+    "Secret": (lambda args: Secret("oauth", args), "recovery_window", "recovery_window_days"),
+    "PostgresCluster": (
+        lambda args: PostgresCluster("catalog", args),
+        "max_capacty",
+        "max_capacity",
     ),
 }
 
