@@ -98,7 +98,11 @@ def in_range(name: str, value: Any, low: int, high: int) -> None:
 
 def one_of(name: str, value: Any, choices: Collection[T]) -> None:
     """Refuse ``value`` unless it is one of ``choices`` (a deploy-time Output passes)."""
-    if is_known(value) and value not in choices:
+    if not is_known(value):
+        return
+    # True == 1 in Python: a flag must not pass for a number (log_retention_days=True)
+    mistaken_flag = isinstance(value, bool) and not any(isinstance(c, bool) for c in choices)
+    if mistaken_flag or value not in choices:
         listed = ", ".join(repr(choice) for choice in choices)
         raise ComponentArgsError(f"{name}={value!r}; use one of {listed}")
 

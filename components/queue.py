@@ -13,7 +13,7 @@ Linking a Queue grants send/receive on this queue only and sets ``<NAME>_QUEUE_U
 ``queue.send_only()`` grants sending alone.
 
 Example:
-    worker = Function("worker", {"handler": "hybridstack.services.media.handler.process",
+    worker = Function("worker", {"handler": "hybridstack.services.media.events.handle",
                                  "timeout": 60})
     jobs = Queue("jobs", {"consumer_timeout": worker.timeout_seconds, "max_receive_count": 3})
     jobs.subscribe(worker, batch_size=5)
