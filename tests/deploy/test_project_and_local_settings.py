@@ -10,7 +10,7 @@ import pytest
 from hybridstack.emulators.deploy.engine import local_settings_of
 from hybridstack.emulators.deploy.project import ProjectError, PulumiProject
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
-from hybridstack.local_settings import config_values, local_settings
+from hybridstack.local_settings import LocalSettings, config_values, local_settings
 from hybridstack.recording import run_under_mocks
 
 
@@ -33,8 +33,8 @@ def test_a_folder_without_pulumi_yaml_is_named(tmp_path: Path):
         PulumiProject.load(tmp_path)
 
 
-def _seen_by_a_program(config: dict[str, str]) -> list[object]:
-    seen: list[object] = []
+def _seen_by_a_program(config: dict[str, str]) -> list[LocalSettings | None]:
+    seen: list[LocalSettings | None] = []
     run_under_mocks(lambda: seen.append(local_settings()), project="acme", config=config)
     return seen
 
