@@ -37,6 +37,9 @@ import requests
 
 from benchmarks.system_latency import ReadyWatch, _percentile, _png, _upload
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+"""The repository: the reference platform's Pulumi project this benchmark deploys."""
+
 TARGET_P99 = 0.5
 
 
@@ -152,7 +155,7 @@ def main() -> None:
         cloud = local_stack_cloud(state_dir=Path(tmp))
         try:
             cloud.start()
-            result = deploy_into(cloud)
+            result = deploy_into(cloud, project_dir=REPOSITORY)
             api_url = str(result.outputs["apiUrl"]).rstrip("/") + "/"
             auth = AuthEmulator(cloud.endpoints)
             user = auth.sign_up_signed(f"load-{uuid.uuid4().hex[:8]}@example.com", "load-pw-1")

@@ -34,6 +34,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+"""The repository: the reference platform's Pulumi project this benchmark deploys."""
+
 TARGET_SECONDS = 10.0
 TARGETS = {"cold": 4.0, "no change": 0.5, "one function": 1.0}
 
@@ -42,9 +45,9 @@ def _changed_api_program(marker: str) -> Any:
     """The stack's program with the ``api`` function's code changed (one extra module)."""
     import pulumi
 
-    from hybridstack.emulators.deploy.engine import PROJECT_DIR, _main_program
+    from hybridstack.emulators.deploy.project import PulumiProject
 
-    main = _main_program(PROJECT_DIR)
+    main = PulumiProject.load(REPOSITORY).main_program()
 
     def change(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
         props = dict(args.props)
@@ -86,14 +89,16 @@ def main() -> None:
             cloud.start()
             start_seconds = time.perf_counter() - started
             rows: list[tuple[str, float, str]] = []
-            cold = deploy_into(cloud)
+            cold = deploy_into(cloud, project_dir=REPOSITORY)
             rows.append(("cold", cold.seconds, cold.summary()))
-            same = [deploy_into(cloud) for _ in range(args.repeat)]
+            same = [deploy_into(cloud, project_dir=REPOSITORY) for _ in range(args.repeat)]
             rows.append(
                 ("no change", statistics.median(r.seconds for r in same), same[-1].summary())
             )
             changed = [
-                deploy_into(cloud, program=_changed_api_program(f"MARKER = {i}\n"))
+                deploy_into(
+                    cloud, project_dir=REPOSITORY, program=_changed_api_program(f"MARKER = {i}\n")
+                )
                 for i in range(args.repeat)
             ]
             rows.append(
@@ -129,14 +134,16 @@ def _aurora_rows(cloud: Any, rows: list[tuple[str, float, str]]) -> str:
     from hybridstack.emulators.devtools.stack_cloud import deploy_into
 
     try:
-        on = deploy_into(cloud, config={"database": "postgres"})
+        on = deploy_into(cloud, project_dir=REPOSITORY, config={"database": "postgres"})
     except DeployError as error:
-        deploy_into(cloud)  # the failed deploy's cluster record is deleted again
+        deploy_into(
+            cloud, project_dir=REPOSITORY
+        )  # the failed deploy's cluster record is deleted again
         return f"not measured: {error}"
     rows.append(("postgres on", on.seconds, on.summary()))
-    again = deploy_into(cloud, config={"database": "postgres"})
+    again = deploy_into(cloud, project_dir=REPOSITORY, config={"database": "postgres"})
     rows.append(("postgres same", again.seconds, again.summary()))
-    back = deploy_into(cloud)
+    back = deploy_into(cloud, project_dir=REPOSITORY)
     rows.append(("dynamodb back", back.seconds, back.summary()))
     cluster = sum(a.seconds for a in on.actions if a.type == CLUSTER)
     instance = sum(a.seconds for a in on.actions if a.type == INSTANCE)

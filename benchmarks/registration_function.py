@@ -20,6 +20,9 @@ import time
 import uuid
 from pathlib import Path
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+"""The repository: the reference platform's Pulumi project this benchmark deploys."""
+
 
 def _start(functions: bool, root: Path) -> tuple[float, float, float]:
     """(total start seconds, firebase-tools seconds, assembly seconds)."""
@@ -42,7 +45,7 @@ def _sign_ups(count: int, root: Path) -> list[float]:
     cloud = local_stack_cloud(state_dir=root)
     try:
         cloud.start()
-        result = deploy_into(cloud)
+        result = deploy_into(cloud, project_dir=REPOSITORY)
         auth = AuthEmulator(cloud.endpoints)
         dynamodb = aws_client(cloud.endpoints, "dynamodb")
         seconds = []

@@ -36,6 +36,9 @@ from typing import Any
 import requests
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+"""The repository: the reference platform's Pulumi project this benchmark deploys."""
+
 TARGET_P50 = 1.5
 TARGET_P95 = 3.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +130,7 @@ def measure(samples: int, burst: int) -> bool:
         try:
             started = time.perf_counter()
             cloud.start()
-            result = deploy_into(cloud)
+            result = deploy_into(cloud, project_dir=REPOSITORY)
             print(
                 f"local cloud + deploy: {time.perf_counter() - started:.1f} s ({result.summary()})"
             )

@@ -65,7 +65,7 @@ from typing import Any, ParamSpec
 
 from hybridstack.components.firestore_rules import find_open_rules
 from hybridstack.components.stack_defaults import is_production as _is_production_stack
-from hybridstack.testing import RegisteredResource, run_under_mocks
+from hybridstack.recording import RegisteredResource, run_under_mocks
 
 ACTIONS_WITHOUT_RESOURCE_LEVEL = frozenset(
     {
@@ -198,7 +198,7 @@ def _normalise_identifier(value: str) -> str:
 
 
 def subject_from_registered(resource: RegisteredResource) -> PolicySubject:
-    """The policy view of a resource recorded by :func:`hybridstack.testing.run_under_mocks`."""
+    """The policy view of a resource recorded by :func:`hybridstack.recording.run_under_mocks`."""
     props = {**resource.outputs, **resource.inputs}
     identifiers = {resource.id}
     for source in (resource.outputs, resource.inputs):

@@ -60,6 +60,7 @@ from hybridstack.components.realtime_store import RealtimeStore
 from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
+from hybridstack.local_settings import local_settings
 from hybridstack.services.common.settings import RECORDS_DATABASE
 from hybridstack.services.identity import missed_registrations
 from hybridstack.services.messaging.rules import RULES_PATH
@@ -236,6 +237,13 @@ def _postgres(config: StackConfig, tags: Mapping[str, str]) -> PostgresCluster |
     )
 
 
+def _local_issuer() -> str | None:
+    """The local cloud's signing issuer while the program is deployed into it (None elsewhere):
+    Auth-emulator identities are re-signed by it, so the API trusts it instead of Firebase."""
+    settings = local_settings()
+    return settings.issuer if settings is not None else None
+
+
 def build_platform(config: StackConfig | None = None) -> Platform:
     """Compose the reference platform for ``config`` (default: this stack's validated config).
 
@@ -264,8 +272,9 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         "project": project,
         "authorized_domains": list(config.authorized_domains),
     }
-    if config.identity_issuer:
-        identity_args["issuer"] = config.identity_issuer
+    issuer = config.identity_issuer or _local_issuer()
+    if issuer:
+        identity_args["issuer"] = issuer
     identity = Identity("identity", identity_args, opts=after_firebase)  # type: ignore[arg-type]
 
     # AWS -> GCP: these roles (fixed names, created below) may act as the platform's service

@@ -5,7 +5,7 @@ imported lazily, so the pytest plugin can register the fixtures without importin
 
 Example:
     from hybridstack.emulators.deploy import deploy_local_stack
-    result = deploy_local_stack(endpoints)
+    result = deploy_local_stack(endpoints, project_dir=Path("."))
 """
 
 from __future__ import annotations

@@ -20,7 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+    recorded_output,
+)
 from hybridstack.emulators.deploy.shapes import integral, pascal
 
 API = "aws:apigatewayv2/api:Api"
@@ -45,7 +52,11 @@ def _outputs_of_api(ctx: DeployContext, api_id: str) -> dict[str, Any]:
     }
 
 
-@handles(API)
+def _delete_api(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("apigatewayv2").delete_api(ApiId=record["id"])
+
+
+@handles(API, delete=deleted_by(_delete_api, order=4))
 def api(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("apigatewayv2")
     inputs = resource.inputs
@@ -78,7 +89,13 @@ def api(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=api_id, outputs=_outputs_of_api(ctx, api_id))
 
 
-@handles("aws:apigatewayv2/stage:Stage")
+def _delete_stage(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("apigatewayv2").delete_stage(
+        ApiId=recorded_output(record, "apiId"), StageName=recorded_output(record, "name")
+    )
+
+
+@handles("aws:apigatewayv2/stage:Stage", delete=deleted_by(_delete_stage, order=2))
 def stage(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("apigatewayv2")
     inputs = resource.inputs
@@ -140,7 +157,15 @@ def _child(
         raise fail(resource, f"Create{what} on API {args['ApiId']}", error) from error
 
 
-@handles("aws:apigatewayv2/integration:Integration")
+def _delete_integration(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("apigatewayv2").delete_integration(
+        ApiId=recorded_output(record, "apiId"), IntegrationId=record["id"]
+    )
+
+
+@handles(
+    "aws:apigatewayv2/integration:Integration", delete=deleted_by(_delete_integration, order=1)
+)
 def integration(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("apigatewayv2")
     inputs = resource.inputs
@@ -169,7 +194,13 @@ def integration(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=integration_id)
 
 
-@handles("aws:apigatewayv2/route:Route")
+def _delete_route(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("apigatewayv2").delete_route(
+        ApiId=recorded_output(record, "apiId"), RouteId=record["id"]
+    )
+
+
+@handles("aws:apigatewayv2/route:Route", delete=deleted_by(_delete_route, order=0))
 def route(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("apigatewayv2")
     inputs = resource.inputs
@@ -190,7 +221,13 @@ def route(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=route_id)
 
 
-@handles("aws:apigatewayv2/authorizer:Authorizer")
+def _delete_authorizer(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("apigatewayv2").delete_authorizer(
+        ApiId=recorded_output(record, "apiId"), AuthorizerId=record["id"]
+    )
+
+
+@handles("aws:apigatewayv2/authorizer:Authorizer", delete=deleted_by(_delete_authorizer, order=1))
 def authorizer(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("apigatewayv2")
     inputs = resource.inputs

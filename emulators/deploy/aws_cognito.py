@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+    recorded_output,
+)
 from hybridstack.emulators.deploy.shapes import integral
 
 
@@ -26,7 +33,11 @@ def _password_policy(policy: dict[str, Any]) -> dict[str, Any]:
     return {wire[k]: integral(v) for k, v in policy.items() if k in wire and v is not None}
 
 
-@handles("aws:cognito/userPool:UserPool")
+def _delete_user_pool(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("cognito-idp").delete_user_pool(UserPoolId=record["id"])
+
+
+@handles("aws:cognito/userPool:UserPool", delete=deleted_by(_delete_user_pool, order=4))
 def user_pool(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("cognito-idp")
     inputs = resource.inputs
@@ -64,7 +75,16 @@ def _pool_outputs(ctx: DeployContext, pool: dict[str, Any], name: str) -> dict[s
     }
 
 
-@handles("aws:cognito/userPoolClient:UserPoolClient")
+def _delete_user_pool_client(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("cognito-idp").delete_user_pool_client(
+        UserPoolId=recorded_output(record, "userPoolId"), ClientId=record["id"]
+    )
+
+
+@handles(
+    "aws:cognito/userPoolClient:UserPoolClient",
+    delete=deleted_by(_delete_user_pool_client, order=1),
+)
 def user_pool_client(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("cognito-idp")
     inputs = resource.inputs

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import Created, Record, Resource, deleted_by, handles
 from hybridstack.emulators.deploy.shapes import integral, tags_list
 
 
@@ -53,7 +53,11 @@ def index_shape(index: dict[str, Any], billing: str) -> dict[str, Any]:
     return shaped
 
 
-@handles("aws:dynamodb/table:Table")
+def _delete_table(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("dynamodb").delete_table(TableName=record["id"])
+
+
+@handles("aws:dynamodb/table:Table", delete=deleted_by(_delete_table, order=4))
 def table(ctx: DeployContext, resource: Resource) -> Created:
     dynamodb = ctx.aws("dynamodb")
     inputs = resource.inputs

@@ -13,11 +13,22 @@ from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, fail
 from hybridstack.emulators.deploy.naming import physical_name
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+    recorded_output,
+)
 from hybridstack.emulators.deploy.shapes import pascal, tags_list
 
 
-@handles("aws:cloudwatch/eventRule:EventRule")
+def _delete_rule(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("events").delete_rule(Name=record["id"])
+
+
+@handles("aws:cloudwatch/eventRule:EventRule", delete=deleted_by(_delete_rule, order=2))
 def rule(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     name = ctx.name(resource)
@@ -40,7 +51,13 @@ def rule(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=name, outputs={"name": name, "arn": arn})
 
 
-@handles("aws:cloudwatch/eventTarget:EventTarget")
+def _delete_target(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("events").remove_targets(
+        Rule=recorded_output(record, "rule"), Ids=[recorded_output(record, "targetId")]
+    )
+
+
+@handles("aws:cloudwatch/eventTarget:EventTarget", delete=deleted_by(_delete_target, order=0))
 def target(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     rule_name = str(inputs["rule"])

@@ -10,14 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+    recorded_output,
+)
 from hybridstack.emulators.deploy.shapes import tags_list
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
-@handles(ROLE)
+def _delete_role(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("iam").delete_role(RoleName=record["id"])
+
+
+@handles(ROLE, delete=deleted_by(_delete_role, order=3))
 def role(ctx: DeployContext, resource: Resource) -> Created:
     iam = ctx.aws("iam")
     inputs = resource.inputs
@@ -43,7 +54,13 @@ def role(ctx: DeployContext, resource: Resource) -> Created:
     )
 
 
-@handles(ROLE_POLICY)
+def _delete_role_policy(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("iam").delete_role_policy(
+        RoleName=recorded_output(record, "role"), PolicyName=recorded_output(record, "name")
+    )
+
+
+@handles(ROLE_POLICY, delete=deleted_by(_delete_role_policy, order=1))
 def role_policy(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     role_name = str(inputs["role"]).rsplit("/", 1)[-1]  # a role name or ARN

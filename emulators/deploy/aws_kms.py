@@ -8,11 +8,21 @@ Example:
 from __future__ import annotations
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import Created, Record, Resource, deleted_by, handles
 from hybridstack.emulators.deploy.shapes import tags_list
 
+KEY_DELETION_WINDOW_DAYS = 7
+"""The waiting period of a key scheduled for deletion when the program sets none (Pulumi's and
+KMS's shortest, 7 days; ``deletion_window_in_days`` sets it)."""
 
-@handles("aws:kms/key:Key")
+
+def _schedule_key_deletion(ctx: DeployContext, record: Record) -> None:
+    """KMS never deletes a key at once: it is disabled and scheduled for deletion, as on AWS."""
+    window = (record.get("outputs") or {}).get("deletionWindowInDays") or KEY_DELETION_WINDOW_DAYS
+    ctx.aws("kms").schedule_key_deletion(KeyId=record["id"], PendingWindowInDays=int(window))
+
+
+@handles("aws:kms/key:Key", delete=deleted_by(_schedule_key_deletion, order=4))
 def key(ctx: DeployContext, resource: Resource) -> Created:
     kms = ctx.aws("kms")
     inputs = resource.inputs
@@ -47,7 +57,11 @@ def key(ctx: DeployContext, resource: Resource) -> Created:
     )
 
 
-@handles("aws:kms/alias:Alias")
+def _delete_alias(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("kms").delete_alias(AliasName=record["id"])
+
+
+@handles("aws:kms/alias:Alias", delete=deleted_by(_delete_alias, order=0))
 def alias(ctx: DeployContext, resource: Resource) -> Created:
     kms = ctx.aws("kms")
     name = ctx.name(resource, prefix_input="namePrefix", max_length=256)

@@ -26,7 +26,14 @@ from typing import Any
 from hybridstack.emulators.deploy.archives import archive_bytes, content_hash
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
 from hybridstack.emulators.deploy.naming import physical_name
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+    recorded_output,
+)
 from hybridstack.emulators.deploy.shapes import integral, pascal
 
 FUNCTION = "aws:lambda/function:Function"
@@ -57,7 +64,14 @@ def code_location(ctx: DeployContext, data: bytes) -> dict[str, Any]:
     return {"S3Bucket": ARTIFACT_BUCKET, "S3Key": key}
 
 
-@handles(LAYER)
+def _delete_layer_version(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("lambda").delete_layer_version(
+        LayerName=recorded_output(record, "layerArn"),
+        VersionNumber=int(recorded_output(record, "version")),
+    )
+
+
+@handles(LAYER, delete=deleted_by(_delete_layer_version, order=3))
 def layer_version(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     name = str(inputs.get("layerName") or ctx.name(resource))
@@ -154,7 +168,11 @@ def _update(
     return answer
 
 
-@handles(FUNCTION)
+def _delete_function(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("lambda").delete_function(FunctionName=record["id"])
+
+
+@handles(FUNCTION, delete=deleted_by(_delete_function, order=2))
 def function(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("lambda")
     inputs = resource.inputs
@@ -232,7 +250,13 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
     )
 
 
-@handles("aws:lambda/permission:Permission")
+def _remove_permission(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("lambda").remove_permission(
+        FunctionName=recorded_output(record, "function"), StatementId=record["id"]
+    )
+
+
+@handles("aws:lambda/permission:Permission", delete=deleted_by(_remove_permission, order=0))
 def permission(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("lambda")
     inputs = resource.inputs
@@ -262,7 +286,14 @@ def permission(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=statement, outputs={"statementId": statement})
 
 
-@handles("aws:lambda/eventSourceMapping:EventSourceMapping")
+def _delete_event_source_mapping(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("lambda").delete_event_source_mapping(UUID=record["id"])
+
+
+@handles(
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
+    delete=deleted_by(_delete_event_source_mapping, order=0),
+)
 def event_source_mapping(ctx: DeployContext, resource: Resource) -> Created:
     client = ctx.aws("lambda")
     inputs = resource.inputs
@@ -300,7 +331,14 @@ def event_source_mapping(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=uuid, outputs={"uuid": uuid, "functionArn": answer.get("FunctionArn")})
 
 
-@handles("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+def _delete_event_invoke_config(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("lambda").delete_function_event_invoke_config(FunctionName=record["id"])
+
+
+@handles(
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    delete=deleted_by(_delete_event_invoke_config, order=1),
+)
 def event_invoke_config(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     name = str(inputs["functionName"])

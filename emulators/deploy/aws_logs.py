@@ -8,11 +8,15 @@ Example:
 from __future__ import annotations
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import Created, Record, Resource, deleted_by, handles
 from hybridstack.emulators.deploy.shapes import integral
 
 
-@handles("aws:cloudwatch/logGroup:LogGroup")
+def _delete_log_group(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("logs").delete_log_group(logGroupName=record["id"])
+
+
+@handles("aws:cloudwatch/logGroup:LogGroup", delete=deleted_by(_delete_log_group, order=4))
 def log_group(ctx: DeployContext, resource: Resource) -> Created:
     logs = ctx.aws("logs")
     name = ctx.name(resource, max_length=512, allowed=r"[^A-Za-z0-9_.\-/#]")

@@ -41,7 +41,7 @@ from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, error_code, fail
 from hybridstack.emulators.deploy.naming import physical_name
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import Created, Record, Resource, deleted_by, handles
 from hybridstack.emulators.deploy.shapes import integral, tags_list
 from hybridstack.emulators.runtime import aurora
 
@@ -239,7 +239,11 @@ def _retag(ctx: DeployContext, resource: Resource, arn: str, before: Any) -> Non
         raise fail(resource, f"tagging {arn}", error) from error
 
 
-@handles(CLUSTER)
+def _delete_cluster(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("rds").delete_db_cluster(DBClusterIdentifier=record["id"], SkipFinalSnapshot=True)
+
+
+@handles(CLUSTER, delete=deleted_by(_delete_cluster, order=3))
 def cluster(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     engine = str(inputs.get("engine") or "")
@@ -348,7 +352,11 @@ def _instance_outputs(description: dict[str, Any], cluster: dict[str, Any]) -> d
     }
 
 
-@handles(INSTANCE)
+def _delete_instance(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("rds").delete_db_instance(DBInstanceIdentifier=record["id"], SkipFinalSnapshot=True)
+
+
+@handles(INSTANCE, delete=deleted_by(_delete_instance, order=1))
 def instance(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     cluster_id = str(inputs.get("clusterIdentifier") or "")

@@ -16,13 +16,28 @@ from collections.abc import Callable
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    KeptError,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+)
 from hybridstack.emulators.deploy.shapes import pascal
 
 BUCKET = "aws:s3/bucket:Bucket"
 
 
-@handles(BUCKET, "aws:s3/bucketV2:BucketV2")
+def _delete_bucket(ctx: DeployContext, record: Record) -> None:
+    """Deleted only when empty: local data is never thrown away by a redeploy."""
+    s3 = ctx.aws("s3")
+    if s3.list_objects_v2(Bucket=record["id"], MaxKeys=1).get("KeyCount", 0):
+        raise KeptError("the bucket holds objects; empty it to have it deleted")
+    s3.delete_bucket(Bucket=record["id"])
+
+
+@handles(BUCKET, "aws:s3/bucketV2:BucketV2", delete=deleted_by(_delete_bucket, order=5))
 def bucket(ctx: DeployContext, resource: Resource) -> Created:
     s3 = ctx.aws("s3")
     name = ctx.name(resource, explicit="bucket", prefix_input="bucketPrefix", max_length=63,
@@ -53,9 +68,16 @@ def bucket(ctx: DeployContext, resource: Resource) -> Created:
 
 
 def _setting(
-    type_token: str, action: str, call: Callable[[Any, str, dict[str, Any]], None]
+    type_token: str,
+    action: str,
+    call: Callable[[Any, str, dict[str, Any]], None],
+    remove: Callable[[Any, str], Any],
 ) -> None:
-    """Register a handler for one bucket sub-resource: ``call(s3, bucket, inputs)``."""
+    """Register a handler for one bucket sub-resource: ``call(s3, bucket, inputs)``, and
+    ``remove(s3, bucket)`` to take the setting off the bucket when it is no longer declared."""
+
+    def delete(ctx: DeployContext, record: Record) -> None:
+        remove(ctx.aws("s3"), record["id"])
 
     def handler(ctx: DeployContext, resource: Resource) -> Created:
         name = str(resource.inputs["bucket"])
@@ -65,7 +87,7 @@ def _setting(
             raise fail(resource, f"{action} on bucket {name}", error) from error
         return Created(id=name)
 
-    handles(type_token)(handler)
+    handles(type_token, delete=deleted_by(delete, order=0))(handler)
 
 
 _setting(
@@ -74,6 +96,9 @@ _setting(
     lambda s3, b, i: s3.put_bucket_versioning(
         Bucket=b,
         VersioningConfiguration={"Status": i["versioningConfiguration"].get("status", "Enabled")},
+    ),
+    lambda s3, b: s3.put_bucket_versioning(
+        Bucket=b, VersioningConfiguration={"Status": "Suspended"}
     ),
 )
 _setting(
@@ -88,6 +113,7 @@ _setting(
             "RestrictPublicBuckets": bool(i.get("restrictPublicBuckets")),
         },
     ),
+    lambda s3, b: s3.delete_public_access_block(Bucket=b),
 )
 _setting(
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
@@ -95,6 +121,7 @@ _setting(
     lambda s3, b, i: s3.put_bucket_ownership_controls(
         Bucket=b, OwnershipControls={"Rules": [pascal(i["rule"])]}
     ),
+    lambda s3, b: s3.delete_bucket_ownership_controls(Bucket=b),
 )
 _setting(
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -102,6 +129,7 @@ _setting(
     lambda s3, b, i: s3.put_bucket_encryption(
         Bucket=b, ServerSideEncryptionConfiguration={"Rules": pascal(i["rules"])}
     ),
+    lambda s3, b: s3.delete_bucket_encryption(Bucket=b),
 )
 
 
@@ -118,6 +146,7 @@ _setting(
     lambda s3, b, i: s3.put_bucket_lifecycle_configuration(
         Bucket=b, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in i["rules"]]}
     ),
+    lambda s3, b: s3.delete_bucket_lifecycle(Bucket=b),
 )
 _setting(
     "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
@@ -125,6 +154,7 @@ _setting(
     lambda s3, b, i: s3.put_bucket_cors(
         Bucket=b, CORSConfiguration={"CORSRules": pascal(i["corsRules"])}
     ),
+    lambda s3, b: s3.delete_bucket_cors(Bucket=b),
 )
 _setting(
     "aws:s3/bucketLogging:BucketLogging",
@@ -138,6 +168,7 @@ _setting(
             }
         },
     ),
+    lambda s3, b: s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={}),
 )
 
 
@@ -166,7 +197,11 @@ def local_bucket_policy(policy: str) -> tuple[str | None, list[str]]:
     return json.dumps({**document, "Statement": kept}), dropped
 
 
-@handles("aws:s3/bucketPolicy:BucketPolicy")
+def _delete_bucket_policy(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("s3").delete_bucket_policy(Bucket=record["id"])
+
+
+@handles("aws:s3/bucketPolicy:BucketPolicy", delete=deleted_by(_delete_bucket_policy, order=0))
 def bucket_policy(ctx: DeployContext, resource: Resource) -> Created:
     name = str(resource.inputs["bucket"])
     policy, dropped = local_bucket_policy(str(resource.inputs["policy"]))
@@ -224,4 +259,5 @@ _setting(
     "aws:s3/bucketNotification:BucketNotification",
     "PutBucketNotificationConfiguration",
     _notification,
+    lambda s3, b: s3.put_bucket_notification_configuration(Bucket=b, NotificationConfiguration={}),
 )

@@ -7,11 +7,31 @@ Example:
 from __future__ import annotations
 
 from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+    nothing_to_delete,
+)
 from hybridstack.emulators.deploy.shapes import tags_list
 
 
-@handles("aws:secretsmanager/secret:Secret")
+def _delete_secret(ctx: DeployContext, record: Record) -> None:
+    """Deleted after the secret's recovery window (``recovery_window_in_days``; AWS's 30 days when
+    unset), or at once when the program sets 0, as on AWS."""
+    window = (record.get("outputs") or {}).get("recoveryWindowInDays")
+    if window is not None and int(window) == 0:
+        ctx.aws("secretsmanager").delete_secret(
+            SecretId=record["id"], ForceDeleteWithoutRecovery=True
+        )
+        return
+    args = {} if window is None else {"RecoveryWindowInDays": int(window)}
+    ctx.aws("secretsmanager").delete_secret(SecretId=record["id"], **args)
+
+
+@handles("aws:secretsmanager/secret:Secret", delete=deleted_by(_delete_secret, order=3))
 def secret(ctx: DeployContext, resource: Resource) -> Created:
     sm = ctx.aws("secretsmanager")
     inputs = resource.inputs
@@ -30,7 +50,12 @@ def secret(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=arn, outputs={"name": name, "arn": arn})
 
 
-@handles("aws:secretsmanager/secretVersion:SecretVersion")
+@handles(
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    delete=nothing_to_delete(
+        "a secret's value goes with its secret (the version is no resource of its own locally)"
+    ),
+)
 def secret_version(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     secret_id = str(inputs["secretId"])

@@ -8,7 +8,14 @@ Example:
 from __future__ import annotations
 
 from hybridstack.emulators.deploy.context import DeployContext, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    deleted_by,
+    handles,
+    nothing_to_delete,
+)
 
 _TOPIC_ATTRIBUTES = {
     "kmsMasterKeyId": "KmsMasterKeyId",
@@ -19,7 +26,11 @@ _TOPIC_ATTRIBUTES = {
 }
 
 
-@handles("aws:sns/topic:Topic")
+def _delete_topic(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("sns").delete_topic(TopicArn=record["id"])
+
+
+@handles("aws:sns/topic:Topic", delete=deleted_by(_delete_topic, order=3))
 def topic(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     name = ctx.name(resource, max_length=256)
@@ -36,7 +47,12 @@ def topic(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=arn, outputs={"name": name, "arn": arn})
 
 
-@handles("aws:sns/topicPolicy:TopicPolicy")
+@handles(
+    "aws:sns/topicPolicy:TopicPolicy",
+    delete=nothing_to_delete(
+        "a topic always has a policy: the last one set stays with its topic until the topic goes"
+    ),
+)
 def topic_policy(ctx: DeployContext, resource: Resource) -> Created:
     arn = str(resource.inputs["arn"])
     try:
@@ -48,7 +64,11 @@ def topic_policy(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=arn)
 
 
-@handles("aws:sns/topicSubscription:TopicSubscription")
+def _unsubscribe(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("sns").unsubscribe(SubscriptionArn=record["id"])
+
+
+@handles("aws:sns/topicSubscription:TopicSubscription", delete=deleted_by(_unsubscribe, order=0))
 def subscription(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     topic_arn = str(inputs["topic"])

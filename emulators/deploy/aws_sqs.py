@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
+from hybridstack.emulators.deploy.registry import Created, Record, Resource, deleted_by, handles
 from hybridstack.emulators.deploy.shapes import integral
 
 QUEUE = "aws:sqs/queue:Queue"
@@ -38,7 +38,11 @@ def _attribute(value: Any) -> str:
     return str(value)
 
 
-@handles(QUEUE)
+def _delete_queue(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("sqs").delete_queue(QueueUrl=record["id"])
+
+
+@handles(QUEUE, delete=deleted_by(_delete_queue, order=3))
 def queue(ctx: DeployContext, resource: Resource) -> Created:
     sqs = ctx.aws("sqs")
     inputs = resource.inputs
@@ -62,7 +66,11 @@ def queue(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=url, outputs={"name": name, "arn": arn, "url": url})
 
 
-@handles("aws:sqs/queuePolicy:QueuePolicy")
+def _remove_queue_policy(ctx: DeployContext, record: Record) -> None:
+    ctx.aws("sqs").set_queue_attributes(QueueUrl=record["id"], Attributes={"Policy": ""})
+
+
+@handles("aws:sqs/queuePolicy:QueuePolicy", delete=deleted_by(_remove_queue_policy, order=0))
 def queue_policy(ctx: DeployContext, resource: Resource) -> Created:
     url = str(resource.inputs["queueUrl"])
     try:

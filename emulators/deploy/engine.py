@@ -20,13 +20,13 @@ API::
     deploy_local_stack(
         endpoints: LocalCloudEndpoints,            # the running local cloud
         *,
+        project_dir: Path,                         # the project: Pulumi.yaml (name, main),
+                                                   # Pulumi.<stack>.yaml, the program
         stack: str = "local",                      # reads Pulumi.<stack>.yaml (if any)
         config: Mapping[str, Any] | None = None,   # overrides of the stack file's config
-                                                   # (identity_issuer: endpoints.issuer if set)
         storage_event_topic: str | None = None,    # the cloud's Storage events topic, if any
         state_path: Path | None = None,            # default <state dir>/deploy-<stack>.json
-        project_dir: Path = <the repository>,      # where Pulumi.yaml and __main__.py are
-        program: Callable[[], Any] | None = None,  # default: run project_dir/__main__.py
+        program: Callable[[], Any] | None = None,  # default: the project's program (`main`)
     ) -> DeployResult
 
     DeployResult.outputs        the stack outputs, resolved (apiUrl, firebaseConfig, buckets, ...)
@@ -40,6 +40,10 @@ API::
     DeployResult.removed        URNs the last deploy made that this one no longer declares, deleted
     DeployResult.left           [(URN, why)] of those that were kept (a bucket with objects, ...)
 
+The program learns the running cloud's own settings (the local issuer, the emulators'
+addresses) from :func:`hybridstack.local_settings.local_settings`, which the engine fills through
+the reserved config namespace ``hybridstack-local``; it writes no key of the project's own.
+
 A redeploy into the same running cloud leaves resources whose inputs did not change alone,
 updates the rest in place (UpdateFunctionCode when a function's code hash differs) and deletes
 what the program no longer declares (:mod:`~hybridstack.emulators.deploy.removal`). With the
@@ -51,7 +55,7 @@ raises :class:`DeployError` naming it; an unknown type raises
 
 Example:
     endpoints = LocalCloud(aws_iam=True).start()
-    result = deploy_local_stack(endpoints)
+    result = deploy_local_stack(endpoints, project_dir=Path("."))
     requests.get(result.outputs["apiUrl"] + "health")
     for item in result.not_emulated:
         print(item.type, item.name, item.reason)
@@ -61,8 +65,6 @@ from __future__ import annotations
 
 import json
 import logging
-import runpy
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -73,20 +75,20 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
-import yaml
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.sync_await import _ensure_event_loop
 
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, NotEmulated
 from hybridstack.emulators.deploy.mocks import Action, EmulatorMocks, UrnMonitor, storable
 from hybridstack.emulators.deploy.program_inputs import ProgramInputs, recording
+from hybridstack.emulators.deploy.project import ProjectError, PulumiProject
 from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
 from hybridstack.emulators.deploy.removal import remove_undeclared
 from hybridstack.emulators.deploy.state import DeployState
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
-from hybridstack.testing import RegisteredResource
+from hybridstack.local_settings import LocalSettings, config_values
+from hybridstack.recording import RegisteredResource
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 _RUN_LOCK = threading.Lock()  # set_mocks is process-global: one deploy at a time
 _log = logging.getLogger(__name__)
 REGISTRATION_THREADS = 16
@@ -136,26 +138,15 @@ class DeployResult:
         )
 
 
-def stack_config(project_dir: Path, stack: str) -> tuple[str, dict[str, str]]:
-    """The project name and ``Pulumi.<stack>.yaml``'s config, encoded as the CLI passes it."""
-    project_file = project_dir / "Pulumi.yaml"
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    if not project_file.is_file():
-        raise DeployError(f"no Pulumi.yaml in {project_dir}")
-    project = str(yaml.safe_load(project_file.read_text())["name"])
-    # like `pulumi up --stack <stack>`: a stack without a stack file has no config
-    document = yaml.safe_load(stack_file.read_text()) or {} if stack_file.is_file() else {}
-    config = dict(document.get("config") or {})
-    return project, encode_config(project, config)
-
-
-def encode_config(project: str, config: Mapping[str, Any]) -> dict[str, str]:
-    """Namespace bare keys with the project and JSON-encode non-strings, as the CLI does."""
-    encoded: dict[str, str] = {}
-    for key, value in config.items():
-        full = key if ":" in key else f"{project}:{key}"
-        encoded[full] = value if isinstance(value, str) else json.dumps(value)
-    return encoded
+def local_settings_of(endpoints: LocalCloudEndpoints) -> LocalSettings:
+    """What :func:`hybridstack.local_settings.local_settings` tells a program deployed into the
+    cloud at ``endpoints``."""
+    addresses = {
+        name: str(getattr(endpoints, name))
+        for name in ("aws", "auth", "functions", "firestore", "pubsub", "storage")
+        if getattr(endpoints, name)
+    }
+    return LocalSettings(project=endpoints.project_id, issuer=endpoints.issuer, endpoints=addresses)
 
 
 def default_state_path(stack: str) -> Path:
@@ -216,24 +207,6 @@ def _account_id(ctx: DeployContext) -> str:
         return ctx.account_id
 
 
-def _main_program(project_dir: Path) -> Callable[[], Any]:
-    main = project_dir / "__main__.py"
-    if not main.is_file():
-        raise DeployError(f"no __main__.py in {project_dir}")
-
-    def run() -> None:
-        added = str(project_dir) not in sys.path
-        if added:
-            sys.path.insert(0, str(project_dir))
-        try:
-            runpy.run_path(str(main), run_name="__main__")
-        finally:
-            if added:
-                sys.path.remove(str(project_dir))
-
-    return run
-
-
 class _AbandonedRegistrations(logging.Filter):
     """Drops asyncio's "exception was never retrieved" for registrations a failed deploy left
     behind: the deploy already raised the first error, naming the resource."""
@@ -255,25 +228,32 @@ def _quiet_abandoned_registrations() -> None:
 def deploy_local_stack(
     endpoints: LocalCloudEndpoints,
     *,
+    project_dir: Path,
     stack: str = "local",
     config: Mapping[str, Any] | None = None,
     storage_event_topic: str | None = None,
     state_path: Path | None = None,
-    project_dir: Path = PROJECT_DIR,
     program: Callable[[], Any] | None = None,
 ) -> DeployResult:
     """Run the stack's program under the emulator mocks; see the module docstring."""
     started = time.perf_counter()
-    project, encoded = stack_config(project_dir, stack)
-    if endpoints.issuer:  # the running cloud's signing issuer is the one the API must trust
-        encoded[f"{project}:identity_issuer"] = endpoints.issuer
-    encoded.update(encode_config(project, config or {}))
-    configured_project = encoded.get(f"{project}:firebase_project_id") or encoded.get("gcp:project")
+    try:
+        pulumi_project = PulumiProject.load(project_dir)
+    except ProjectError as error:
+        raise DeployError(str(error)) from error
+    project = pulumi_project.name
+    encoded = pulumi_project.stack_config(stack)
+    encoded.update(pulumi_project.encode_config(config or {}))
+    encoded.update(config_values(local_settings_of(endpoints)))
+    project_key = next(
+        (key for key in (f"{project}:firebase_project_id", "gcp:project") if encoded.get(key)), ""
+    )
+    configured_project = encoded.get(project_key)
     if configured_project and configured_project != endpoints.project_id:
         raise DeployError(
             f"Pulumi.{stack}.yaml deploys Firebase project {configured_project!r} but the local "
             f"cloud runs project {endpoints.project_id!r}: start it with --project "
-            f"{configured_project} (or change hybridstack:firebase_project_id)"
+            f"{configured_project} (or change {project_key})"
         )
     path = state_path if state_path is not None else default_state_path(stack)
     ctx = DeployContext(endpoints, stack=stack, storage_event_topic=storage_event_topic)
@@ -283,7 +263,7 @@ def deploy_local_stack(
     # which program ran for which stack, and how, is part of what a recorded result depended on
     depended = {
         **encoded,
-        "(program)": str((project_dir / "__main__.py").resolve()),
+        "(program)": str(pulumi_project.program),
         "(stack)": stack,
         "(storage events)": storage_event_topic or "",
     }
@@ -295,7 +275,10 @@ def deploy_local_stack(
     state.program = None  # until this deploy completes
     previous = dict(state.records)
     mocks = EmulatorMocks(project=endpoints.project_id, context=ctx, state=state)
-    run = program or _main_program(project_dir)
+    try:
+        run = program or pulumi_project.main_program()
+    except ProjectError as error:
+        raise DeployError(str(error)) from error
     captured: dict[str, Any] = {}
 
     @pulumi.runtime.test

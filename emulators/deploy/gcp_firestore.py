@@ -16,13 +16,24 @@ import json
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, after, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Resource,
+    after,
+    handles,
+    nothing_to_delete,
+)
 
 RULESET = "gcp:firebaserules/ruleset:Ruleset"
 RELEASE = "gcp:firebaserules/release:Release"
 
 
-@handles(RULESET)
+@handles(
+    RULESET,
+    delete=nothing_to_delete(
+        "a ruleset is source text the engine keeps; only a release loads it into the emulator"
+    ),
+)
 def ruleset(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     project = str(inputs.get("project") or ctx.project_id)
@@ -58,7 +69,12 @@ def load_rules(ctx: DeployContext, project: str, files: list[dict[str, Any]]) ->
         raise HandlerError(f"the Firestore emulator refused the rules: {response.text}")
 
 
-@handles(RELEASE)
+@handles(
+    RELEASE,
+    delete=nothing_to_delete(
+        "the Firestore emulator serves the rules last released until another release loads new ones"
+    ),
+)
 def release(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     project = str(inputs.get("project") or ctx.project_id)

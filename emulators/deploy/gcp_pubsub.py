@@ -20,7 +20,14 @@ from __future__ import annotations
 from typing import Any
 
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, fail
-from hybridstack.emulators.deploy.registry import Created, Resource, after, handles
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    Record,
+    Resource,
+    after,
+    deleted_by,
+    handles,
+)
 from hybridstack.emulators.deploy.shapes import integral
 
 TOPIC = "gcp:pubsub/topic:Topic"
@@ -43,7 +50,17 @@ def _put(ctx: DeployContext, resource: Resource, path: str, body: dict[str, Any]
         raise fail(resource, f"PUT {path}", HandlerError(f"{response.status_code} {response.text}"))
 
 
-@handles(TOPIC)
+def _delete(ctx: DeployContext, path: str) -> None:
+    response = ctx.http.delete(f"{ctx.google('pubsub')}/v1/{path}", timeout=30)
+    if response.status_code not in (200, 404):
+        raise RuntimeError(f"DELETE {path}: {response.status_code} {response.text}")
+
+
+def _delete_topic(ctx: DeployContext, record: Record) -> None:
+    _delete(ctx, record["id"])
+
+
+@handles(TOPIC, delete=deleted_by(_delete_topic, order=3))
 def topic(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     project = str(inputs.get("project") or ctx.project_id)
@@ -102,7 +119,33 @@ def _full_topic(ctx: DeployContext, topic: str, project: str) -> str:
     return topic if topic.startswith("projects/") else f"projects/{project}/topics/{topic}"
 
 
-@handles(SUBSCRIPTION)
+def _delete_subscription(ctx: DeployContext, record: Record) -> None:
+    """The subscription and its Storage events twins (:func:`twin`)."""
+    _delete(ctx, record["id"])
+    project = record["id"].split("/")[1]
+    url = f"{ctx.google('pubsub')}/v1/projects/{project}/subscriptions"
+    listed = ctx.http.get(url, params={"pageSize": 1000}, timeout=30).json()
+    twins = f"{record['id']}-storage-"
+    for found in listed.get("subscriptions", []):
+        if found["name"].startswith(twins):
+            _delete(ctx, found["name"])
+
+
+def delete_twins(ctx: DeployContext, topic: str, bucket: str) -> None:
+    """Delete the Storage events twins of ``topic``'s subscriptions for ``bucket`` (its
+    notification is no longer declared)."""
+    with ctx.lock:
+        subs = list(ctx.subscriptions.get(topic, []))
+    for sub in subs:
+        _delete(ctx, f"projects/{sub['project']}/subscriptions/{twin_name(sub, bucket)}")
+
+
+def twin_name(sub: dict[str, Any], bucket: str) -> str:
+    """The name of ``sub``'s copy on the Storage events topic, filtered to ``bucket``."""
+    return f"{sub['name']}-storage-{bucket}"[:255]
+
+
+@handles(SUBSCRIPTION, delete=deleted_by(_delete_subscription, order=0))
 def subscription(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     project = str(inputs.get("project") or ctx.project_id)
@@ -121,7 +164,7 @@ def twin(ctx: DeployContext, resource: Resource, sub: dict[str, Any], bucket: di
     deploy)."""
     assert ctx.storage_event_topic is not None
     project = sub["project"]
-    name = f"{sub['name']}-storage-{bucket['bucket']}"[:255]
+    name = twin_name(sub, bucket["bucket"])
     with ctx.lock:
         if name in ctx.twins:
             return

@@ -21,8 +21,17 @@ from typing import Any
 import requests
 
 from hybridstack.emulators.deploy.context import DeployContext, HandlerError, fail
-from hybridstack.emulators.deploy.gcp_pubsub import twin
-from hybridstack.emulators.deploy.registry import Created, Resource, after, handles
+from hybridstack.emulators.deploy.gcp_pubsub import delete_twins, twin
+from hybridstack.emulators.deploy.registry import (
+    Created,
+    KeptError,
+    Record,
+    Resource,
+    after,
+    deleted_by,
+    handles,
+    recorded_output,
+)
 from hybridstack.emulators.deploy.shapes import integral
 
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -34,7 +43,20 @@ VERSIONING_ADAPTED = (
 )
 
 
-@handles(BUCKET)
+def _delete_bucket(ctx: DeployContext, record: Record) -> None:
+    """Deleted only when empty: local data is never thrown away by a redeploy."""
+    base = f"{ctx.google('storage')}/storage/v1/b/{record['id']}"
+    listed = ctx.http.get(f"{base}/o", params={"maxResults": 1}, timeout=30)
+    if listed.status_code == 404:
+        return
+    if listed.json().get("items"):
+        raise KeptError("the bucket holds objects; empty it to have it deleted")
+    response = ctx.http.delete(base, timeout=30)
+    if response.status_code not in (200, 204, 404):
+        raise RuntimeError(f"DELETE bucket {record['id']}: {response.status_code} {response.text}")
+
+
+@handles(BUCKET, delete=deleted_by(_delete_bucket, order=5))
 def bucket(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     name = ctx.name(resource, max_length=63, lower=True)
@@ -86,7 +108,16 @@ def bucket(ctx: DeployContext, resource: Resource) -> Created:
     )
 
 
-@handles(NOTIFICATION)
+def _delete_notification(ctx: DeployContext, record: Record) -> None:
+    """fake-gcs-server has no notification to delete; the bridge's twin subscriptions go."""
+    if ctx.storage_event_topic:
+        topic = recorded_output(record, "topic")
+        if not topic.startswith("projects/"):
+            topic = f"projects/{ctx.project_id}/topics/{topic}"
+        delete_twins(ctx, topic, recorded_output(record, "bucket"))
+
+
+@handles(NOTIFICATION, delete=deleted_by(_delete_notification, order=0))
 def notification(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     bucket_name = str(inputs["bucket"])

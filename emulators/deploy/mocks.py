@@ -35,7 +35,7 @@ from hybridstack.emulators.deploy.registry import (
 )
 from hybridstack.emulators.deploy.shapes import unwrap_secrets
 from hybridstack.emulators.deploy.state import DeployState
-from hybridstack.testing import RecordingMocks, RegisteredResource
+from hybridstack.recording import RecordingMocks, RegisteredResource
 
 
 def _canonical(value: Any) -> Any:

@@ -1,19 +1,19 @@
 """Resource types with no local meaning: reported by name in the deploy result, never created.
 
 Each entry says why. The program still gets plausible outputs (ARNs, e-mails, ids in the cloud's
-formats, from :class:`hybridstack.testing.RecordingMocks`) so everything that depends on them
+formats, from :class:`hybridstack.recording.RecordingMocks`) so everything that depends on them
 declares as on AWS and GCP.
 
 Example:
-    result = deploy_local_stack(endpoints)
+    result = deploy_local_stack(endpoints, project_dir=Path("."))
     [(n.type, n.name) for n in result.not_emulated]   # [("aws:budgets/budget:Budget", "ops"), ...]
 """
 
 from __future__ import annotations
 
 from hybridstack.emulators.deploy.context import DeployContext
-from hybridstack.emulators.deploy.registry import Created, Resource, handles
-from hybridstack.testing import RecordingMocks, _module_and_kind
+from hybridstack.emulators.deploy.registry import Created, Resource, handles, nothing_to_delete
+from hybridstack.recording import RecordingMocks, module_and_kind
 
 _NO_IAM = "no Google IAM emulator: local emulators let every caller in"
 NOT_EMULATED: dict[str, str] = {
@@ -57,7 +57,7 @@ NOT_EMULATED: dict[str, str] = {
 
 def placeholder_outputs(ctx: DeployContext, resource: Resource) -> dict[str, object]:
     """The outputs the cloud would compute, in its formats (account and project of the cloud)."""
-    package, module, kind = _module_and_kind(resource.type)
+    package, module, kind = module_and_kind(resource.type)
     mocks = RecordingMocks(project=ctx.project_id)
     outputs = mocks._computed_outputs(package, module, kind, resource.name, resource.inputs)
     return {key: value for key, value in outputs.items() if key != "id"} | {
@@ -70,4 +70,4 @@ def not_emulated(ctx: DeployContext, resource: Resource) -> Created:
     return Created(id=str(outputs["id"]), outputs=outputs, not_emulated=NOT_EMULATED[resource.type])
 
 
-handles(*NOT_EMULATED)(not_emulated)
+handles(*NOT_EMULATED, delete=nothing_to_delete("nothing is made locally"))(not_emulated)

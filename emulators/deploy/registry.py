@@ -1,11 +1,19 @@
-"""Which module creates each Pulumi resource type in the local cloud (one handler per type token).
+"""Which module creates, updates and deletes each Pulumi resource type in the local cloud.
 
-Provider modules register their handlers with :func:`handles`; types with no local meaning are
-listed in :mod:`~hybridstack.emulators.deploy.not_emulated`. A type in neither is an
+Provider modules register one handler per type token with :func:`handles`, and the registration
+names how a resource of the type is deleted when a program stops declaring it, so a new type
+cannot forget its deleter: ``delete=deleted_by(deleter, order=...)``, or
+``delete=nothing_to_delete(reason)`` for a type with nothing of its own to delete (a policy
+attachment that vanishes with its parent). The handler creates the resource, or updates it in
+place when :attr:`Resource.previous` holds what the last deploy recorded. Types with no local
+meaning are listed in :mod:`~hybridstack.emulators.deploy.not_emulated`. A type in neither is an
 :class:`UnknownResourceTypeError` naming the type and the resource.
 
 Example:
-    @handles("aws:sqs/queue:Queue")
+    def _delete_queue(ctx: DeployContext, record: Record) -> None:
+        ctx.aws("sqs").delete_queue(QueueUrl=record["id"])
+
+    @handles("aws:sqs/queue:Queue", delete=deleted_by(_delete_queue, order=3))
     def queue(ctx: DeployContext, resource: Resource) -> Created:
         url = ctx.aws("sqs").create_queue(QueueName=...)["QueueUrl"]
         return Created(id=url, outputs={"url": url, ...})
@@ -56,7 +64,50 @@ class Created:
 
 
 Handler = Callable[["DeployContext", Resource], Created]
+"""Creates a resource, or updates it in place when ``resource.previous`` is set."""
+Record = dict[str, Any]
+"""What a deploy recorded for a resource: ``id``, ``outputs`` (its inputs included), ..."""
+Deleter = Callable[["DeployContext", Record], None]
+
+
+class KeptError(RuntimeError):
+    """Raised by a deleter that deliberately leaves the resource (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """How resources of one type are deleted once a program no longer declares them.
+
+    ``order`` sequences deletions as ``pulumi up`` does, dependents first: a lower order is
+    deleted earlier (links such as routes and subscriptions 0, parts of a resource 1, functions
+    and rules 2, queues, topics and roles 3, APIs, tables and keys 4, buckets 5). ``deleter`` is
+    None for a type with nothing of its own to delete; ``reason`` then says why.
+    """
+
+    deleter: Deleter | None
+    order: int
+    reason: str = ""
+
+
+def deleted_by(deleter: Deleter, *, order: int) -> Deletion:
+    """Resources of the type are deleted by ``deleter(ctx, record)`` (see :class:`Deletion`)."""
+    return Deletion(deleter, order)
+
+
+def nothing_to_delete(reason: str) -> Deletion:
+    """Resources of the type leave nothing behind of their own; ``reason`` says why."""
+    if not reason:
+        raise ValueError("nothing_to_delete needs the reason the type has nothing to delete")
+    return Deletion(None, 0, reason)
+
+
+def recorded_output(record: Record, key: str) -> str:
+    """One output of a recorded resource, as a string (empty when it has none)."""
+    return str((record.get("outputs") or {}).get(key) or "")
+
+
 HANDLERS: dict[str, Handler] = {}
+DELETIONS: dict[str, Deletion] = {}
 After = Callable[["DeployContext", Resource, dict[str, Any]], None]
 AFTER: dict[str, After] = {}
 """Hooks run for a resource whether it was just made or left as it was (wiring that spans
@@ -76,14 +127,21 @@ class UnknownResourceTypeError(RuntimeError):
         self.name = name
 
 
-def handles(*type_tokens: str) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for each type token (import-time; a token registered twice fails)."""
+def handles(*type_tokens: str, delete: Deletion) -> Callable[[Handler], Handler]:
+    """Register ``handler`` (create or update) and ``delete`` for each type token (import-time;
+    a token registered twice fails)."""
+    if not isinstance(delete, Deletion):
+        raise TypeError(
+            f"the registration of {', '.join(type_tokens)} needs delete=deleted_by(...) or "
+            f"delete=nothing_to_delete(reason), not {delete!r}"
+        )
 
     def register(handler: Handler) -> Handler:
         for token in type_tokens:
             if token in HANDLERS:
                 raise RuntimeError(f"two deploy handlers for {token}")
             HANDLERS[token] = handler
+            DELETIONS[token] = delete
         return handler
 
     return register
@@ -122,6 +180,12 @@ def load_handlers() -> dict[str, Handler]:
     )
 
     return HANDLERS
+
+
+def load_deletions() -> dict[str, Deletion]:
+    """Every registered type's :class:`Deletion` (the provider modules imported)."""
+    load_handlers()
+    return DELETIONS
 
 
 def covered_types() -> set[str]:

@@ -9,7 +9,7 @@ when ``services/`` changed; the lines it prints say what was updated. A failing 
 error, a bad config) prints the deploy's error and the loop waits for the next save.
 
 Example:
-    loop = DevLoop(PROJECT_DIR, state_dir, report=print)
+    loop = DevLoop(Path("."), state_dir, report=print)
     loop.start()        # ... edit services/identity/api.py, save:
                         # "services/identity/api.py changed: redeploying"
                         # "  updated aws:lambda/function:Function identity-api (0.2 s)"
@@ -126,6 +126,8 @@ class DevLoop:
             "hybridstack",
             "deploy",
             "--changes-only",
+            "--project-dir",
+            str(self.project_dir),
             "--stack",
             self.stack,
             "--state-dir",

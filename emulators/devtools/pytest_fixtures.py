@@ -2,8 +2,9 @@
 
 ``deployed_stack`` (session scope) starts a local cloud of its own — IAM enforced in the AWS
 emulator, Storage events flowing to Pub/Sub, the platform's Firebase functions (user registration)
-in the Functions emulator — deploys the ``local`` stack into it once with the deploy engine, and
-stops it at the end of the session. It is not the
+in the Functions emulator — deploys the ``local`` stack of the Pulumi project in pytest's rootdir
+(or ``--pulumi-project-dir``) into it once with the deploy engine, and stops it at the end of the
+session. It is not the
 plugin's ``local_cloud`` (which is wiped before every test and runs without IAM): data written by
 one test stays, so tests use their own users and ids.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -39,6 +41,7 @@ class DeployedStack:
 
     cloud: LocalCloud
     result: DeployResult
+    project_dir: Path
 
     @property
     def endpoints(self) -> LocalCloudEndpoints:
@@ -59,18 +62,22 @@ class DeployedStack:
         """Deploy again into the same cloud (only what changed is touched)."""
         from hybridstack.emulators.devtools.stack_cloud import deploy_into
 
-        self.result = deploy_into(self.cloud, **options)
+        self.result = deploy_into(self.cloud, project_dir=self.project_dir, **options)
         return self.result
 
 
 @pytest.fixture(scope="session")
-def deployed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
+def deployed_stack(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[DeployedStack]:
     """The ``local`` stack deployed into a local cloud of its own (once per session)."""
+    from hybridstack.emulators.devtools.pytest_plugin import pulumi_project_dir
     from hybridstack.emulators.devtools.stack_cloud import deploy_into, local_stack_cloud
 
+    project_dir = pulumi_project_dir(pytestconfig)
     cloud = local_stack_cloud(state_dir=tmp_path_factory.mktemp("deployed-stack"))
     try:
         cloud.start()
-        yield DeployedStack(cloud, deploy_into(cloud))
+        yield DeployedStack(cloud, deploy_into(cloud, project_dir=project_dir), project_dir)
     finally:
         cloud.stop()

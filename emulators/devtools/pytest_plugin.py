@@ -140,7 +140,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="comma-separated emulators to start (aws,auth,functions,firestore,pubsub,storage) "
         "or 'all'; default: what the selected tests' fixtures and markers need",
     )
+    group.addoption(
+        "--pulumi-project-dir",
+        default=None,
+        metavar="DIR",
+        help="the Pulumi project the deployed_stack fixture deploys (its Pulumi.yaml, "
+        "Pulumi.local.yaml and program) [default: pytest's rootdir]",
+    )
     parser.addini("local_cloud", "default for --local-cloud", default="process")
+    parser.addini("pulumi_project_dir", "default for --pulumi-project-dir", default="")
     parser.addini("local_cloud_services", "default for --local-cloud-services", default="")
     parser.addini(
         "local_cloud_project", "project id of the local cloud", default=DEFAULT_PROJECT_ID
@@ -160,6 +168,13 @@ def pytest_configure(config: pytest.Config) -> None:
             f"local_cloud = {backend!r} in the ini file: expected one of {', '.join(BACKENDS)}"
         )
     _forced_services(config)  # validate early
+
+
+def pulumi_project_dir(config: pytest.Config) -> Path:
+    """The Pulumi project ``deployed_stack`` deploys: ``--pulumi-project-dir``, the
+    ``pulumi_project_dir`` ini value (relative to the rootdir), or pytest's rootdir."""
+    chosen = config.getoption("pulumi_project_dir") or config.getini("pulumi_project_dir")
+    return (config.rootpath / chosen).resolve() if chosen else config.rootpath
 
 
 def _backend_kind(config: pytest.Config) -> str:

@@ -10,6 +10,11 @@ API, the local issuer's token exchange) and yields a line of the report:
 
 Steps are plain functions ``step(journey) -> detail`` (raise to fail), so callers can add theirs.
 
+The journey is the reference platform's: ``hybridstack up`` runs it only where it applies
+(:func:`journey_applies`: the stack exports ``apiUrl`` and routes ``GET /health`` and ``GET /me``,
+and the Auth emulator runs); ``--smoke``/``--no-smoke`` force it on or off. Another project's
+journey is its own tests against the deployed stack (``hybridstack outputs --json``).
+
 Example:
     report = run_smoke_journey(endpoints, result.outputs)
     print(report.passed, [(s.name, s.ok, s.detail) for s in report.steps])
@@ -21,11 +26,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+
+if TYPE_CHECKING:
+    from hybridstack.emulators.deploy.engine import DeployResult
 
 HTTP_TIMEOUT = 60.0  # a Lambda's first request starts its worker
 
@@ -117,6 +125,21 @@ DEFAULT_STEPS: tuple[Step, ...] = (
     ("sign-up; unsigned token refused", unsigned_refused),
     ("authorized route with a signed identity", signed_me),
 )
+
+
+JOURNEY_ROUTES = frozenset({"GET /health", "GET /me"})
+"""The routes the journey calls; a stack that declares them (and exports ``apiUrl``) has it."""
+
+
+def journey_applies(endpoints: LocalCloudEndpoints, result: DeployResult) -> bool:
+    """Whether the deployed stack has what the journey needs (routes, ``apiUrl``, Auth)."""
+    routes = {
+        str(resource.inputs.get("routeKey"))
+        for resource in result.resources
+        if resource.type == "aws:apigatewayv2/route:Route"
+    }
+    has_api = bool(result.outputs.get("apiUrl"))
+    return has_api and endpoints.auth is not None and routes >= JOURNEY_ROUTES
 
 
 def run_smoke_journey(

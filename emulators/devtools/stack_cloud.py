@@ -16,7 +16,7 @@ codebase), so a sign-up runs it.
 Example:
     cloud = local_stack_cloud(state_dir=Path(".hybridstack/local"))
     endpoints = cloud.start()
-    result = deploy_into(cloud)          # also configures the functions codebase
+    result = deploy_into(cloud, project_dir=Path("."))   # also configures the functions codebase
     print(result.outputs["apiUrl"])
     cloud.stop()
 """
@@ -133,12 +133,19 @@ def configure_functions_source(
 
 
 def deploy_into(
-    cloud: LocalCloud, *, stack: str = "local", state_path: Path | None = None, **options: Any
+    cloud: LocalCloud,
+    *,
+    project_dir: Path,
+    stack: str = "local",
+    state_path: Path | None = None,
+    **options: Any,
 ) -> DeployResult:
-    """Deploy ``stack`` into a running LocalCloud (state kept in the cloud's state directory),
-    then give its functions codebase the deployed API (:func:`configure_functions`)."""
+    """Deploy ``stack`` of the Pulumi project in ``project_dir`` into a running LocalCloud (state
+    kept in the cloud's state directory), then give its functions codebase the deployed API
+    (:func:`configure_functions`)."""
     result = deploy_local_stack(
         cloud.endpoints,
+        project_dir=project_dir,
         stack=stack,
         storage_event_topic=cloud.storage_events.topic if cloud.storage_events else None,
         state_path=state_path or cloud.state_dir / f"deploy-{stack}.json",

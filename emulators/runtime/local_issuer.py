@@ -28,7 +28,8 @@ service account from the metadata server (google-auth's ``fetch_id_token``). Und
 tokens as pushes carry: point ``GCE_METADATA_HOST`` and ``GCE_METADATA_IP`` at
 :func:`metadata_host` and the unchanged code mints tokens the local authorizer trusts.
 
-The local stack's ``Identity`` takes this issuer (``hybridstack:identity_issuer``), so its API
+The local stack's ``Identity`` takes this issuer (:func:`hybridstack.local_settings.local_settings`
+hands it to the program the local deploy engine runs), so its API
 keeps the authorizer configuration it has in the cloud — issuer + audience — and a forged,
 unsigned, expired or wrong-audience token is refused locally just as it is there.
 

@@ -23,6 +23,7 @@ from hybridstack.emulators.deploy.aws_rds import CLUSTER, INSTANCE
 from hybridstack.emulators.runtime import aurora
 from hybridstack.emulators.runtime.aurora import LOCAL_ENGINE_VERSION
 from hybridstack.emulators.runtime.local_cloud import LocalCloud
+from tests.repository import REPOSITORY
 
 pytestmark = pytest.mark.emulators("aws")
 
@@ -39,7 +40,9 @@ def _program(declare: bool = True, **args: Any):
 
 
 def _deploy(endpoints: Any, state: Path, **options: Any):
-    return deploy_local_stack(endpoints, program=_program(**options), state_path=state)
+    return deploy_local_stack(
+        endpoints, project_dir=REPOSITORY, program=_program(**options), state_path=state
+    )
 
 
 def _sql(rds_data: Any, outputs: dict[str, Any], sql: str) -> list[list[dict[str, Any]]]:
@@ -121,6 +124,7 @@ def test_capacity_and_tags_change_in_place_and_a_new_database_name_is_refused(
     with pytest.raises(DeployError, match=r"catalog.*the database name.*replaces cluster"):
         deploy_local_stack(
             cloud,
+            project_dir=REPOSITORY,
             program=lambda: PostgresCluster("catalog", {"database_name": "other"}),
             state_path=state,
         )

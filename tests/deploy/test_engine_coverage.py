@@ -17,6 +17,7 @@ from hybridstack.testing import run_under_mocks
 from reference_platform.program import build_platform
 from tests.examples.architectures import run_example
 from tests.examples.test_architectures import ARCHITECTURES
+from tests.repository import REPOSITORY
 from tests.unit.program.stacks import STACKS, stack_config
 
 
@@ -83,7 +84,10 @@ def test_an_unknown_type_is_an_error_naming_it_and_the_resource(tmp_path):
 
     with pytest.raises(UnknownResourceTypeError) as raised:
         deploy_local_stack(
-            LocalCloudEndpoints(), program=program, state_path=tmp_path / "deploy.json"
+            LocalCloudEndpoints(),
+            project_dir=REPOSITORY,
+            program=program,
+            state_path=tmp_path / "deploy.json",
         )
 
     assert "acme:widgets/widget:Widget" in str(raised.value)
@@ -95,6 +99,7 @@ def test_a_cloud_of_another_project_is_refused_naming_both(tmp_path):
     with pytest.raises(DeployError) as raised:
         deploy_local_stack(
             LocalCloudEndpoints(project_id="demo-other"),
+            project_dir=REPOSITORY,
             program=lambda: None,
             state_path=tmp_path / "deploy.json",
         )

@@ -13,6 +13,7 @@ from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.jwt_authorizer import JwtAuthorizerConfig
 from hybridstack.emulators.deploy import deploy_local_stack
+from tests.repository import REPOSITORY
 
 HANDLER = """
 import json
@@ -54,7 +55,9 @@ def _program(root: Path, extra_route: bool = False):
 
 
 def _deploy(cloud, root: Path, state: Path, *, extra_route: bool = False):
-    return deploy_local_stack(cloud, program=_program(root, extra_route), state_path=state)
+    return deploy_local_stack(
+        cloud, project_dir=REPOSITORY, program=_program(root, extra_route), state_path=state
+    )
 
 
 def _answer(result) -> dict:
@@ -139,7 +142,7 @@ def test_a_failing_resource_is_named_and_what_was_made_is_kept_for_the_next_depl
         )
 
     with pytest.raises(DeployError) as raised:
-        deploy_local_stack(cloud, program=failing, state_path=state)
+        deploy_local_stack(cloud, project_dir=REPOSITORY, program=failing, state_path=state)
     again = _deploy(cloud, root, state)
 
     assert "aws:sqs/queuePolicy:QueuePolicy 'orphan'" in str(raised.value)
@@ -153,10 +156,14 @@ def test_a_changed_emulator_address_reaches_the_functions_on_redeploy(
 ):
     root, state = tmp_path / "code", tmp_path / "deploy.json"
     _write_app(root, 6)
-    first = deploy_local_stack(cloud, program=_program(root), state_path=state)
+    first = deploy_local_stack(
+        cloud, project_dir=REPOSITORY, program=_program(root), state_path=state
+    )
     moved = cloud.model_copy(update={"firestore": "127.0.0.1:18080"})
 
-    second = deploy_local_stack(moved, program=_program(root), state_path=state)
+    second = deploy_local_stack(
+        moved, project_dir=REPOSITORY, program=_program(root), state_path=state
+    )
 
     changed = {(a.type, a.name) for a in second.actions if a.status != "unchanged"}
     assert changed == {("aws:lambda/function:Function", "probe")}

@@ -21,6 +21,7 @@ from hybridstack.emulators.runtime.run_state import read_state
 from hybridstack.emulators.runtime.supervision import Restarted, Supervisor
 from tests.emulators.polling import poll
 from tests.emulators.test_local_cloud_persist import check_kept, write_kept
+from tests.repository import REPOSITORY
 
 HYBRIDSTACK = str(Path(sys.executable).with_name("hybridstack"))
 OWNER = {"Authorization": "Bearer owner"}
@@ -134,7 +135,10 @@ def test_a_versioned_storage_bucket_deploys_into_a_persisting_cloud(tmp_path: Pa
 
     with LocalCloud(services=["storage"], persist=True, state_dir=tmp_path) as cloud:
         result = deploy_local_stack(
-            cloud.endpoints, program=program, state_path=tmp_path / "deploy.json"
+            cloud.endpoints,
+            project_dir=REPOSITORY,
+            program=program,
+            state_path=tmp_path / "deploy.json",
         )
         bucket = result.outputs["bucket"]
         [adapted] = result.adapted
@@ -144,14 +148,20 @@ def test_a_versioned_storage_bucket_deploys_into_a_persisting_cloud(tmp_path: Pa
         assert listed.status_code == 200, listed.text
     with LocalCloud(services=["storage"], persist=True, state_dir=tmp_path) as cloud:
         again = deploy_local_stack(  # a new deploy record: the kept bucket is created again
-            cloud.endpoints, program=program, state_path=tmp_path / "again.json"
+            cloud.endpoints,
+            project_dir=REPOSITORY,
+            program=program,
+            state_path=tmp_path / "again.json",
         )
         assert again.outputs["bucket"] == bucket
         assert [item.name for item in again.adapted] == ["media-uploads"]
 
     with LocalCloud(services=["storage"], persist=False, state_dir=tmp_path / "memory") as cloud:
         result = deploy_local_stack(
-            cloud.endpoints, program=program, state_path=tmp_path / "memory.json"
+            cloud.endpoints,
+            project_dir=REPOSITORY,
+            program=program,
+            state_path=tmp_path / "memory.json",
         )
         assert result.adapted == []  # in memory, fake-gcs-server keeps object versions
         bucket = requests.get(

@@ -21,6 +21,7 @@ from hybridstack.components.link import LinkSpec
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.emulators.deploy import DeployResult, deploy_local_stack
 from reference_platform.program import ANALYTICS_HANDLER
+from tests.repository import REPOSITORY
 
 
 def collectors_program() -> None:
@@ -55,6 +56,7 @@ def collectors_program() -> None:
 def collectors(stack: Any) -> DeployResult:
     return deploy_local_stack(
         stack.endpoints,
+        project_dir=REPOSITORY,
         program=collectors_program,
         state_path=stack.cloud.state_dir / "deploy-iam-demo.json",
     )

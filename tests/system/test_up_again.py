@@ -14,6 +14,7 @@ import psutil
 
 from hybridstack.emulators.runtime.run_state import disk_usage, read_state
 from tests.deploy.up_process import UpProcess
+from tests.repository import REPOSITORY
 
 SMOKE = "smoke journey passed"
 STATE_FOLDER_BOUND_MIB = 20  # a run's Lambda workers used 120 MiB, and 161 MiB each before
@@ -40,18 +41,20 @@ def test_up_works_again_after_down_and_after_kill_9_in_the_default_state_folder(
     tmp_path: Path,
 ) -> None:
     pids: list[int] = []
-    with UpProcess(["up"], None, checkout=tmp_path) as first:
+    with UpProcess(["up", "--project-dir", str(REPOSITORY)], None, checkout=tmp_path) as first:
         pids += _until_smoke(first, tmp_path)
         down = first.down()
         assert down.returncode == 0, down.stdout + down.stderr
         assert first.process.wait(timeout=120) == 0, first.output()
     assert not [pid for pid in pids if _alive(pid)]
 
-    with UpProcess(["up"], None, checkout=tmp_path) as second:  # same .hybridstack/local
+    with UpProcess(
+        ["up", "--project-dir", str(REPOSITORY)], None, checkout=tmp_path
+    ) as second:  # same .hybridstack/local
         pids += _until_smoke(second, tmp_path)
         second.kill()
 
-    with UpProcess(["up"], None, checkout=tmp_path) as third:
+    with UpProcess(["up", "--project-dir", str(REPOSITORY)], None, checkout=tmp_path) as third:
         pids += _until_smoke(third, tmp_path)
         down = third.down()
         assert down.returncode == 0, down.stdout + down.stderr

@@ -5,9 +5,14 @@
 after a code change updates only what changed (one function in under a second). ``outputs`` prints
 the last deploy's stack outputs and what is not emulated.
 
+Both deploy the Pulumi project in ``--project-dir`` (default: the current directory): its
+``Pulumi.yaml`` (project name, ``main``), ``Pulumi.<stack>.yaml`` and program, as ``pulumi up``
+run in that folder would.
+
 Example:
     hybridstack up                        # start, deploy, smoke journey; Ctrl-C stops
     hybridstack deploy                    # in another shell, after editing services/...
+    hybridstack deploy --project-dir examples/external-project
     hybridstack outputs --json | jq -r .outputs.apiUrl
 """
 
@@ -33,6 +38,24 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 StackOption = Annotated[str, typer.Option("--stack", help="the stack file to deploy")]
+ProjectDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--project-dir",
+        help="the Pulumi project to deploy: the folder of its Pulumi.yaml, Pulumi.<stack>.yaml "
+        "and program [default: the current directory]",
+        show_default=False,
+    ),
+]
+SmokeOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--smoke/--no-smoke",
+        help="run the reference platform's smoke journey after deploying [default: where it "
+        "applies: the stack exports apiUrl and routes GET /health and GET /me]",
+        show_default=False,
+    ),
+]
 ConfigOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -131,13 +154,15 @@ def print_smoke(report: SmokeReport) -> None:
 def deploy_and_report(
     cloud: LocalCloud,
     *,
+    project_dir: Path,
     stack: str = "local",
-    smoke: bool = True,
+    smoke: bool | None = None,
     config: dict[str, str] | None = None,
 ) -> bool:
-    """``hybridstack up``'s deploy step: deploy (``config`` overrides the stack file's values),
-    print outputs, not-emulated list and smoke journey. Returns False (after printing why) when
-    the deploy or the journey failed."""
+    """``hybridstack up``'s deploy step: deploy the project in ``project_dir`` (``config``
+    overrides the stack file's values), print outputs, not-emulated list and (``smoke``: True,
+    False, or None for where it applies) the smoke journey. Returns False (after printing why)
+    when the deploy or the journey failed."""
     from hybridstack.emulators.deploy.engine import DeployError
     from hybridstack.emulators.deploy.registry import UnknownResourceTypeError
     from hybridstack.emulators.devtools.stack_cloud import deploy_into
@@ -145,15 +170,19 @@ def deploy_and_report(
 
     with console.status(f"deploying stack {stack} into the local cloud ..."):
         try:
-            result = deploy_into(cloud, stack=stack, config=config or {})
+            result = deploy_into(cloud, project_dir=project_dir, stack=stack, config=config or {})
         except (DeployError, UnknownResourceTypeError, FunctionsReloadError) as error:
             errors.print(f"[red]deploy failed:[/red] {error}")
             return False
     print_result(result)
+    from hybridstack.emulators.devtools.smoke import journey_applies, run_smoke_journey
+
+    if smoke is None:
+        smoke = journey_applies(cloud.endpoints, result)
+        if not smoke:
+            console.print("no smoke journey: the stack lacks what it calls (GET /health, GET /me)")
     if not smoke:
         return True
-    from hybridstack.emulators.devtools.smoke import run_smoke_journey
-
     with console.status("smoke journey ..."):
         report = run_smoke_journey(cloud.endpoints, result.outputs)
     print_smoke(report)
@@ -177,6 +206,7 @@ def print_changes(result: DeployResult, functions_reloaded: bool) -> None:
 
 
 def deploy(
+    project_dir: ProjectDirOption = Path("."),
     stack: StackOption = "local",
     state_dir: StateDirOption = None,
     config: ConfigOption = None,
@@ -209,6 +239,7 @@ def deploy(
         try:
             result = deploy_local_stack(
                 state.endpoints,
+                project_dir=project_dir.resolve(),
                 stack=stack,
                 storage_event_topic=state.storage_event_topic,
                 state_path=directory / f"deploy-{stack}.json",

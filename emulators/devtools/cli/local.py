@@ -3,7 +3,8 @@
 ``up`` starts the local cloud with a live progress display, prints where each emulator listens
 and keeps running until Ctrl-C or ``hybridstack local down`` from another shell. The other
 commands work from any shell through the run's state directory (``$HYBRIDSTACK_STATE_DIR`` or
-``./.hybridstack/local``: state.json, pid files, logs).
+``./.hybridstack/local``: state.json, pid files, logs). ``hybridstack up`` deploys the Pulumi
+project in ``--project-dir`` (default: the current directory).
 
 Example:
     hybridstack local up --services aws,firestore     # Ctrl-C to stop
@@ -21,6 +22,7 @@ import shlex
 import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -30,7 +32,12 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridstack.emulators.devtools.cli.deploy import ConfigOption, config_overrides
+from hybridstack.emulators.devtools.cli.deploy import (
+    ConfigOption,
+    ProjectDirOption,
+    SmokeOption,
+    config_overrides,
+)
 from hybridstack.emulators.runtime.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
 from hybridstack.emulators.runtime.run_state import disk_report
 
@@ -178,22 +185,32 @@ def _start_with_progress(cloud: LocalCloud) -> LocalCloudEndpoints:
     return endpoints
 
 
-def deploy_local_stack(cloud: LocalCloud, config: dict[str, str] | None = None) -> None:
-    """Hook for ``hybridstack up``: deploy the local stack into the running local cloud, print
-    its outputs, what is not emulated and the smoke journey (:mod:`~hybridstack.emulators.
-    deploy_cli`). A failure is reported and the cloud keeps running (fix, then
-    ``hybridstack deploy``)."""
+def deploy_and_keep_running(cloud: LocalCloud, deployment: Deployment) -> None:
+    """``hybridstack up``'s deploy: deploy the project's local stack into the running local
+    cloud, print its outputs, what is not emulated and the smoke journey
+    (:func:`~hybridstack.emulators.devtools.cli.deploy.deploy_and_report`). A failure is
+    reported and the cloud keeps running (fix, then ``hybridstack deploy``)."""
     from hybridstack.emulators.devtools.cli.deploy import deploy_and_report
 
-    if not deploy_and_report(cloud, config=config):
+    if not deploy_and_report(
+        cloud, project_dir=deployment.project_dir, config=deployment.config, smoke=deployment.smoke
+    ):
         errors.print("[yellow]the local cloud keeps running; fix, then `hybridstack deploy`[/]")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What ``hybridstack up`` deploys: the project, its config overrides, the smoke choice."""
+
+    project_dir: Path
+    config: dict[str, str] = field(default_factory=dict)
+    smoke: bool | None = None
 
 
 def _run_until_stopped(
     cloud: LocalCloud,
     *,
-    deploy: bool,
-    config: dict[str, str] | None = None,
+    deployment: Deployment | None = None,
     watch: bool = False,
 ) -> None:
     """Start, maybe deploy (and with ``watch`` redeploy on every saved edit), print endpoints;
@@ -207,17 +224,17 @@ def _run_until_stopped(
     dev_loop = None
     try:
         endpoints = _start_with_progress(cloud)
-        if deploy:
-            deploy_local_stack(cloud, config)
-        if watch:
-            dev_loop = _start_dev_loop(cloud, config)
+        if deployment is not None:
+            deploy_and_keep_running(cloud, deployment)
+            if watch:
+                dev_loop = _start_dev_loop(cloud, deployment)
         console.print(_endpoint_table(endpoints, None))
         console.print(
             f"ready in {cloud.start_seconds.get('total', 0.0):.1f} s · state in {cloud.state_dir}\n"
             'in another shell: eval "$(hybridstack local env)" · hybridstack local down to stop'
             " · Ctrl-C here"
         )
-        _supervise(cloud, deploy=deploy, config=config)
+        _supervise(cloud, deployment)
     except (KeyboardInterrupt, _StopRequestedError):
         console.print("stopping the local cloud ...")
     finally:
@@ -230,18 +247,19 @@ def _run_until_stopped(
     console.print(disk_report(cloud.state_dir), highlight=False)
 
 
-def _start_dev_loop(cloud: LocalCloud, config: dict[str, str] | None) -> DevLoop:
-    from hybridstack.emulators.deploy.engine import PROJECT_DIR
+def _start_dev_loop(cloud: LocalCloud, deployment: Deployment) -> DevLoop:
     from hybridstack.emulators.devtools.dev_loop import DevLoop
 
     loop = DevLoop(
-        PROJECT_DIR,
+        deployment.project_dir,
         cloud.state_dir,
         report=lambda line: console.print(line, markup=False, highlight=False),
-        config=[f"{key}={value}" for key, value in (config or {}).items()],
+        config=[f"{key}={value}" for key, value in deployment.config.items()],
     )
     loop.start()
-    console.print(f"watching {PROJECT_DIR} for edits: each save redeploys what it changes")
+    console.print(
+        f"watching {deployment.project_dir} for edits: each save redeploys what it changes"
+    )
     return loop
 
 
@@ -251,7 +269,7 @@ def _recovery_command(cloud: LocalCloud) -> str:
     return f"hybridstack local down --state-dir {shlex.quote(str(cloud.state_dir))} && {again}"
 
 
-def _supervise(cloud: LocalCloud, *, deploy: bool, config: dict[str, str] | None) -> None:
+def _supervise(cloud: LocalCloud, deployment: Deployment | None) -> None:
     """Until stopped: restart dead emulators (:mod:`~hybridstack.emulators.runtime.supervision`),
     say
     what was lost, redeploy the stack when it lost resources; exit 1 when one cannot come back."""
@@ -267,9 +285,9 @@ def _supervise(cloud: LocalCloud, *, deploy: bool, config: dict[str, str] | None
                 raise typer.Exit(1)
             errors.print(event.message(), style="yellow", markup=False, highlight=False)
         if any(event.stack_affected for event in events if not isinstance(event, GaveUp)):
-            if deploy:
+            if deployment is not None:
                 errors.print("redeploying the stack into the restarted emulator ...")
-                deploy_and_report_again(cloud, config)
+                deploy_and_report_again(cloud, deployment)
             elif (cloud.state_dir / "deploy-local.json").exists():
                 errors.print(
                     "a stack deployed into it lost resources; deploy it again: hybridstack "
@@ -278,11 +296,13 @@ def _supervise(cloud: LocalCloud, *, deploy: bool, config: dict[str, str] | None
                 )
 
 
-def deploy_and_report_again(cloud: LocalCloud, config: dict[str, str] | None) -> None:
+def deploy_and_report_again(cloud: LocalCloud, deployment: Deployment) -> None:
     """After a restart: deploy again (the engine recreates what the emulator lost)."""
     from hybridstack.emulators.devtools.cli.deploy import deploy_and_report
 
-    if deploy_and_report(cloud, config=config, smoke=False):
+    if deploy_and_report(
+        cloud, project_dir=deployment.project_dir, config=deployment.config, smoke=False
+    ):
         errors.print(
             "redeployed: the outputs above replace the earlier ones (a recreated API has a new id)"
         )
@@ -356,7 +376,7 @@ def local_up(
 ) -> None:
     """Start the emulators and run until Ctrl-C or `hybridstack local down`."""
     cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir)
-    _run_until_stopped(cloud, deploy=False)
+    _run_until_stopped(cloud)
 
 
 def up(
@@ -368,8 +388,10 @@ def up(
     state_dir: StateDirOption = None,
     config: ConfigOption = None,
     watch: WatchOption = False,
+    project_dir: ProjectDirOption = Path("."),
+    smoke: SmokeOption = None,
 ) -> None:
-    """Start the local cloud and deploy the local stack into it; Ctrl-C to stop."""
+    """Start the local cloud and deploy the project's local stack into it; Ctrl-C to stop."""
     overrides = config_overrides(config)  # a usage error before anything starts
     from hybridstack.emulators.devtools.stack_cloud import STORAGE_EVENTS_TOPIC
     from hybridstack.emulators.runtime.storage import StorageEvents
@@ -382,7 +404,8 @@ def up(
         # the platform's blocking function (user registration), assembled from services/
         functions_source = _platform_functions(state_dir)
     cloud = _make_cloud(services, project, iam, persist, functions_source, state_dir, events)
-    _run_until_stopped(cloud, deploy=True, config=overrides, watch=watch)
+    deployment = Deployment(project_dir.resolve(), overrides, smoke)
+    _run_until_stopped(cloud, deployment=deployment, watch=watch)
 
 
 def dev(
@@ -393,9 +416,12 @@ def dev(
     functions_source: FunctionsOption = None,
     state_dir: StateDirOption = None,
     config: ConfigOption = None,
+    project_dir: ProjectDirOption = Path("."),
+    smoke: SmokeOption = None,
 ) -> None:
     """`hybridstack up --watch`: start, deploy, then redeploy what each saved edit changes."""
-    up(services, project, iam, persist, functions_source, state_dir, config, watch=True)
+    up(services, project, iam, persist, functions_source, state_dir, config, True, project_dir,
+       smoke)  # fmt: skip
 
 
 def _platform_functions(state_dir: Path | None) -> Path:

@@ -77,7 +77,8 @@ def test_only_the_public_route_goes_without_an_authorizer(stack_run: tuple[str, 
         for a in of_type(resources, "aws:apigatewayv2/authorizer:Authorizer")
     }
     project = stack_config(stack)["hybridstack:firebase_project_id"]
-    issuer = stack_config(stack).get("hybridstack:identity_issuer")
+    config = stack_config(stack)
+    issuer = config.get("hybridstack:identity_issuer") or config.get("hybridstack-local:issuer")
     firebase = {
         "issuer": issuer or f"https://securetoken.google.com/{project}",
         "audiences": [project],

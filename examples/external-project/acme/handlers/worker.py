@@ -16,4 +16,6 @@ def handle(event: dict[str, Any], context: object) -> dict[str, list[dict[str, s
                 raise ValueError("a job message is a JSON object with a 'job' key")
         except ValueError:
             failures.append({"itemIdentifier": record["messageId"]})
+            continue
+        print(json.dumps({"processed": body["job"], "messageId": record["messageId"]}))
     return {"batchItemFailures": failures}
