@@ -107,7 +107,9 @@ def test_credential_config_output_has_the_provider_audience() -> None:
     seen: dict[str, Any] = {}
 
     def program() -> None:
-        access = CrossCloudAccess("xc", {"project": "demo-acme", "trusted_aws_roles": ["processor"]})
+        access = CrossCloudAccess(
+            "xc", {"project": "demo-acme", "trusted_aws_roles": ["processor"]}
+        )
         access.credential_config.apply(lambda c: seen.setdefault("config", json.loads(c)))
         access.link_spec().environment["XC_GCP_CREDENTIALS"].apply(  # type: ignore[union-attr]
             lambda c: seen.setdefault("env", c)
