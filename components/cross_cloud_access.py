@@ -274,16 +274,17 @@ class CrossCloudAccessArgs(ComponentArgs):
                 )
         if isinstance(self.trusted_aws_roles, str):
             refuse("trusted_aws_roles must be a list of role names or ARNs")
-        for role in self.trusted_aws_roles:
-            if not isinstance(role, str):
+        for trusted in self.trusted_aws_roles:
+            if not isinstance(trusted, str):
                 continue
-            if "*" in role or not role:
+            if "*" in trusted or not trusted:
                 refuse(
-                    f"trusted_aws_roles entry {role!r}: name each role; wildcards are not trusted"
+                    f"trusted_aws_roles entry {trusted!r}: name each role; wildcards are not "
+                    "trusted"
                 )
-            if not (_ROLE_ARN.match(role) or _ROLE_NAME.match(role)):
+            if not (_ROLE_ARN.match(trusted) or _ROLE_NAME.match(trusted)):
                 refuse(
-                    f"trusted_aws_roles entry {role!r} is neither an IAM role name nor an IAM "
+                    f"trusted_aws_roles entry {trusted!r} is neither an IAM role name nor an IAM "
                     "role ARN (arn:aws:iam::<account>:role/<name>)"
                 )
         account = self.aws_account_id
@@ -416,7 +417,7 @@ class CrossCloudAccess(HybridComponent):
         self, settings: CrossCloudAccessArgs
     ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        project = pulumi.Output.from_input(
+        project: pulumi.Output[str] = pulumi.Output.from_input(
             settings.project
             if settings.project
             else gcp.organizations.get_client_config_output(opts=invoke).project

@@ -202,8 +202,8 @@ class RealtimeStoreArgs(ComponentArgs):
         self.rules_source  # noqa: B018 - loads and checks the rules now, before anything registers
         for position, spec in enumerate(self.indexes):
             index_fields(spec, position)
-        for position, spec in enumerate(self.ttl_fields):
-            problem = ttl_field_errors(spec, position)
+        for position, ttl in enumerate(self.ttl_fields):
+            problem = ttl_field_errors(ttl, position)
             if problem:
                 refuse(problem)
         prefix = self.collection_prefix

@@ -104,7 +104,7 @@ def test_each_pubsub_agent_grant_is_its_own_role(tmp_path: Path) -> None:
                 "sync_handler": SYNC,
                 "sync": {"code_root": str(make_code_root(tmp_path)), "layer": False},
             },
-            transform={role: spy(role) for role in roles},  # type: ignore[misc]
+            transform={role: spy(role) for role in roles},  # type: ignore[arg-type]
         )
 
     run_under_mocks(program, stack="local")
