@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, ComponentArgsError, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 
@@ -74,6 +76,23 @@ def error_rate_queries(function_name: pulumi.Input[str], period: int) -> list[di
             "label": "Error rate (%)",
             "return_data": True,
         },
+    ]
+
+
+def budget_notifications(
+    topic_arn: pulumi.Input[str], thresholds_percent: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Notify at each threshold of actual spend, and when the forecast exceeds the budget."""
+    actual = [("ACTUAL", float(t)) for t in sorted(thresholds_percent)]
+    return [
+        {
+            "comparison_operator": "GREATER_THAN",
+            "notification_type": kind,
+            "threshold": threshold,
+            "threshold_type": "PERCENTAGE",
+            "subscriber_sns_topic_arns": [topic_arn],
+        }
+        for kind, threshold in [*actual, ("FORECASTED", 100.0)]
     ]
 
 
@@ -125,19 +144,59 @@ def key_policy(account_id: str, partition: str = "aws") -> str:
     )
 
 
-class AlertsArgs(TypedDict, total=False):
+DEFAULT_BUDGET_THRESHOLDS_PERCENT = (50.0, 80.0, 100.0)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertsArgs(ComponentArgs):
     """Who is told, and the monthly budget."""
 
-    emails: Sequence[str]
+    emails: Sequence[str] = ()
     """E-mail addresses subscribed to the topic (each confirms once)."""
-    encrypt: bool
-    """Encrypt the topic with a dedicated KMS key (default True)."""
-    monthly_budget_usd: float
+    encrypt: bool = True
+    """Encrypt the topic with a dedicated KMS key."""
+    monthly_budget_usd: float | None = None
     """Create a monthly cost budget of this many USD (none by default)."""
-    budget_thresholds_percent: Sequence[float]
-    """Actual-spend thresholds notified, in percent of the budget (default 50, 80, 100)."""
-    tags: dict[str, str]
+    budget_thresholds_percent: Sequence[float] = DEFAULT_BUDGET_THRESHOLDS_PERCENT
+    """Actual-spend thresholds notified, in percent of the budget."""
+    tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the topic, key, alarms and budget."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.emails, str):
+            refuse("emails must be a list of e-mail addresses")
+        bad = [e for e in self.emails if not isinstance(e, str) or not _EMAIL.match(e)]
+        if bad:
+            refuse(f"emails {bad} are not e-mail addresses")
+        budget = self.monthly_budget_usd
+        if budget is not None and (not _is_number(budget) or budget <= 0):
+            refuse(f"monthly_budget_usd={budget!r} must be > 0")
+        thresholds = list(self.budget_thresholds_percent)
+        if not thresholds or any(not _is_number(t) or not 0 < t <= 1000 for t in thresholds):
+            refuse(f"budget_thresholds_percent={thresholds!r} must be percentages in 0..1000")
+        if len(set(thresholds)) != len(thresholds):
+            refuse("budget_thresholds_percent has duplicates")
+
+
+class AlertsTransforms(TypedDict, total=False):
+    """Reshape a child of the Alerts before it is created (see ``HybridComponent``)."""
+
+    key: Transform
+    """``aws.kms.Key``: the topic's encryption key."""
+    topic: Transform
+    """``aws.sns.Topic``: the alert topic."""
+    topic_policy: Transform
+    """``aws.sns.TopicPolicy``: CloudWatch and Budgets may publish."""
+    subscription: Transform
+    """``aws.sns.TopicSubscription``: each e-mail subscription."""
+    alarm: Transform
+    """``aws.cloudwatch.MetricAlarm``: each alarm a ``watch_*`` call adds."""
+    budget: Transform
+    """``aws.budgets.Budget``: the monthly cost budget."""
 
 
 class Alerts(HybridComponent):
@@ -149,7 +208,7 @@ class Alerts(HybridComponent):
     """
 
     TYPE = "hybridstack:aws:Alerts"
-    CHILD_ROLES = ("key", "topic", "topic_policy", "subscription", "alarm", "budget")
+    TRANSFORMS = AlertsTransforms
 
     topic_arn: pulumi.Output[str]
     """The alert topic's ARN (add your own alarms' actions here)."""
@@ -157,55 +216,49 @@ class Alerts(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: AlertsArgs | None = None,
+        args: AlertsArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: AlertsTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        owner = f"Alerts {name!r}"
-        a: dict[str, Any] = dict(args or {})
-        emails = list(a.get("emails", []))
-        bad = [e for e in emails if not isinstance(e, str) or not _EMAIL.match(e)]
-        if bad:
-            raise ComponentArgsError(f"{owner}: emails {bad} are not e-mail addresses")
-        budget = a.get("monthly_budget_usd")
-        if budget is not None and (
-            isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0
-        ):
-            raise ComponentArgsError(f"{owner}: monthly_budget_usd={budget!r} must be > 0")
-        thresholds = list(a.get("budget_thresholds_percent", (50, 80, 100)))
-        if not thresholds or any(
-            isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 1000
-            for t in thresholds
-        ):
-            raise ComponentArgsError(
-                f"{owner}: budget_thresholds_percent={thresholds!r} must be percentages in 0..1000"
-            )
-        if len(set(thresholds)) != len(thresholds):
-            raise ComponentArgsError(f"{owner}: budget_thresholds_percent has duplicates")
-        tags = dict(a.get("tags", {}))
+        settings = AlertsArgs.parse(args, owner=f"Alerts {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        self._tags = tags
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        self.account_id = identity.account_id
+        self._tags = dict(settings.tags)
+        self._alarm_names: set[str] = set()
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        self.account_id = aws.get_caller_identity_output(opts=invoke).account_id
 
-        topic_args: dict[str, Any] = {"tags": tags}
-        if a.get("encrypt", True):
-            key = self.child(
-                "key",
-                aws.kms.Key,
-                name,
-                {
-                    "description": f"Encrypts the {name} alert topic (hybridstack)",
-                    "enable_key_rotation": True,
-                    "deletion_window_in_days": 30,
-                    "policy": pulumi.Output.all(identity.account_id, partition.partition).apply(
-                        lambda values: key_policy(values[0], values[1])
-                    ),
-                    "tags": tags,
-                },
-            )
+        key = self._create_key() if settings.encrypt else None
+        topic = self._create_topic(key)
+        self._subscribe(topic, settings.emails)
+        if settings.monthly_budget_usd is not None:
+            self._create_budget(topic, settings.monthly_budget_usd, settings)
+        self.topic_arn = topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn})
+
+    def _create_key(self) -> aws.kms.Key:
+        name = self.component_name
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        return self.child(
+            "key",
+            aws.kms.Key,
+            name,
+            {
+                "description": f"Encrypts the {name} alert topic (hybridstack)",
+                "enable_key_rotation": True,
+                "deletion_window_in_days": 30,
+                "policy": pulumi.Output.all(self.account_id, partition.partition).apply(
+                    lambda values: key_policy(values[0], values[1])
+                ),
+                "tags": self._tags,
+            },
+        )
+
+    def _create_topic(self, key: aws.kms.Key | None) -> aws.sns.Topic:
+        """The topic (encrypted with ``key`` when given) and its policy."""
+        name = self.component_name
+        topic_args: dict[str, Any] = {"tags": self._tags}
+        if key is not None:
             topic_args["kms_master_key_id"] = key.arn
         topic = self.child("topic", aws.sns.Topic, name, topic_args)
         self.child(
@@ -214,54 +267,38 @@ class Alerts(HybridComponent):
             name,
             {
                 "arn": topic.arn,
-                "policy": pulumi.Output.all(topic.arn, identity.account_id).apply(
+                "policy": pulumi.Output.all(topic.arn, self.account_id).apply(
                     lambda values: topic_policy(values[0], values[1])
                 ),
             },
         )
+        return topic
+
+    def _subscribe(self, topic: aws.sns.Topic, emails: Sequence[str]) -> None:
         for index, email in enumerate(emails):
             self.child(
                 "subscription",
                 aws.sns.TopicSubscription,
-                f"{name}-email-{index + 1}",
+                f"{self.component_name}-email-{index + 1}",
                 {"topic": topic.arn, "protocol": "email", "endpoint": email},
             )
-        self.topic_arn = topic.arn
-        self._alarm_names: set[str] = set()
-        if budget is not None:
-            notifications = [
-                {
-                    "comparison_operator": "GREATER_THAN",
-                    "notification_type": "ACTUAL",
-                    "threshold": float(t),
-                    "threshold_type": "PERCENTAGE",
-                    "subscriber_sns_topic_arns": [topic.arn],
-                }
-                for t in sorted(thresholds)
-            ]
-            notifications.append(
-                {
-                    "comparison_operator": "GREATER_THAN",
-                    "notification_type": "FORECASTED",
-                    "threshold": 100.0,
-                    "threshold_type": "PERCENTAGE",
-                    "subscriber_sns_topic_arns": [topic.arn],
-                }
-            )
-            self.child(
-                "budget",
-                aws.budgets.Budget,
-                name,
-                {
-                    "budget_type": "COST",
-                    "limit_amount": f"{float(budget):.2f}",
-                    "limit_unit": "USD",
-                    "time_unit": "MONTHLY",
-                    "notifications": notifications,
-                    "tags": tags,
-                },
-            )
-        self.register_outputs({"topic_arn": self.topic_arn})
+
+    def _create_budget(self, topic: aws.sns.Topic, usd: float, settings: AlertsArgs) -> None:
+        self.child(
+            "budget",
+            aws.budgets.Budget,
+            self.component_name,
+            {
+                "budget_type": "COST",
+                "limit_amount": f"{float(usd):.2f}",
+                "limit_unit": "USD",
+                "time_unit": "MONTHLY",
+                "notifications": budget_notifications(
+                    topic.arn, settings.budget_thresholds_percent
+                ),
+                "tags": self._tags,
+            },
+        )
 
     def _alarm(
         self, label: str, description: str, args: dict[str, Any]

@@ -7,10 +7,11 @@ change one property. A transform receives the keyword arguments as a dict and ei
 place or returns a new dict.
 
 Example:
-    def keep_objects(args: dict) -> None:
-        args["force_destroy"] = False
+    def all_edge_locations(args: dict) -> None:
+        args["price_class"] = "PriceClass_All"
 
-    media = MediaStore("media", transform={"bucket": keep_objects})
+    media = MediaStore("media", {"processing_handler": "hybridstack.services.media.events.handle"},
+                       transform={"distribution": all_edge_locations})
 """
 
 from __future__ import annotations

@@ -16,37 +16,40 @@ or an API's JWT authorizer trusts issuer ``https://accounts.google.com`` with th
 audience (:meth:`CrossCloudAccess.jwt_authorizer`).
 
 Example:
-    access = CrossCloudAccess(
-        "aws-to-gcp",
-        project="acme-prod",
-        trusted_aws_roles=["media-processor-role", "arn:aws:iam::123456789012:role/sync-role"],
-        gcp_roles=["roles/pubsub.publisher"],
-    )
-    Function("processor", {"handler": "hybridstack.services.media.handler.process",
+    access = CrossCloudAccess("aws-to-gcp", {
+        "project": "acme-prod",
+        "trusted_aws_roles": ["media-processor-role",
+                              "arn:aws:iam::123456789012:role/sync-role"],
+        "gcp_roles": ["roles/pubsub.publisher"],
+    })
+    Function("processor", {"handler": "hybridstack.services.media.events.handle",
                            "link": [access]},
-             transform={"role": lambda a: a.update(name="media-processor-role")})
+             transform={"role": with_role_name("media-processor-role")})
     pulumi.export("gcp_credentials", access.credential_config)
 
     # GCP -> AWS: Google-signed tokens of the service account may assume a role that can send
     # to a queue (and nothing else).
-    CrossCloudAccess("gcp-to-aws", project="acme-prod", aws_links=[jobs_queue])
+    CrossCloudAccess("gcp-to-aws", {"project": "acme-prod", "aws_links": [jobs_queue]})
 
 Roles are named (not ``*`` or a prefix) because the trust is the security boundary; a Function's
-execution role has a fixed name when you give it one (``transform={"role": ...}``).
+execution role has a fixed name when you give it one (``transform={"role":
+with_role_name(...)}``; :func:`fixed_role_name` derives one from a component and the stack).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from typing import Any, ClassVar, TypedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, is_known, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
 from hybridstack.components.link import IamStatement, Linkable, LinkSpec, env_prefix, resolve_link
 from hybridstack.components.policy_document import policy_document
@@ -184,6 +187,26 @@ def google_web_identity_trust_policy(service_account_unique_id: str, audience: s
     )
 
 
+def fixed_role_name(component: str, function: str, stack: str | None = None) -> str:
+    """A fixed IAM role name for ``function`` of ``component`` on ``stack`` (default: this one).
+
+    Fixed so a CrossCloudAccess created first can trust it by name:
+    ``fixed_role_name("media", "sync", "dev") == "media-sync-dev"``.
+    """
+    stack = stack if stack is not None else pulumi.get_stack()
+    raw = re.sub(r"[^\w+=,.@-]+", "-", f"{component}-{function}-{stack}")
+    return raw[:64].rstrip("-")
+
+
+def with_role_name(role_name: str) -> Callable[[dict[str, Any]], None]:
+    """A Function ``role`` transform giving its execution role the fixed name ``role_name``."""
+
+    def set_name(args: dict[str, Any]) -> None:
+        args["name"] = role_name
+
+    return set_name
+
+
 def default_ids(name: str) -> tuple[str, str]:
     """A pool/provider id and a service-account id derived from a component name."""
     base = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
@@ -197,55 +220,140 @@ def default_ids(name: str) -> tuple[str, str]:
     return pool, account
 
 
-class CrossCloudAccessArgs(TypedDict, total=False):
+DEFAULT_PROVIDER_ID = "aws-roles"
+DEFAULT_GOOGLE_AUDIENCE = "sts.amazonaws.com"
+TOO_BROAD_GCP_ROLES = frozenset(
+    {"roles/owner", "roles/editor", "roles/iam.serviceAccountTokenCreator"}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrossCloudAccessArgs(ComponentArgs):
     """Who in AWS may act in GCP (and as what), and what Google identities may do in AWS."""
 
-    project: pulumi.Input[str]
-    """The GCP project id (defaults to the gcp provider's project)."""
-    project_number: pulumi.Input[str]
-    """The project number, if known (otherwise looked up from the project id)."""
-    trusted_aws_roles: Sequence[pulumi.Input[str]]
+    project: pulumi.Input[str] | None = None
+    """The GCP project id (default: the gcp provider's project)."""
+    project_number: pulumi.Input[str] | None = None
+    """The project number, if known (default: looked up from the project id)."""
+    trusted_aws_roles: Sequence[pulumi.Input[str]] = ()
     """IAM role names or ARNs whose sessions may impersonate the service account. Only these are
     admitted by the provider's attribute condition. Empty: no AWS -> GCP trust is created."""
-    aws_account_id: pulumi.Input[str]
-    """The AWS account trusted by the pool and owning role *names* (defaults to the caller's)."""
-    gcp_roles: Sequence[str]
+    aws_account_id: pulumi.Input[str] | None = None
+    """The AWS account trusted by the pool and owning role *names* (default: the caller's)."""
+    gcp_roles: Sequence[str] = ()
     """Project roles granted to the service account, e.g. ``roles/datastore.user``."""
-    pool_id: str
-    """The Workload Identity pool id (4-32 of a-z 0-9 -); defaults from the component name."""
-    provider_id: str
-    """The pool provider id (4-32 of a-z 0-9 -); defaults to ``aws-roles``."""
-    service_account_id: str
-    """The service account id (6-30 of a-z 0-9 -, starting with a letter)."""
-    aws_links: Sequence[Linkable | LinkSpec]
+    pool_id: str | None = None
+    """The Workload Identity pool id (4-32 of a-z 0-9 -; default: from the component name)."""
+    provider_id: str = DEFAULT_PROVIDER_ID
+    """The pool provider id (4-32 of a-z 0-9 -)."""
+    service_account_id: str | None = None
+    """The service account id (6-30 of a-z 0-9 -, starting with a letter; default: from the
+    component name)."""
+    aws_links: Sequence[Linkable | LinkSpec] = ()
     """GCP -> AWS: what the Google-trusting IAM role may use (creates that role)."""
-    aws_statements: Sequence[IamStatement]
+    aws_statements: Sequence[IamStatement] = ()
     """GCP -> AWS: further statements for that role (creates that role)."""
-    google_audience: pulumi.Input[str]
-    """The audience Google ID tokens for AWS carry; defaults to ``sts.amazonaws.com``."""
+    google_audience: pulumi.Input[str] = DEFAULT_GOOGLE_AUDIENCE
+    """The audience Google ID tokens for AWS carry."""
+
+    def __post_init__(self) -> None:
+        if self.pool_id is not None:
+            _check_pool_id("pool_id", self.pool_id)
+        _check_pool_id("provider_id", self.provider_id)
+        if self.service_account_id is not None:
+            _check_service_account_id(self.service_account_id)
+        if isinstance(self.gcp_roles, str):
+            refuse("gcp_roles must be a list of role names")
+        for role in self.gcp_roles:
+            if not isinstance(role, str) or not _GCP_ROLE.match(role):
+                refuse(f"gcp_roles entry {role!r} is not a role name like 'roles/datastore.user'")
+            if role in TOO_BROAD_GCP_ROLES:
+                refuse(
+                    f"gcp_roles entry {role!r} is too broad for a federated identity; grant the "
+                    "narrow roles the code needs"
+                )
+        if isinstance(self.trusted_aws_roles, str):
+            refuse("trusted_aws_roles must be a list of role names or ARNs")
+        for trusted in self.trusted_aws_roles:
+            if not isinstance(trusted, str):
+                continue
+            if "*" in trusted or not trusted:
+                refuse(
+                    f"trusted_aws_roles entry {trusted!r}: name each role; wildcards are not "
+                    "trusted"
+                )
+            if not (_ROLE_ARN.match(trusted) or _ROLE_NAME.match(trusted)):
+                refuse(
+                    f"trusted_aws_roles entry {trusted!r} is neither an IAM role name nor an IAM "
+                    "role ARN (arn:aws:iam::<account>:role/<name>)"
+                )
+        account = self.aws_account_id
+        if isinstance(account, str) and not _ACCOUNT.match(account):
+            refuse(f"aws_account_id {account!r} must be 12 digits")
+        for item in self.aws_links:
+            if not isinstance(item, LinkSpec | Linkable):
+                refuse(f"aws_links entry {item!r} is not linkable")
+
+    def ids(self, name: str) -> tuple[str, str]:
+        """The pool id and service account id: as given, else derived from ``name``."""
+        default_pool, default_account = default_ids(name)
+        return self.pool_id or default_pool, self.service_account_id or default_account
+
+    def google_statements(self) -> list[IamStatement]:
+        """What the Google-trusting AWS role may do (empty: no such role)."""
+        links = [resolve_link(item) for item in self.aws_links]
+        return [*(s for spec in links for s in spec.statements), *self.aws_statements]
+
+
+def _check_pool_id(name: str, value: str) -> None:
+    if not isinstance(value, str) or not _POOL_ID.match(value) or value.startswith("gcp-"):
+        refuse(
+            f"{name} {value!r} must be 4-32 characters of a-z, 0-9 and '-', not starting with "
+            "'gcp-'"
+        )
+
+
+def _check_service_account_id(value: str) -> None:
+    if not isinstance(value, str) or not _SERVICE_ACCOUNT_ID.match(value):
+        refuse(
+            f"service_account_id {value!r} must be 6-30 characters of a-z, 0-9 and '-', "
+            "starting with a letter and not ending with '-'"
+        )
+
+
+class CrossCloudAccessTransforms(TypedDict, total=False):
+    """Reshape a child of the CrossCloudAccess before it is created (see ``HybridComponent``)."""
+
+    service_account: Transform
+    """``gcp.serviceaccount.Account``: the identity trusted AWS roles act as."""
+    project_role: Transform
+    """``gcp.projects.IAMMember``: each of ``gcp_roles`` granted to the service account."""
+    pool: Transform
+    """``gcp.iam.WorkloadIdentityPool``: the pool trusting the AWS account."""
+    provider: Transform
+    """``gcp.iam.WorkloadIdentityPoolProvider``: the AWS provider admitting the named roles."""
+    workload_identity_user: Transform
+    """``gcp.serviceaccount.IAMMember``: each trusted role's right to impersonate the account."""
+    google_role: Transform
+    """``aws.iam.Role``: the role Google-signed tokens of the service account may assume."""
+    google_role_policy: Transform
+    """``aws.iam.RolePolicy``: what that role may do (``aws_links``, ``aws_statements``)."""
 
 
 class CrossCloudAccess(HybridComponent):
     """AWS -> GCP through Workload Identity federation, GCP -> AWS through Google-signed OIDC.
 
-    See the module docstring for the full story and an example; the short one::
+    See the module docstring for the full story; the short one::
 
-        access = CrossCloudAccess("xc", trusted_aws_roles=["processor-role"],
-                                  gcp_roles=["roles/datastore.user"])
-        Function("processor", {"handler": "...", "link": [access]},
-                 transform={"role": lambda a: a.update(name="processor-role")})
+        access = CrossCloudAccess("xc", {"trusted_aws_roles": ["processor-role"],
+                                         "gcp_roles": ["roles/datastore.user"]})
+        Function("processor", {"handler": "hybridstack.services.media.events.handle",
+                               "link": [access]},
+                 transform={"role": with_role_name("processor-role")})
     """
 
-    TYPE: ClassVar[str] = "hybridstack:index:CrossCloudAccess"
-    CHILD_ROLES: ClassVar[tuple[str, ...]] = (
-        "pool",
-        "provider",
-        "service_account",
-        "workload_identity_user",
-        "project_role",
-        "google_role",
-        "google_role_policy",
-    )
+    TYPE = "hybridstack:index:CrossCloudAccess"
+    TRANSFORMS = CrossCloudAccessTransforms
 
     project: pulumi.Output[str]
     project_number: pulumi.Output[str]
@@ -255,56 +363,73 @@ class CrossCloudAccess(HybridComponent):
     pool_name: pulumi.Output[str]
     provider_audience: pulumi.Output[str]
     attribute_condition: pulumi.Output[str]
+    """The provider's condition ('' when no AWS role is trusted)."""
     credential_config: pulumi.Output[str]
     """The external-account credential configuration JSON (no secret material in it)."""
     google_audience: pulumi.Output[str]
     google_role_arn: pulumi.Output[str] | None
+    """The role Google identities may assume (None without ``aws_links``/``aws_statements``)."""
     trusted_aws_roles: list[pulumi.Input[str]]
     """The trusted role names/ARNs as given."""
+
+    def __init__(
+        self,
+        name: str,
+        args: CrossCloudAccessArgs | Mapping[str, Any] | None = None,
+        *,
+        transform: CrossCloudAccessTransforms | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        settings = CrossCloudAccessArgs.parse(args, owner=f"CrossCloudAccess {name!r}")
+        super().__init__(name, transform=transform, opts=opts)
+        self._prefix = env_prefix(name)
+        self._pool_id, account_id = settings.ids(name)
+        self._provider_id = settings.provider_id
+        self.trusted_aws_roles = list(settings.trusted_aws_roles)
+        self.project, self.project_number = self._locate_project(settings)
+
+        account = self._create_service_account(account_id)
+        self._grant_project_roles(settings.gcp_roles)
+        self._create_workload_identity(settings)
+        self.credential_config = self._credential_config(account)
+        self.google_audience = pulumi.Output.from_input(settings.google_audience)
+        self.google_role_arn = self._create_google_role(settings.google_statements())
+        self.register_outputs(
+            {
+                "serviceAccountEmail": self.service_account_email,
+                "providerAudience": self.provider_audience,
+                "attributeCondition": self.attribute_condition,
+                "credentialConfig": self.credential_config,
+                "googleRoleArn": self.google_role_arn,
+            }
+        )
 
     def trusts_role(self, role_name: str) -> bool | None:
         """Whether ``role_name`` is among the trusted roles (None if some are outputs)."""
         names = []
         for role in self.trusted_aws_roles:
-            if not isinstance(role, str):
+            if not is_known(role) or not isinstance(role, str):
                 return None
             names.append(role.rsplit("/", 1)[-1])
         return role_name in names
 
-    def __init__(
-        self,
-        name: str,
-        args: CrossCloudAccessArgs | None = None,
-        *,
-        transform: Transforms | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
-    ) -> None:
-        merged: dict[str, Any] = {**(args or {}), **kwargs}
-        settings = _validate(name, merged)
-        super().__init__(name, transform=transform, opts=opts)
+    def _locate_project(
+        self, settings: CrossCloudAccessArgs
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        project: pulumi.Output[str] = pulumi.Output.from_input(
+            settings.project
+            if settings.project
+            else gcp.organizations.get_client_config_output(opts=invoke).project
+        )
+        if settings.project_number is not None:
+            return project, pulumi.Output.from_input(settings.project_number)
+        number = gcp.organizations.get_project_output(project_id=project, opts=invoke).number
+        return project, number
 
-        project: pulumi.Input[str] = merged.get("project") or (
-            gcp.organizations.get_client_config_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).project
-        )
-        self.project = pulumi.Output.from_input(project)
-        number = merged.get("project_number")
-        self.project_number = (
-            pulumi.Output.from_input(number)
-            if number is not None
-            else gcp.organizations.get_project_output(
-                project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self)
-            ).number
-        )
-        pool_id, provider_id, account_id = (
-            settings["pool_id"],
-            settings["provider_id"],
-            settings["service_account_id"],
-        )
-
-        self._service_account = self.child(
+    def _create_service_account(self, account_id: str) -> gcp.serviceaccount.Account:
+        name = self.component_name
+        account = self.child(
             "service_account",
             gcp.serviceaccount.Account,
             f"{name}-sa",
@@ -315,82 +440,84 @@ class CrossCloudAccess(HybridComponent):
                 "description": "Impersonated by trusted AWS roles; holds no keys.",
             },
         )
-        self.service_account_email = self._service_account.email
-        self.service_account_member = self._service_account.email.apply(
-            lambda e: f"serviceAccount:{e}"
-        )
-        self.service_account_unique_id = self._service_account.unique_id
+        self._service_account = account
+        self.service_account_email = account.email
+        self.service_account_member = account.email.apply(lambda e: f"serviceAccount:{e}")
+        self.service_account_unique_id = account.unique_id
+        return account
 
-        for role in settings["gcp_roles"]:
+    def _grant_project_roles(self, roles: Sequence[str]) -> None:
+        for role in roles:
             self.child(
                 "project_role",
                 gcp.projects.IAMMember,
-                f"{name}-{role.rsplit('/', 1)[-1].replace('.', '-')}",
+                f"{self.component_name}-{role.rsplit('/', 1)[-1].replace('.', '-')}",
                 {"project": self.project, "role": role, "member": self.service_account_member},
             )
 
-        trusted: Sequence[pulumi.Input[str]] = merged.get("trusted_aws_roles") or ()
-        self.trusted_aws_roles = list(trusted)
+    def _create_workload_identity(self, settings: CrossCloudAccessArgs) -> None:
+        """AWS -> GCP: the pool, its AWS provider admitting the named roles, their impersonation."""
+        name, pool_id, provider_id = self.component_name, self._pool_id, self._provider_id
         self.pool_name = pulumi.Output.concat(
             "projects/", self.project_number, "/locations/global/workloadIdentityPools/", pool_id
         )
         self.provider_audience = self.project_number.apply(
             lambda n: workload_provider_audience(n, pool_id, provider_id)
         )
-        if trusted:
-            account: pulumi.Input[str] = merged.get("aws_account_id") or (
-                aws.get_caller_identity_output(
-                    opts=pulumi.InvokeOutputOptions(parent=self)
-                ).account_id
-            )
-            assumed = pulumi.Output.all(account, *trusted).apply(
-                lambda values: [assumed_role_arn(r, values[0]) for r in values[1:]]
-            )
-            self.attribute_condition = assumed.apply(aws_role_attribute_condition)
-            pool = self.child(
-                "pool",
-                gcp.iam.WorkloadIdentityPool,
-                f"{name}-pool",
-                {
-                    "workload_identity_pool_id": pool_id,
-                    "project": self.project,
-                    "display_name": f"{name} (AWS)"[:32],
-                    "description": "AWS roles trusted to act as the cross-cloud service account",
-                },
+        trusted = self.trusted_aws_roles
+        if not trusted:
+            self.attribute_condition = pulumi.Output.from_input("")
+            return
+        account: pulumi.Input[str] = settings.aws_account_id or (
+            aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        )
+        assumed = pulumi.Output.all(account, *trusted).apply(
+            lambda values: [assumed_role_arn(r, values[0]) for r in values[1:]]
+        )
+        self.attribute_condition = assumed.apply(aws_role_attribute_condition)
+        pool = self.child(
+            "pool",
+            gcp.iam.WorkloadIdentityPool,
+            f"{name}-pool",
+            {
+                "workload_identity_pool_id": pool_id,
+                "project": self.project,
+                "display_name": f"{name} (AWS)"[:32],
+                "description": "AWS roles trusted to act as the cross-cloud service account",
+            },
+        )
+        self.child(
+            "provider",
+            gcp.iam.WorkloadIdentityPoolProvider,
+            f"{name}-provider",
+            {
+                "workload_identity_pool_id": pool.workload_identity_pool_id,
+                "workload_identity_pool_provider_id": provider_id,
+                "project": self.project,
+                "display_name": "AWS",
+                "aws": {"account_id": account},
+                "attribute_mapping": dict(AWS_ROLE_ATTRIBUTE_MAPPING),
+                "attribute_condition": self.attribute_condition,
+            },
+        )
+        for index, role in enumerate(trusted):
+            member = pulumi.Output.all(self.project_number, account, role).apply(
+                lambda v: aws_principal_set(v[0], pool_id, assumed_role_arn(v[2], v[1]))
             )
             self.child(
-                "provider",
-                gcp.iam.WorkloadIdentityPoolProvider,
-                f"{name}-provider",
+                "workload_identity_user",
+                gcp.serviceaccount.IAMMember,
+                f"{name}-wi-user-{index}",
                 {
-                    "workload_identity_pool_id": pool.workload_identity_pool_id,
-                    "workload_identity_pool_provider_id": provider_id,
-                    "project": self.project,
-                    "display_name": "AWS",
-                    "aws": {"account_id": account},
-                    "attribute_mapping": dict(AWS_ROLE_ATTRIBUTE_MAPPING),
-                    "attribute_condition": self.attribute_condition,
+                    "service_account_id": self._service_account.name,
+                    "role": "roles/iam.workloadIdentityUser",
+                    "member": member,
                 },
             )
-            for index, role in enumerate(trusted):
-                member = pulumi.Output.all(self.project_number, account, role).apply(
-                    lambda v: aws_principal_set(v[0], pool_id, assumed_role_arn(v[2], v[1]))
-                )
-                self.child(
-                    "workload_identity_user",
-                    gcp.serviceaccount.IAMMember,
-                    f"{name}-wi-user-{index}",
-                    {
-                        "service_account_id": self._service_account.name,
-                        "role": "roles/iam.workloadIdentityUser",
-                        "member": member,
-                    },
-                )
-        else:
-            self.attribute_condition = pulumi.Output.from_input("")
-        self.credential_config = pulumi.Output.all(
-            self.project_number, self._service_account.email
-        ).apply(
+
+    def _credential_config(self, account: gcp.serviceaccount.Account) -> pulumi.Output[str]:
+        pool_id, provider_id = self._pool_id, self._provider_id
+        return pulumi.Output.all(self.project_number, account.email).apply(
             lambda v: json.dumps(
                 aws_external_account_config(
                     project_number=v[0],
@@ -403,45 +530,31 @@ class CrossCloudAccess(HybridComponent):
             )
         )
 
-        self.google_audience = pulumi.Output.from_input(
-            merged.get("google_audience") or "sts.amazonaws.com"
+    def _create_google_role(self, statements: list[IamStatement]) -> pulumi.Output[str] | None:
+        """GCP -> AWS: a role only this service account's Google-signed tokens may assume."""
+        if not statements:
+            return None
+        name = self.component_name
+        trust = pulumi.Output.all(self.service_account_unique_id, self.google_audience).apply(
+            lambda v: google_web_identity_trust_policy(v[0], v[1])
         )
-        self.google_role_arn = None
-        links = [resolve_link(item) for item in merged.get("aws_links") or ()]
-        statements = [s for spec in links for s in spec.statements]
-        statements += list(merged.get("aws_statements") or ())
-        if statements:
-            trust = pulumi.Output.all(self.service_account_unique_id, self.google_audience).apply(
-                lambda v: google_web_identity_trust_policy(v[0], v[1])
-            )
-            role = self.child(
-                "google_role",
-                aws.iam.Role,
-                f"{name}-google",
-                {
-                    "assume_role_policy": trust,
-                    "description": f"Assumed by the {name} Google service account (web identity)",
-                    "max_session_duration": 3600,
-                },
-            )
-            self.child(
-                "google_role_policy",
-                aws.iam.RolePolicy,
-                f"{name}-google",
-                {"role": role.id, "policy": policy_document(statements)},
-            )
-            self.google_role_arn = role.arn
-
-        self._prefix = env_prefix(name)
-        self.register_outputs(
+        role = self.child(
+            "google_role",
+            aws.iam.Role,
+            f"{name}-google",
             {
-                "serviceAccountEmail": self.service_account_email,
-                "providerAudience": self.provider_audience,
-                "attributeCondition": self.attribute_condition,
-                "credentialConfig": self.credential_config,
-                "googleRoleArn": self.google_role_arn,
-            }
+                "assume_role_policy": trust,
+                "description": f"Assumed by the {name} Google service account (web identity)",
+                "max_session_duration": 3600,
+            },
         )
+        self.child(
+            "google_role_policy",
+            aws.iam.RolePolicy,
+            f"{name}-google",
+            {"role": role.id, "policy": policy_document(statements)},
+        )
+        return role.arn
 
     def link_spec(self) -> LinkSpec:
         """Linking gives a Function the credential config and project (no AWS permission).
@@ -470,78 +583,3 @@ class CrossCloudAccess(HybridComponent):
             audience=[audience if audience is not None else self.google_audience],
             name="google",
         )
-
-
-def _validate(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Check the arguments we can check before anything registers; fill in default ids."""
-    known = set(CrossCloudAccessArgs.__annotations__)
-    unknown = sorted(set(args) - known)
-    if unknown:
-        raise ComponentArgsError(
-            f"CrossCloudAccess {name!r}: unknown argument(s) {', '.join(unknown)}; "
-            f"the arguments are: {', '.join(sorted(known))}"
-        )
-    default_pool, default_account = default_ids(name)
-    pool_id = args.get("pool_id", default_pool)
-    if not _POOL_ID.match(pool_id) or pool_id.startswith("gcp-"):
-        raise ComponentArgsError(
-            f"CrossCloudAccess {name!r}: pool_id {pool_id!r} must be 4-32 characters of a-z, 0-9 "
-            "and '-', not starting with 'gcp-'"
-        )
-    provider_id = args.get("provider_id", "aws-roles")
-    if not _POOL_ID.match(provider_id) or provider_id.startswith("gcp-"):
-        raise ComponentArgsError(
-            f"CrossCloudAccess {name!r}: provider_id {provider_id!r} must be 4-32 characters of "
-            "a-z, 0-9 and '-', not starting with 'gcp-'"
-        )
-    account_id = args.get("service_account_id", default_account)
-    if not _SERVICE_ACCOUNT_ID.match(account_id):
-        raise ComponentArgsError(
-            f"CrossCloudAccess {name!r}: service_account_id {account_id!r} must be 6-30 "
-            "characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'"
-        )
-    roles = list(args.get("gcp_roles") or ())
-    for role in roles:
-        if not isinstance(role, str) or not _GCP_ROLE.match(role):
-            raise ComponentArgsError(
-                f"CrossCloudAccess {name!r}: gcp_roles entry {role!r} is not a role name like "
-                "'roles/datastore.user'"
-            )
-        if role in {"roles/owner", "roles/editor", "roles/iam.serviceAccountTokenCreator"}:
-            raise ComponentArgsError(
-                f"CrossCloudAccess {name!r}: gcp_roles entry {role!r} is too broad for a "
-                "federated identity; grant the narrow roles the code needs"
-            )
-    trusted = args.get("trusted_aws_roles") or ()
-    if isinstance(trusted, str):
-        raise ComponentArgsError(
-            f"CrossCloudAccess {name!r}: trusted_aws_roles must be a list of role names or ARNs"
-        )
-    account = args.get("aws_account_id")
-    if isinstance(account, str) and not _ACCOUNT.match(account):
-        raise ComponentArgsError(
-            f"CrossCloudAccess {name!r}: aws_account_id {account!r} must be 12 digits"
-        )
-    for role in trusted:
-        if isinstance(role, str):
-            if role in {"*", ""} or "*" in role:
-                raise ComponentArgsError(
-                    f"CrossCloudAccess {name!r}: trusted_aws_roles entry {role!r}: name each role; "
-                    "wildcards are not trusted"
-                )
-            if not (_ROLE_ARN.match(role) or _ROLE_NAME.match(role)):
-                raise ComponentArgsError(
-                    f"CrossCloudAccess {name!r}: trusted_aws_roles entry {role!r} is neither an "
-                    "IAM role name nor an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
-                )
-    for item in args.get("aws_links") or ():
-        if not isinstance(item, LinkSpec | Linkable):
-            raise ComponentArgsError(
-                f"CrossCloudAccess {name!r}: aws_links entry {item!r} is not linkable"
-            )
-    return {
-        "pool_id": pool_id,
-        "provider_id": provider_id,
-        "service_account_id": account_id,
-        "gcp_roles": roles,
-    }

@@ -12,24 +12,26 @@ them the component registers no resource and its outputs are the configuration t
 emulators accept (any API key works against them).
 
 Example:
-    firebase = FirebaseProject("firebase", project="acme-prod", web_app_name="Acme web")
+    firebase = FirebaseProject("firebase", {"project": "acme-prod", "web_app_name": "Acme web"})
     pulumi.export("firebaseConfig", firebase.client_config)
-    store = RealtimeStore("chat", project=firebase.project_id,
+    store = RealtimeStore("chat", {"project": firebase.project_id},
                           opts=pulumi.ResourceOptions(depends_on=firebase.ready))
 
-    local = FirebaseProject("firebase", project="demo-acme")   # nothing registered
+    local = FirebaseProject("firebase", {"project": "demo-acme"})   # nothing registered
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any, ClassVar, TypedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.link import LinkSpec, env_prefix
 
 DEFAULT_APIS: tuple[str, ...] = (
@@ -76,31 +78,80 @@ def api_resource_name(api: str) -> str:
     return api.removesuffix(".googleapis.com").replace(".", "-")
 
 
-class FirebaseProjectArgs(TypedDict, total=False):
+def no_web_app_config(project: str) -> dict[str, str]:
+    """The client configuration of a project without a registered web app."""
+    return {
+        "apiKey": "",
+        "authDomain": f"{project}.firebaseapp.com",
+        "projectId": project,
+        "storageBucket": "",
+        "appId": "",
+        "messagingSenderId": "",
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirebaseProjectArgs(ComponentArgs):
     """Which Google Cloud project gets Firebase, and what it enables."""
 
     project: pulumi.Input[str]
     """The existing Google Cloud project id (required); ``demo-...`` for emulator-only stacks."""
-    extra_apis: Sequence[str]
+    extra_apis: Sequence[str] = ()
     """More APIs to enable (``run.googleapis.com`` ...), besides :data:`DEFAULT_APIS`."""
-    web_app_name: str
-    """Display name of the web app (default: the component name); ``None``-like "" skips it."""
-    create_web_app: bool
-    """Register a web app and expose its config (default True)."""
-    disable_apis_on_destroy: bool
-    """Disable the APIs when the stack is destroyed (default False: other users may need them)."""
+    web_app_name: str | None = None
+    """Display name of the web app (default: the component name)."""
+    create_web_app: bool = True
+    """Register a web app and expose its config."""
+    disable_apis_on_destroy: bool = False
+    """Disable the APIs when the stack is destroyed (off: other users may need them)."""
+
+    def __post_init__(self) -> None:
+        project = self.project
+        if project is None or project == "":
+            refuse("project (an existing Google Cloud project id) is required")
+        if isinstance(project, str) and not _PROJECT_ID.match(project):
+            refuse(
+                f"project {project!r} is not a project id (6-30 characters of a-z, 0-9 and '-', "
+                "starting with a letter)"
+            )
+        if isinstance(self.extra_apis, str):
+            refuse("extra_apis must be a list of API names")
+        for api in self.extra_apis:
+            if not isinstance(api, str) or not _API.match(api):
+                refuse(f"extra_apis entry {api!r} is not an API name like 'run.googleapis.com'")
+
+    @property
+    def apis(self) -> list[str]:
+        """:data:`DEFAULT_APIS` and ``extra_apis``, each once."""
+        return list(dict.fromkeys([*DEFAULT_APIS, *self.extra_apis]))
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether the project is an emulator-only ``demo-`` project."""
+        return isinstance(self.project, str) and is_demo_project(self.project)
+
+
+class FirebaseProjectTransforms(TypedDict, total=False):
+    """Reshape a child of the FirebaseProject before it is created (see ``HybridComponent``)."""
+
+    api: Transform
+    """``gcp.projects.Service``: each enabled API."""
+    firebase: Transform
+    """``gcp.firebase.Project``: Firebase added to the project."""
+    web_app: Transform
+    """``gcp.firebase.WebApp``: the registered web app."""
 
 
 class FirebaseProject(HybridComponent):
     """Firebase added to a Google Cloud project: APIs, Firebase, a web app and its config.
 
     Example:
-        firebase = FirebaseProject("firebase", project="acme-dev")
+        firebase = FirebaseProject("firebase", {"project": "acme-dev"})
         pulumi.export("apiKey", firebase.api_key)
     """
 
-    TYPE: ClassVar[str] = "hybridstack:index:FirebaseProject"
-    CHILD_ROLES: ClassVar[tuple[str, ...]] = ("api", "firebase", "web_app")
+    TYPE = "hybridstack:index:FirebaseProject"
+    TRANSFORMS = FirebaseProjectTransforms
 
     project_id: pulumi.Output[str]
     """The project id (the Firebase project id is the same)."""
@@ -119,51 +170,28 @@ class FirebaseProject(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: FirebaseProjectArgs | None = None,
+        args: FirebaseProjectArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: FirebaseProjectTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
     ) -> None:
-        merged: dict[str, Any] = {**(args or {}), **kwargs}
-        owner = f"FirebaseProject {name!r}"
-        known = set(FirebaseProjectArgs.__annotations__)
-        unknown = sorted(set(merged) - known)
-        if unknown:
-            raise ComponentArgsError(
-                f"{owner}: unknown argument(s) {', '.join(unknown)}; "
-                f"the arguments are: {', '.join(sorted(known))}"
-            )
-        project = merged.get("project")
-        if project is None or project == "":
-            raise ComponentArgsError(
-                f"{owner}: project (an existing Google Cloud project id) is required"
-            )
-        if isinstance(project, str) and not _PROJECT_ID.match(project):
-            raise ComponentArgsError(
-                f"{owner}: project {project!r} is not a project id (6-30 characters of a-z, 0-9 "
-                "and '-', starting with a letter)"
-            )
-        extra = list(merged.get("extra_apis") or ())
-        for api in extra:
-            if not isinstance(api, str) or not _API.match(api):
-                raise ComponentArgsError(
-                    f"{owner}: extra_apis entry {api!r} is not an API name like "
-                    "'run.googleapis.com'"
-                )
-        app_name = merged.get("web_app_name") or name
+        settings = FirebaseProjectArgs.parse(args, owner=f"FirebaseProject {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-
-        self.is_demo = isinstance(project, str) and is_demo_project(project)
-        self.project_id = pulumi.Output.from_input(project)
+        app_name = settings.web_app_name or name
+        self.is_demo = settings.is_demo
+        self.project_id = pulumi.Output.from_input(settings.project)
         self.ready = []
         if self.is_demo:
-            assert isinstance(project, str)
-            config = demo_client_config(project, re.sub(r"[^a-z0-9-]", "-", app_name.lower()))
-            self.client_config = pulumi.Output.from_input(config)
+            slug = re.sub(r"[^a-z0-9-]", "-", app_name.lower())
+            self.client_config = self.project_id.apply(lambda p: demo_client_config(p, slug))
         else:
-            config_output = self._create(name, project, extra, app_name, merged)
-            self.client_config = config_output
+            services = self._enable_apis(settings)
+            firebase = self._add_firebase(settings, services)
+            self.ready = [*services, firebase]
+            if settings.create_web_app:
+                self.client_config = self._create_web_app(settings, app_name, firebase)
+            else:
+                self.client_config = self.project_id.apply(no_web_app_config)
         self.api_key = self.client_config.apply(lambda c: c["apiKey"])
         self.auth_domain = self.client_config.apply(lambda c: c["authDomain"])
         self.storage_bucket = self.client_config.apply(lambda c: c["storageBucket"])
@@ -171,59 +199,47 @@ class FirebaseProject(HybridComponent):
         self.messaging_sender_id = self.client_config.apply(lambda c: c["messagingSenderId"])
         self.register_outputs({"projectId": self.project_id, "clientConfig": self.client_config})
 
-    def _create(
-        self,
-        name: str,
-        project: pulumi.Input[str],
-        extra: list[str],
-        app_name: str,
-        merged: dict[str, Any],
-    ) -> pulumi.Output[dict[str, str]]:
-        disable = bool(merged.get("disable_apis_on_destroy", False))
-        apis = list(dict.fromkeys([*DEFAULT_APIS, *extra]))
-        services = [
+    def _enable_apis(self, settings: FirebaseProjectArgs) -> list[gcp.projects.Service]:
+        return [
             self.child(
                 "api",
                 gcp.projects.Service,
-                f"{name}-{api_resource_name(api)}",
+                f"{self.component_name}-{api_resource_name(api)}",
                 {
-                    "project": project,
+                    "project": settings.project,
                     "service": api,
-                    "disable_on_destroy": disable,
+                    "disable_on_destroy": settings.disable_apis_on_destroy,
                     "disable_dependent_services": False,
                 },
             )
-            for api in apis
+            for api in settings.apis
         ]
-        firebase = self.child(
+
+    def _add_firebase(
+        self, settings: FirebaseProjectArgs, services: list[gcp.projects.Service]
+    ) -> gcp.firebase.Project:
+        return self.child(
             "firebase",
             gcp.firebase.Project,
-            f"{name}-firebase",
-            {"project": project},
+            f"{self.component_name}-firebase",
+            {"project": settings.project},
             opts=pulumi.ResourceOptions(depends_on=services),
         )
-        self.ready = [*services, firebase]
-        if not merged.get("create_web_app", True):
-            return pulumi.Output.all(project).apply(
-                lambda v: {
-                    "apiKey": "",
-                    "authDomain": f"{v[0]}.firebaseapp.com",
-                    "projectId": v[0],
-                    "storageBucket": "",
-                    "appId": "",
-                    "messagingSenderId": "",
-                }
-            )
+
+    def _create_web_app(
+        self, settings: FirebaseProjectArgs, app_name: str, firebase: gcp.firebase.Project
+    ) -> pulumi.Output[dict[str, str]]:
+        """The web app, and the client config read back from it."""
         web_app = self.child(
             "web_app",
             gcp.firebase.WebApp,
-            f"{name}-web",
-            {"project": project, "display_name": app_name},
+            f"{self.component_name}-web",
+            {"project": settings.project, "display_name": app_name},
             opts=pulumi.ResourceOptions(depends_on=[firebase]),
         )
         config = gcp.firebase.get_web_app_config_output(
             web_app_id=web_app.app_id,
-            project=project,
+            project=settings.project,
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[web_app]),
         )
         return pulumi.Output.all(

@@ -19,11 +19,13 @@ hook or an admin endpoint). API Gateway passes the verified claims to the Lambda
 stack so the API trusts the locally signed tokens instead.
 
 Example:
-    identity = Identity("auth", project="acme-prod",
-                        oauth_providers={"google.com": {"client_id": google_id,
-                                                        "client_secret": google_secret}},
-                        authorized_domains=["app.acme.com"],
-                        blocking_functions={"beforeCreate": "https://.../before-create"})
+    identity = Identity("auth", {
+        "project": "acme-prod",
+        "oauth_providers": {"google.com": {"client_id": google_id,
+                                           "client_secret": google_secret}},
+        "authorized_domains": ["app.acme.com"],
+        "blocking_functions": {"beforeCreate": "https://.../before-create"},
+    })
     api = HttpApi("api", {"authorizer": identity})       # or identity.jwt_authorizer()
 """
 
@@ -31,12 +33,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypedDict
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.jwt_authorizer import FIREBASE_ISSUER_PREFIX, JwtAuthorizerConfig
 from hybridstack.components.link import LinkSpec, env_prefix
 from hybridstack.components.stack_defaults import is_production
@@ -67,36 +71,6 @@ class OAuthProviderSpec(TypedDict):
     client_secret: pulumi.Input[str]
 
 
-class IdentityArgs(TypedDict, total=False):
-    """How users sign in, where OAuth may redirect, and which hooks run on sign-in."""
-
-    project: pulumi.Input[str]
-    """The Firebase project id (required)."""
-    email_password: bool
-    """Email + password sign-in (default True)."""
-    email_link: bool
-    """Allow passwordless email-link sign-in too (default False: a password is required)."""
-    anonymous: bool
-    """Anonymous sign-in (default False); anonymous users are deleted after 30 days."""
-    phone: bool
-    """Phone-number sign-in (default False)."""
-    test_phone_numbers: Mapping[str, str]
-    """``{"+15555550100": "123456"}`` fake numbers for tests; refused on production stacks."""
-    oauth_providers: Mapping[str, OAuthProviderSpec]
-    """IdP id (``google.com`` ...) -> OAuth client id and secret."""
-    authorized_domains: Sequence[str]
-    """Domains allowed for OAuth redirects besides ``<project>.firebaseapp.com``/``.web.app``
-    (and ``localhost`` outside production)."""
-    blocking_functions: Mapping[str, pulumi.Input[str]]
-    """``beforeCreate``/``beforeSignIn`` -> the https URI of the function to call."""
-    forward_id_token: bool
-    """Pass the IdP's ID token to blocking functions (default False)."""
-    allow_duplicate_emails: bool
-    """One account per email unless True (default False)."""
-    issuer: pulumi.Input[str]
-    """Override the token issuer the AWS side trusts (the local cloud's signing issuer)."""
-
-
 def firebase_issuer(project: str) -> str:
     """The ``iss`` of the project's Firebase ID tokens."""
     return f"{FIREBASE_ISSUER_PREFIX}{project}"
@@ -108,16 +82,146 @@ def default_authorized_domains(project: str, production: bool) -> list[str]:
     return domains if production else ["localhost", *domains]
 
 
+@dataclass(frozen=True, kw_only=True)
+class IdentityArgs(ComponentArgs):
+    """How users sign in, where OAuth may redirect, and which hooks run on sign-in."""
+
+    project: pulumi.Input[str]
+    """The Firebase project id (required)."""
+    email_password: bool = True
+    """Email + password sign-in."""
+    email_link: bool = False
+    """Allow passwordless email-link sign-in too (off: a password is required)."""
+    anonymous: bool = False
+    """Anonymous sign-in; anonymous users are deleted after 30 days."""
+    phone: bool = False
+    """Phone-number sign-in."""
+    test_phone_numbers: Mapping[str, str] = field(default_factory=dict)
+    """``{"+15555550100": "123456"}`` fake numbers for tests; refused on production stacks."""
+    oauth_providers: Mapping[str, OAuthProviderSpec] = field(default_factory=dict)
+    """IdP id (``google.com`` ...) -> OAuth client id and secret."""
+    authorized_domains: Sequence[str] = ()
+    """Domains allowed for OAuth redirects besides ``<project>.firebaseapp.com``/``.web.app``
+    (and ``localhost`` outside production)."""
+    blocking_functions: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """``beforeCreate``/``beforeSignIn`` -> the https URI of the function to call."""
+    forward_id_token: bool = False
+    """Pass the IdP's ID token to blocking functions."""
+    allow_duplicate_emails: bool = False
+    """Allow several accounts with one email (off: one account per email)."""
+    issuer: pulumi.Input[str] | None = None
+    """Override the token issuer the AWS side trusts (the local cloud's signing issuer; default:
+    ``https://securetoken.google.com/<project>``)."""
+
+    def __post_init__(self) -> None:
+        if not self.project:
+            refuse("project (the Firebase project id) is required")
+        if not (self.email_password or self.anonymous or self.phone or self.oauth_providers):
+            refuse(
+                "no sign-in method is enabled; enable email_password, anonymous, phone or an "
+                "oauth_providers entry"
+            )
+        for idp_id, spec in self.oauth_providers.items():
+            if idp_id not in OAUTH_PROVIDERS:
+                refuse(
+                    f"oauth_providers key {idp_id!r} is not a supported provider; use one of "
+                    f"{', '.join(OAUTH_PROVIDERS)}"
+                )
+            if (
+                not isinstance(spec, Mapping)
+                or not spec.get("client_id")
+                or not spec.get("client_secret")
+            ):
+                refuse(f"oauth_providers[{idp_id!r}] needs client_id and client_secret")
+        production = is_production()
+        for domain in self.authorized_domains:
+            if not isinstance(domain, str) or not _DOMAIN.match(domain):
+                refuse(
+                    f"authorized_domains entry {domain!r} is not a domain name (no scheme, path "
+                    "or wildcard)"
+                )
+            if production and domain == "localhost":
+                refuse("authorized_domains must not include 'localhost' on a production stack")
+        for event, uri in self.blocking_functions.items():
+            if event not in BLOCKING_EVENTS:
+                refuse(
+                    f"blocking_functions key {event!r} must be one of {', '.join(BLOCKING_EVENTS)}"
+                )
+            if isinstance(uri, str) and not uri.startswith("https://"):
+                refuse(f"blocking_functions[{event!r}] = {uri!r} must be an https:// URI")
+        self._check_test_phone_numbers(production)
+        if isinstance(self.issuer, str) and not re.match(r"^https?://", self.issuer):
+            refuse(f"issuer {self.issuer!r} must be a URL")
+
+    def _check_test_phone_numbers(self, production: bool) -> None:
+        if not self.test_phone_numbers:
+            return
+        if production:
+            refuse(
+                "test_phone_numbers sign anyone in with a known code; they are refused on "
+                "production stacks"
+            )
+        if not self.phone:
+            refuse("test_phone_numbers needs phone=True")
+        for number, code in self.test_phone_numbers.items():
+            if not re.match(r"^\+[1-9]\d{6,14}$", str(number)) or not re.match(
+                r"^\d{6}$", str(code)
+            ):
+                refuse(
+                    f"test_phone_numbers entry {number!r}: {code!r} must be an E.164 number and "
+                    "a 6-digit code"
+                )
+
+
+def sign_in_config(settings: IdentityArgs) -> dict[str, Any]:
+    """Identity Platform's ``sign_in`` block for these settings."""
+    sign_in: dict[str, Any] = {
+        "allow_duplicate_emails": settings.allow_duplicate_emails,
+        "email": {"enabled": settings.email_password, "password_required": not settings.email_link},
+        "anonymous": {"enabled": settings.anonymous},
+        "phone_number": {"enabled": settings.phone},
+    }
+    if settings.test_phone_numbers:
+        sign_in["phone_number"]["test_phone_numbers"] = dict(settings.test_phone_numbers)
+    return sign_in
+
+
+def blocking_functions_config(settings: IdentityArgs) -> dict[str, Any] | None:
+    """Identity Platform's ``blocking_functions`` block (None without hooks)."""
+    if not settings.blocking_functions:
+        return None
+    return {
+        "triggers": [
+            {"event_type": event, "function_uri": uri}
+            for event, uri in sorted(settings.blocking_functions.items())
+        ],
+        "forward_inbound_credentials": {
+            "id_token": settings.forward_id_token,
+            "access_token": False,
+            "refresh_token": False,
+        },
+    }
+
+
+class IdentityTransforms(TypedDict, total=False):
+    """Reshape a child of the Identity before it is created (see ``HybridComponent``)."""
+
+    config: Transform
+    """``gcp.identityplatform.Config``: sign-in methods, domains, blocking functions."""
+    idp: Transform
+    """``gcp.identityplatform.DefaultSupportedIdpConfig``: each OAuth identity provider."""
+
+
 class Identity(HybridComponent):
     """Identity Platform sign-in for the project and the JWT settings AWS uses to trust it.
 
     Example:
-        identity = Identity("auth", project="acme-dev", anonymous=True)
+        identity = Identity("auth", {"project": "acme-dev", "anonymous": True})
         api = HttpApi("api", {"authorizer": identity})
     """
 
-    TYPE: ClassVar[str] = "hybridstack:index:Identity"
-    CHILD_ROLES: ClassVar[tuple[str, ...]] = ("config", "idp")
+    TYPE = "hybridstack:index:Identity"
+    TRANSFORMS = IdentityTransforms
 
     project: pulumi.Output[str]
     issuer: pulumi.Output[str]
@@ -129,81 +233,23 @@ class Identity(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: IdentityArgs | None = None,
+        args: IdentityArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: IdentityTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
     ) -> None:
-        merged: dict[str, Any] = {**(args or {}), **kwargs}
-        owner = f"Identity {name!r}"
-        production = is_production()
-        _validate(owner, merged, production)
+        settings = IdentityArgs.parse(args, owner=f"Identity {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-
-        project: pulumi.Input[str] = merged["project"]
-        self.project = pulumi.Output.from_input(project)
+        self.project = pulumi.Output.from_input(settings.project)
         self.audience = self.project
-        issuer = merged.get("issuer")
         self.issuer = (
-            pulumi.Output.from_input(issuer)
-            if issuer is not None
+            pulumi.Output.from_input(settings.issuer)
+            if settings.issuer is not None
             else self.project.apply(firebase_issuer)
         )
-        extra_domains = list(merged.get("authorized_domains") or ())
-        self.authorized_domains = self.project.apply(
-            lambda p: list(
-                dict.fromkeys([*default_authorized_domains(p, production), *extra_domains])
-            )
-        )
-
-        sign_in: dict[str, Any] = {
-            "allow_duplicate_emails": bool(merged.get("allow_duplicate_emails", False)),
-            "email": {
-                "enabled": bool(merged.get("email_password", True)),
-                "password_required": not merged.get("email_link", False),
-            },
-            "anonymous": {"enabled": bool(merged.get("anonymous", False))},
-            "phone_number": {"enabled": bool(merged.get("phone", False))},
-        }
-        if merged.get("test_phone_numbers"):
-            sign_in["phone_number"]["test_phone_numbers"] = dict(merged["test_phone_numbers"])
-        config: dict[str, Any] = {
-            "project": project,
-            "sign_in": sign_in,
-            "authorized_domains": self.authorized_domains,
-            "autodelete_anonymous_users": bool(merged.get("anonymous", False)),
-        }
-        hooks = dict(merged.get("blocking_functions") or {})
-        if hooks:
-            config["blocking_functions"] = {
-                "triggers": [
-                    {"event_type": event, "function_uri": uri}
-                    for event, uri in sorted(hooks.items())
-                ],
-                "forward_inbound_credentials": {
-                    "id_token": bool(merged.get("forward_id_token", False)),
-                    "access_token": False,
-                    "refresh_token": False,
-                },
-            }
-        identity_config = self.child(
-            "config", gcp.identityplatform.Config, f"{name}-config", config
-        )
-        for idp_id, spec in sorted((merged.get("oauth_providers") or {}).items()):
-            self.child(
-                "idp",
-                gcp.identityplatform.DefaultSupportedIdpConfig,
-                f"{name}-{idp_id.replace('.', '-')}",
-                {
-                    "project": project,
-                    "idp_id": idp_id,
-                    "client_id": spec["client_id"],
-                    "client_secret": pulumi.Output.secret(spec["client_secret"]),
-                    "enabled": True,
-                },
-                opts=pulumi.ResourceOptions(depends_on=[identity_config]),
-            )
+        self.authorized_domains = self._authorized_domains(settings)
+        config = self._create_config(settings)
+        self._create_identity_providers(settings, config)
         self.register_outputs(
             {
                 "issuer": self.issuer,
@@ -211,6 +257,45 @@ class Identity(HybridComponent):
                 "authorizedDomains": self.authorized_domains,
             }
         )
+
+    def _authorized_domains(self, settings: IdentityArgs) -> pulumi.Output[list[str]]:
+        production = is_production()
+        extra = list(settings.authorized_domains)
+        return self.project.apply(
+            lambda p: list(dict.fromkeys([*default_authorized_domains(p, production), *extra]))
+        )
+
+    def _create_config(self, settings: IdentityArgs) -> gcp.identityplatform.Config:
+        config: dict[str, Any] = {
+            "project": settings.project,
+            "sign_in": sign_in_config(settings),
+            "authorized_domains": self.authorized_domains,
+            "autodelete_anonymous_users": settings.anonymous,
+        }
+        hooks = blocking_functions_config(settings)
+        if hooks is not None:
+            config["blocking_functions"] = hooks
+        return self.child(
+            "config", gcp.identityplatform.Config, f"{self.component_name}-config", config
+        )
+
+    def _create_identity_providers(
+        self, settings: IdentityArgs, config: gcp.identityplatform.Config
+    ) -> None:
+        for idp_id, spec in sorted(settings.oauth_providers.items()):
+            self.child(
+                "idp",
+                gcp.identityplatform.DefaultSupportedIdpConfig,
+                f"{self.component_name}-{idp_id.replace('.', '-')}",
+                {
+                    "project": settings.project,
+                    "idp_id": idp_id,
+                    "client_id": spec["client_id"],
+                    "client_secret": pulumi.Output.secret(spec["client_secret"]),
+                    "enabled": True,
+                },
+                opts=pulumi.ResourceOptions(depends_on=[config]),
+            )
 
     def jwt_authorizer(self) -> JwtAuthorizerConfig:
         """The JWT authorizer settings trusting this project's ID tokens (for ``HttpApi``)."""
@@ -225,80 +310,3 @@ class Identity(HybridComponent):
                 f"{prefix}_TOKEN_ISSUER": self.issuer,
             }
         )
-
-
-def _validate(owner: str, merged: dict[str, Any], production: bool) -> None:
-    known = set(IdentityArgs.__annotations__)
-    unknown = sorted(set(merged) - known)
-    if unknown:
-        raise ComponentArgsError(
-            f"{owner}: unknown argument(s) {', '.join(unknown)}; "
-            f"the arguments are: {', '.join(sorted(known))}"
-        )
-    if not merged.get("project"):
-        raise ComponentArgsError(f"{owner}: project (the Firebase project id) is required")
-    methods = [
-        merged.get("email_password", True),
-        merged.get("anonymous", False),
-        merged.get("phone", False),
-        bool(merged.get("oauth_providers")),
-    ]
-    if not any(methods):
-        raise ComponentArgsError(
-            f"{owner}: no sign-in method is enabled; enable email_password, anonymous, phone "
-            "or an oauth_providers entry"
-        )
-    for idp_id, spec in (merged.get("oauth_providers") or {}).items():
-        if idp_id not in OAUTH_PROVIDERS:
-            raise ComponentArgsError(
-                f"{owner}: oauth_providers key {idp_id!r} is not a supported provider; use one "
-                f"of {', '.join(OAUTH_PROVIDERS)}"
-            )
-        if (
-            not isinstance(spec, Mapping)
-            or not spec.get("client_id")
-            or not spec.get("client_secret")
-        ):
-            raise ComponentArgsError(
-                f"{owner}: oauth_providers[{idp_id!r}] needs client_id and client_secret"
-            )
-    for domain in merged.get("authorized_domains") or ():
-        if not isinstance(domain, str) or not _DOMAIN.match(domain):
-            raise ComponentArgsError(
-                f"{owner}: authorized_domains entry {domain!r} is not a domain name (no scheme, "
-                "path or wildcard)"
-            )
-        if production and domain == "localhost":
-            raise ComponentArgsError(
-                f"{owner}: authorized_domains must not include 'localhost' on a production stack"
-            )
-    for event, uri in (merged.get("blocking_functions") or {}).items():
-        if event not in BLOCKING_EVENTS:
-            raise ComponentArgsError(
-                f"{owner}: blocking_functions key {event!r} must be one of "
-                f"{', '.join(BLOCKING_EVENTS)}"
-            )
-        if isinstance(uri, str) and not uri.startswith("https://"):
-            raise ComponentArgsError(
-                f"{owner}: blocking_functions[{event!r}] = {uri!r} must be an https:// URI"
-            )
-    phones = merged.get("test_phone_numbers")
-    if phones:
-        if production:
-            raise ComponentArgsError(
-                f"{owner}: test_phone_numbers sign anyone in with a known code; they are "
-                "refused on production stacks"
-            )
-        if not merged.get("phone", False):
-            raise ComponentArgsError(f"{owner}: test_phone_numbers needs phone=True")
-        for number, code in phones.items():
-            if not re.match(r"^\+[1-9]\d{6,14}$", str(number)) or not re.match(
-                r"^\d{6}$", str(code)
-            ):
-                raise ComponentArgsError(
-                    f"{owner}: test_phone_numbers entry {number!r}: {code!r} must be an E.164 "
-                    "number and a 6-digit code"
-                )
-    issuer = merged.get("issuer")
-    if isinstance(issuer, str) and not re.match(r"^https?://", issuer):
-        raise ComponentArgsError(f"{owner}: issuer {issuer!r} must be a URL")

@@ -14,52 +14,58 @@ with a dead-letter queue and partial batch failures. Derived files (thumbnails, 
 images, HLS renditions, compressed voice) are written under other prefixes, so processing never
 triggers itself.
 
-**Firebase.** A Cloud Storage bucket registered with Firebase Storage (uniform access, public
-access prevention, versioning) where clients upload with the Firebase SDK; each finalized
-object is announced on a Pub/Sub topic, and a push subscription POSTs it — with an OIDC token of
-a dedicated service account, retries with backoff and a dead-letter topic (kept in a pull
-subscription, nothing is dropped) — to ``POST /media/sync`` on the AWS ``HttpApi``. That route
-trusts Google-signed tokens for exactly that audience; the sync Function (``sync_handler``)
-checks the token's ``email`` is ``<NAME>_PUSH_SERVICE_ACCOUNT``, reads the object from Firebase
-Storage as the ``access`` (CrossCloudAccess) service account — granted object read on this
-bucket only — and writes it to S3, where processing picks it up.
+**Firebase.** With ``uploads``, a :class:`~hybridstack.components.firebase_uploads.FirebaseUploads`
+named after the store: clients upload with the Firebase SDK to a Firebase Storage bucket, and
+each object is pushed through Pub/Sub to ``POST /media/sync`` on the AWS ``HttpApi``, whose sync
+Function writes it to this S3 bucket, where processing picks it up.
 
 Linking the MediaStore grants read/write on the S3 bucket only and sets ``<NAME>_BUCKET`` (and
 ``<NAME>_BUCKET_NAME``), ``<NAME>_CDN_URL`` and ``<NAME>_FIREBASE_BUCKET``;
 ``media.read_only()`` grants reading.
 
 Example:
-    access = CrossCloudAccess("xc", project="acme-prod",
-                              trusted_aws_roles=["media-sync-role"])
+    roles = list(function_role_names("media").values())    # processor and sync
+    access = CrossCloudAccess("xc", {"project": "acme-prod", "trusted_aws_roles": roles})
     api = HttpApi("api", {"authorizer": identity})
     media = MediaStore("media", {
-        "processing_handler": "hybridstack.services.media.handler.process",
-        "sync_handler": "hybridstack.services.media.sync.handle",
-        "project": "acme-prod", "api": api, "access": access,
+        "processing_handler": "hybridstack.services.media.events.handle",
         "cors_origins": ["https://app.acme.com", "capacitor://localhost"],
-        "sync": {"layer": deps},
+        "uploads": {"project": "acme-prod", "api": api, "access": access,
+                    "sync_handler": "hybridstack.services.media.sync.handle"},
     })
-    api.route("POST /media/upload", upload_fn)      # upload_fn linked to media
+    upload_fn = Function("media-api", {"handler": "hybridstack.services.media.api.handle",
+                                       "link": [media]})
+    api.route("POST /media/upload", upload_fn)
     pulumi.export("cdn", media.cdn_url)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, TypedDict
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_gcp as gcp
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
-from hybridstack.components.cross_cloud_access import CrossCloudAccess
-from hybridstack.components.firebase_project import is_demo_project
+from hybridstack.components.args import (
+    ComponentArgs,
+    ComponentArgsError,
+    in_range,
+    one_of,
+    refuse,
+)
+from hybridstack.components.component import HybridComponent, Transform
+from hybridstack.components.cross_cloud_access import fixed_role_name, with_role_name
+from hybridstack.components.firebase_uploads import (
+    FirebaseUploads,
+    FirebaseUploadsArgs,
+    check_cors_origins,
+)
 from hybridstack.components.function import Function
-from hybridstack.components.http_api import HttpApi
-from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
 from hybridstack.components.link import Linkable, LinkSpec, env_prefix
 from hybridstack.components.queue import Queue
 from hybridstack.components.secure_bucket import (
@@ -89,8 +95,9 @@ ORIGINAL_PREFIXES: tuple[str, ...] = (
 )  # fmt: skip
 """Originals archived by the lifecycle rules (derived files can be regenerated)."""
 
-SYNC_ROUTE = "POST /media/sync"
-PUBSUB_EVENT_TYPES = ("OBJECT_FINALIZE",)
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+PROCESSING_TIMEOUT_SECONDS = 120
+PROCESSING_MEMORY_MB = 1024
 
 
 @dataclass(frozen=True)
@@ -182,85 +189,131 @@ def function_role_names(name: str, stack: str | None = None) -> dict[str, str]:
     """The fixed IAM role names of a MediaStore's processor and sync functions.
 
     They are fixed so a :class:`CrossCloudAccess` created first can trust them by name:
-    ``CrossCloudAccess("xc", trusted_aws_roles=list(function_role_names("media").values()))``.
+    ``CrossCloudAccess("xc", {"trusted_aws_roles": list(function_role_names("media").values())})``.
     """
-    stack = stack if stack is not None else pulumi.get_stack()
-    names = {}
-    for role in ("processor", "sync"):
-        raw = re.sub(r"[^\w+=,.@-]+", "-", f"{name}-{role}-{stack}")
-        names[role] = raw[:64].rstrip("-")
-    return names
+    return {role: fixed_role_name(name, role, stack) for role in ("processor", "sync")}
 
 
-def _named_role(role_name: str) -> Transforms:
-    def set_name(args: dict[str, Any]) -> None:
-        args["name"] = role_name
-
-    return {"role": set_name}
+def s3_send_policy(queue_arn: str, bucket_arn: str, account_id: str) -> str:
+    """Let S3 event notifications of exactly this bucket, in this account, send to the queue."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AllowS3ObjectCreated",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {
+                        "ArnEquals": {"aws:SourceArn": bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
+                }
+            ],
+        }
+    )
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-class MediaStoreArgs(TypedDict, total=False):
+@dataclass(frozen=True, kw_only=True)
+class MediaStoreArgs(ComponentArgs):
     """The media pipeline: handlers, retention, clients, and the Firebase upload side."""
 
     processing_handler: str
-    """Dotted path of the processing handler (SQS batch of S3 events; required)."""
-    processing: Mapping[str, Any]
-    """More Function args for the processor (timeout default 120 s, memory 1024 MB, layer...)."""
-    processing_batch_size: int
-    """S3 events per processor invocation, 1-10 (default 5)."""
-    max_receive_count: int
-    """Deliveries before an event goes to the dead-letter queue (default 3)."""
-    link: Sequence[Linkable | LinkSpec]
+    """Dotted path of the processing handler (SQS batch of S3 events; required), e.g.
+    ``hybridstack.services.media.events.handle``."""
+    processing: Mapping[str, Any] = field(default_factory=dict)
+    """More Function args for the processor (timeout 120 s and 1024 MB unless given)."""
+    processing_batch_size: int = 5
+    """S3 events per processor invocation, 1-10."""
+    max_receive_count: int = 3
+    """Deliveries before an event goes to the dead-letter queue, 1-1000."""
+    link: Sequence[Linkable | LinkSpec] = ()
     """More links for the processor and the sync function (a database, a RealtimeStore...)."""
-    cors_origins: Sequence[str]
+    cors_origins: Sequence[str] = ()
     """Origins of web/hybrid clients allowed to read and upload (none by default)."""
-    archive_after_days: int
-    """Days before originals move to Glacier Instant Retrieval (default 90)."""
-    infrequent_access_after_days: int
-    """Days before originals move to Standard-IA (default 30; >= archive days skips it)."""
-    noncurrent_version_days: int
-    """Days to keep replaced/deleted versions (default 30)."""
-    cdn: bool
-    """Create the CloudFront distribution (default True)."""
-    price_class: str
-    """CloudFront price class (default ``PriceClass_100``)."""
-    project: pulumi.Input[str]
-    """The Firebase project: creates the Firebase Storage bucket and the sync path."""
-    storage_location: str
-    """Location of the Firebase Storage bucket (default ``US``)."""
-    sync_handler: str
-    """Dotted path of the handler behind ``POST /media/sync`` (required with ``project``)."""
-    sync: Mapping[str, Any]
-    """More Function args for the sync function."""
-    api: HttpApi
-    """The HttpApi receiving the Pub/Sub pushes (required with ``project``)."""
-    access: CrossCloudAccess
-    """AWS -> GCP access the sync function reads Firebase Storage with (required with a
-    non-``demo-`` ``project``); it is granted object read on the Firebase bucket only."""
-    max_delivery_attempts: int
-    """Push attempts before a message goes to the dead-letter topic, 5-100 (default 5)."""
+    archive_after_days: int = 90
+    """Days before originals move to Glacier Instant Retrieval (at least 30 unless Standard-IA
+    is skipped)."""
+    infrequent_access_after_days: int = 30
+    """Days before originals move to Standard-IA, 30 or more (>= archive days skips it)."""
+    noncurrent_version_days: int = 30
+    """Days to keep replaced/deleted versions."""
+    cdn: bool = True
+    """Create the CloudFront distribution."""
+    price_class: str = PRICE_CLASSES[0]
+    """CloudFront price class: ``PriceClass_100``, ``PriceClass_200`` or ``PriceClass_All``."""
+    uploads: FirebaseUploadsArgs | Mapping[str, Any] | None = None
+    """Firebase Storage uploads synced into this store (a FirebaseUploads named after it):
+    ``project``, ``api``, ``sync_handler``, ``access``... (see ``FirebaseUploadsArgs``);
+    ``cors_origins`` defaults to this store's. None: no Firebase side."""
+
+    def __post_init__(self) -> None:
+        if not self.processing_handler:
+            refuse("processing_handler (dotted path of the S3-event handler) is required")
+        if "handler" in self.processing:
+            refuse("give the handler as processing_handler, not inside processing")
+        in_range("processing_batch_size", self.processing_batch_size, 1, 10)
+        in_range("max_receive_count", self.max_receive_count, 1, 1000)
+        in_range("archive_after_days", self.archive_after_days, 1, 36500)
+        in_range("infrequent_access_after_days", self.infrequent_access_after_days, 30, 36500)
+        in_range("noncurrent_version_days", self.noncurrent_version_days, 1, 36500)
+        archive = self.archive_after_days
+        if archive < 30 and self.infrequent_access_after_days < archive:
+            refuse(f"archive_after_days={archive} is below 30")
+        check_cors_origins("cors_origins", self.cors_origins)
+        one_of("price_class", self.price_class, PRICE_CLASSES)
+        if isinstance(self.uploads, Mapping):
+            given = {"cors_origins": self.cors_origins, **self.uploads}
+            parsed = FirebaseUploadsArgs.parse(given, owner="uploads")
+            object.__setattr__(self, "uploads", parsed)
+        elif self.uploads is not None and not isinstance(self.uploads, FirebaseUploadsArgs):
+            refuse(f"uploads must be a mapping of FirebaseUploads args, not {self.uploads!r}")
+
+
+class MediaStoreTransforms(TypedDict, total=False):
+    """Reshape a child of the MediaStore before it is created (see ``HybridComponent``)."""
+
+    log_bucket: Transform
+    """``SecureBucket``: receives the media bucket's access logs."""
+    bucket: Transform
+    """``SecureBucket``: the media bucket."""
+    origin_access_control: Transform
+    """``aws.cloudfront.OriginAccessControl``: CloudFront's signed access to the bucket."""
+    cache_policy: Transform
+    """``aws.cloudfront.CachePolicy``: each cache tier (long, medium, short)."""
+    distribution: Transform
+    """``aws.cloudfront.Distribution``: the CDN."""
+    processor: Transform
+    """``Function``: processes what lands under the upload prefixes."""
+    queue: Transform
+    """``Queue``: S3 events waiting for the processor (with a dead-letter queue)."""
+    queue_policy: Transform
+    """``aws.sqs.QueuePolicy``: this bucket's notifications may send to the queue."""
+    notification: Transform
+    """``aws.s3.BucketNotification``: ``ObjectCreated`` under the upload prefixes -> queue."""
+    uploads: Transform
+    """``FirebaseUploads``: the Firebase Storage side (reshape its children through its own
+    ``transform``)."""
 
 
 class MediaStore(HybridComponent):
     """Media on S3 + CloudFront with processing, and Firebase Storage uploads synced to it.
 
     Example:
-        media = MediaStore("media", {"processing_handler": "pkg.media.handler.process"})
-        Function("upload", {"handler": "pkg.media.upload.handle", "link": [media]})
+        media = MediaStore("media", {
+            "processing_handler": "hybridstack.services.media.events.handle"})
+        Function("media-api", {"handler": "hybridstack.services.media.api.handle",
+                               "link": [media]})
     """
 
-    TYPE: ClassVar[str] = "hybridstack:index:MediaStore"
-    CHILD_ROLES: ClassVar[tuple[str, ...]] = (
-        "log_bucket", "bucket", "origin_access_control", "cache_policy", "distribution",
-        "queue", "queue_policy", "processor", "notification",
-        "firebase_bucket", "firebase_storage", "reader_grant", "topic", "dead_letter_topic",
-        "dead_letter_subscription", "storage_publisher", "notification_config",
-        "push_service_account", "pubsub_agent_grant", "sync", "push_subscription",
-    )  # fmt: skip
+    TYPE = "hybridstack:index:MediaStore"
+    TRANSFORMS = MediaStoreTransforms
 
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
@@ -269,30 +322,60 @@ class MediaStore(HybridComponent):
     queue_url: pulumi.Output[str]
     dead_letter_queue_url: pulumi.Output[str]
     firebase_bucket: pulumi.Output[str]
-    """The Firebase Storage bucket name ('' without ``project``)."""
+    """The Firebase Storage bucket name ('' without ``uploads``)."""
     push_endpoint: pulumi.Output[str]
-    """Where Pub/Sub pushes object events ('' without ``project``)."""
+    """Where Pub/Sub pushes object events ('' without ``uploads``)."""
     push_service_account_email: pulumi.Output[str]
+    processor: Function
+    """The processing function."""
+    uploads: FirebaseUploads | None
+    """The Firebase Storage side (None without ``uploads``)."""
+    sync_function: Function | None
+    """The function behind ``POST /media/sync`` (None without ``uploads``)."""
 
     def __init__(
         self,
         name: str,
-        args: MediaStoreArgs | None = None,
+        args: MediaStoreArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: MediaStoreTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        a: dict[str, Any] = dict(args or {})
-        _validate(name, a)
+        owner = f"MediaStore {name!r}"
+        settings = MediaStoreArgs.parse(args, owner=owner)
+        uploads = settings.uploads
+        if isinstance(uploads, FirebaseUploadsArgs):
+            try:
+                uploads.check_access_trusts(name)
+            except ComponentArgsError as error:
+                raise ComponentArgsError(f"{owner}: uploads: {error}") from None
         super().__init__(name, transform=transform, opts=opts)
         self._prefix = env_prefix(name)
-        links = list(a.get("link") or ())
+        self._account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).account_id
 
-        # -- S3: access logs, then the media bucket -------------------------------------------
-        log_bucket = self.child(
+        log_bucket = self._create_log_bucket()
+        bucket = self._create_bucket(settings, log_bucket)
+        self._serve_through_cdn(settings, bucket)
+        self.processor = self._create_processor(settings, bucket)
+        self._process_uploads(settings, bucket, self.processor)
+        self.uploads = self._create_firebase_uploads(settings, bucket)
+        self.register_outputs(
+            {
+                "bucketName": self.bucket_name,
+                "cdnUrl": self.cdn_url,
+                "queueUrl": self.queue_url,
+                "firebaseBucket": self.firebase_bucket,
+                "pushEndpoint": self.push_endpoint,
+            }
+        )
+
+    def _create_log_bucket(self) -> SecureBucket:
+        return self.child(
             "log_bucket",
             SecureBucket,
-            f"{name}-logs",
+            f"{self.component_name}-logs",
             {
                 "args": {
                     "versioning": False,
@@ -308,6 +391,10 @@ class MediaStore(HybridComponent):
                 }
             },
         )
+
+    def _create_bucket(self, settings: MediaStoreArgs, log_bucket: SecureBucket) -> SecureBucket:
+        """The media bucket (versioned, archived, CORS), logging to ``log_bucket``."""
+        name = self.component_name
         bucket = self.child(
             "bucket",
             SecureBucket,
@@ -315,54 +402,63 @@ class MediaStore(HybridComponent):
             {
                 "args": {
                     "versioning": True,
-                    "noncurrent_version_days": a.get("noncurrent_version_days", 30),
+                    "noncurrent_version_days": settings.noncurrent_version_days,
                     "lifecycle_rules": lifecycle_rules(
-                        a.get("archive_after_days", 90), a.get("infrequent_access_after_days", 30)
+                        settings.archive_after_days, settings.infrequent_access_after_days
                     ),
-                    "cors_rules": cors_rules(a.get("cors_origins") or ()),
+                    "cors_rules": cors_rules(settings.cors_origins),
                     "access_log_bucket": log_bucket.bucket_name,
                     "access_log_prefix": f"{name}/",
                     "defer_policy": True,
                 }
             },
         )
-        self.media_bucket = bucket
-        self.bucket_name = bucket.bucket_name
-        self.bucket_arn = bucket.arn
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         log_bucket.attach_policy(
             [
                 access_log_delivery_statement(
-                    log_bucket.arn, bucket.arn, account.account_id, f"{name}/"
+                    log_bucket.arn, bucket.arn, self._account_id, f"{name}/"
                 )
             ]
         )
+        self.media_bucket = bucket
+        self.bucket_name = bucket.bucket_name
+        self.bucket_arn = bucket.arn
+        return bucket
 
-        # -- CloudFront ---------------------------------------------------------------------
-        if a.get("cdn", True):
-            distribution = self._distribution(name, bucket, a.get("price_class", "PriceClass_100"))
-            bucket.attach_policy([cloudfront_read_statement(bucket.arn, distribution.arn)])
-            self.cdn_url = distribution.domain_name.apply(lambda d: f"https://{d}")
-        else:
+    def _serve_through_cdn(self, settings: MediaStoreArgs, bucket: SecureBucket) -> None:
+        """The CloudFront distribution and the bucket policy letting it read (when ``cdn``)."""
+        if not settings.cdn:
             bucket.attach_policy([])
             self.cdn_url = pulumi.Output.from_input("")
+            return
+        distribution = self._distribution(self.component_name, bucket, settings.price_class)
+        bucket.attach_policy([cloudfront_read_statement(bucket.arn, distribution.arn)])
+        self.cdn_url = distribution.domain_name.apply(lambda d: f"https://{d}")
 
-        # -- processing: S3 ObjectCreated -> SQS (+DLQ) -> Function -----------------------------
-        processing: dict[str, Any] = {
-            "timeout": 120,
-            "memory": 1024,
-            **dict(a.get("processing") or {}),
-            "handler": a["processing_handler"],
-        }
-        processing["link"] = [bucket, *links, *processing.get("link", ())]
-        role_names = function_role_names(name)
-        processor = self.child(
+    def _create_processor(self, settings: MediaStoreArgs, bucket: SecureBucket) -> Function:
+        name = self.component_name
+        given = dict(settings.processing)
+        return self.child(
             "processor",
             Function,
             f"{name}-processor",
-            {"args": processing, "transform": _named_role(role_names["processor"])},
+            {
+                "args": {
+                    "timeout": PROCESSING_TIMEOUT_SECONDS,
+                    "memory": PROCESSING_MEMORY_MB,
+                    **given,
+                    "handler": settings.processing_handler,
+                    "link": [bucket, *settings.link, *given.get("link", ())],
+                },
+                "transform": {"role": with_role_name(fixed_role_name(name, "processor"))},
+            },
         )
-        self.processor = processor
+
+    def _process_uploads(
+        self, settings: MediaStoreArgs, bucket: SecureBucket, processor: Function
+    ) -> None:
+        """S3 ``ObjectCreated`` under the upload prefixes -> SQS (+DLQ) -> the processor."""
+        name = self.component_name
         queue = self.child(
             "queue",
             Queue,
@@ -370,21 +466,21 @@ class MediaStore(HybridComponent):
             {
                 "args": {
                     "consumer_timeout": processor.timeout_seconds,
-                    "max_receive_count": a.get("max_receive_count", 3),
+                    "max_receive_count": settings.max_receive_count,
                 }
             },
         )
         self.queue_url = queue.url
         self.dead_letter_queue_url = queue.dead_letter_url
-        queue.subscribe(processor, batch_size=a.get("processing_batch_size", 5))
+        queue.subscribe(processor, batch_size=settings.processing_batch_size)
         queue_policy = self.child(
             "queue_policy",
             aws.sqs.QueuePolicy,
             f"{name}-uploads",
             {
                 "queue_url": queue.url,
-                "policy": pulumi.Output.all(queue.arn, bucket.arn, account.account_id).apply(
-                    lambda v: _s3_send_policy(v[0], v[1], v[2])
+                "policy": pulumi.Output.all(queue.arn, bucket.arn, self._account_id).apply(
+                    lambda v: s3_send_policy(v[0], v[1], v[2])
                 ),
             },
         )
@@ -407,22 +503,24 @@ class MediaStore(HybridComponent):
             opts=pulumi.ResourceOptions(depends_on=[queue_policy]),
         )
 
-        # -- Firebase Storage and the sync path ------------------------------------------------
-        self.firebase_bucket = pulumi.Output.from_input("")
-        self.push_endpoint = pulumi.Output.from_input("")
-        self.push_service_account_email = pulumi.Output.from_input("")
-        if a.get("project") is not None:
-            self._firebase(name, a, links)
-
-        self.register_outputs(
-            {
-                "bucketName": self.bucket_name,
-                "cdnUrl": self.cdn_url,
-                "queueUrl": self.queue_url,
-                "firebaseBucket": self.firebase_bucket,
-                "pushEndpoint": self.push_endpoint,
-            }
-        )
+    def _create_firebase_uploads(
+        self, settings: MediaStoreArgs, bucket: SecureBucket
+    ) -> FirebaseUploads | None:
+        """The Firebase Storage side, its sync function linked to this bucket (with ``uploads``)."""
+        uploads = settings.uploads
+        if not isinstance(uploads, FirebaseUploadsArgs):
+            self.sync_function = None
+            self.firebase_bucket = pulumi.Output.from_input("")
+            self.push_endpoint = pulumi.Output.from_input("")
+            self.push_service_account_email = pulumi.Output.from_input("")
+            return None
+        linked = dataclasses.replace(uploads, link=[bucket, *settings.link, *uploads.link])
+        component = self.child("uploads", FirebaseUploads, self.component_name, {"args": linked})
+        self.sync_function = component.sync_function
+        self.firebase_bucket = component.bucket_name
+        self.push_endpoint = component.push_endpoint
+        self.push_service_account_email = component.push_service_account_email
+        return component
 
     def _distribution(
         self, name: str, bucket: SecureBucket, price_class: str
@@ -496,213 +594,6 @@ class MediaStore(HybridComponent):
             },
         )
 
-    def _firebase(self, name: str, a: dict[str, Any], links: list[Any]) -> None:
-        project: pulumi.Input[str] = a["project"]
-        production = is_production()
-        access: CrossCloudAccess | None = a.get("access")
-        api: HttpApi = a["api"]
-        number = gcp.organizations.get_project_output(
-            project_id=project, opts=pulumi.InvokeOutputOptions(parent=self)
-        ).number
-        firebase_bucket = self.child(
-            "firebase_bucket",
-            gcp.storage.Bucket,
-            f"{name}-uploads",
-            {
-                "project": project,
-                "location": a.get("storage_location", "US"),
-                "uniform_bucket_level_access": True,
-                "public_access_prevention": "enforced",
-                "versioning": {"enabled": True},
-                "force_destroy": not production,
-                "cors": [
-                    {
-                        "origins": list(a["cors_origins"]),
-                        "methods": ["GET", "HEAD", "PUT", "POST"],
-                        "response_headers": ["Content-Type", "Authorization"],
-                        "max_age_seconds": 3600,
-                    }
-                ]
-                if a.get("cors_origins")
-                else [],
-            },
-        )
-        self.child(
-            "firebase_storage",
-            gcp.firebase.StorageBucket,
-            f"{name}-uploads",
-            {"project": project, "bucket_id": firebase_bucket.name},
-        )
-        self.firebase_bucket = firebase_bucket.name
-        if access is not None:
-            self.child(
-                "reader_grant",
-                gcp.storage.BucketIAMMember,
-                f"{name}-uploads-reader",
-                {
-                    "bucket": firebase_bucket.name,
-                    "role": "roles/storage.objectViewer",
-                    "member": access.service_account_member,
-                },
-            )
-
-        topic = self.child(
-            "topic",
-            gcp.pubsub.Topic,
-            f"{name}-uploads",
-            {"project": project, "message_retention_duration": "86400s"},
-        )
-        dead_letter_topic = self.child(
-            "dead_letter_topic", gcp.pubsub.Topic, f"{name}-uploads-dead", {"project": project}
-        )
-        # A dead-letter topic without a subscription drops what it receives: keep it 7 days.
-        self.child(
-            "dead_letter_subscription",
-            gcp.pubsub.Subscription,
-            f"{name}-uploads-dead",
-            {
-                "project": project,
-                "topic": dead_letter_topic.id,
-                "message_retention_duration": "604800s",
-                "retain_acked_messages": True,
-                "expiration_policy": {"ttl": ""},
-            },
-        )
-        storage_agent = gcp.storage.get_project_service_account_output(
-            project=project, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        publisher = self.child(
-            "storage_publisher",
-            gcp.pubsub.TopicIAMMember,
-            f"{name}-storage-publishes",
-            {
-                "project": project,
-                "topic": topic.id,
-                "role": "roles/pubsub.publisher",
-                "member": storage_agent.email_address.apply(lambda e: f"serviceAccount:{e}"),
-            },
-        )
-        self.child(
-            "notification_config",
-            gcp.storage.Notification,
-            f"{name}-uploads",
-            {
-                "bucket": firebase_bucket.name,
-                "topic": topic.id,
-                "payload_format": "JSON_API_V1",
-                "event_types": list(PUBSUB_EVENT_TYPES),
-            },
-            opts=pulumi.ResourceOptions(depends_on=[publisher]),
-        )
-
-        push_account = self.child(
-            "push_service_account",
-            gcp.serviceaccount.Account,
-            f"{name}-push",
-            {
-                "project": project,
-                "account_id": _push_account_id(name),
-                "display_name": f"{name}: signs Pub/Sub pushes to AWS",
-                "description": "Identity in the OIDC tokens of media sync pushes; holds no roles.",
-            },
-        )
-        self.push_service_account_email = push_account.email
-        pubsub_agent = number.apply(
-            lambda n: f"serviceAccount:service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com"
-        )
-        token_grant = self.child(
-            "pubsub_agent_grant",
-            gcp.serviceaccount.IAMMember,
-            f"{name}-pubsub-signs-push",
-            {
-                "service_account_id": push_account.name,
-                "role": "roles/iam.serviceAccountTokenCreator",
-                "member": pubsub_agent,
-            },
-        )
-        dead_letter_grant = self.child(
-            "pubsub_agent_grant",
-            gcp.pubsub.TopicIAMMember,
-            f"{name}-pubsub-dead-letters",
-            {
-                "project": project,
-                "topic": dead_letter_topic.id,
-                "role": "roles/pubsub.publisher",
-                "member": pubsub_agent,
-            },
-        )
-
-        endpoint = api.url.apply(lambda u: u.rstrip("/") + SYNC_ROUTE.split(" ", 1)[1])
-        self.push_endpoint = endpoint
-        sync_links: list[Any] = [self.media_bucket, *links]
-        if access is not None:
-            sync_links.append(access)
-        sync_args: dict[str, Any] = {
-            "timeout": 60,
-            "memory": 512,
-            **dict(a.get("sync") or {}),
-            "handler": a["sync_handler"],
-        }
-        sync_args["link"] = [*sync_links, *sync_args.get("link", ())]
-        sync_args["environment"] = {
-            **dict(sync_args.get("environment") or {}),
-            f"{self._prefix}_FIREBASE_BUCKET": firebase_bucket.name,
-            f"{self._prefix}_PUSH_SERVICE_ACCOUNT": push_account.email,
-            f"{self._prefix}_PUSH_AUDIENCE": endpoint,
-        }
-        sync = self.child(
-            "sync",
-            Function,
-            f"{name}-sync",
-            {"args": sync_args, "transform": _named_role(function_role_names(name)["sync"])},
-        )
-        self.sync_function = sync
-        api.route(
-            SYNC_ROUTE,
-            sync,
-            authorizer=JwtAuthorizerConfig(
-                issuer=GOOGLE_ISSUER, audience=[endpoint], name=f"{name}-pubsub-push"
-            ),
-        )
-
-        subscription = self.child(
-            "push_subscription",
-            gcp.pubsub.Subscription,
-            f"{name}-uploads-to-aws",
-            {
-                "project": project,
-                "topic": topic.id,
-                "ack_deadline_seconds": 60,
-                "message_retention_duration": "604800s",
-                "expiration_policy": {"ttl": ""},
-                "push_config": {
-                    "push_endpoint": endpoint,
-                    "oidc_token": {
-                        "service_account_email": push_account.email,
-                        "audience": endpoint,
-                    },
-                },
-                "retry_policy": {"minimum_backoff": "10s", "maximum_backoff": "600s"},
-                "dead_letter_policy": {
-                    "dead_letter_topic": dead_letter_topic.id,
-                    "max_delivery_attempts": a.get("max_delivery_attempts", 5),
-                },
-            },
-            opts=pulumi.ResourceOptions(depends_on=[token_grant, dead_letter_grant]),
-        )
-        # Pub/Sub acknowledges a message it dead-letters on the source subscription.
-        self.child(
-            "pubsub_agent_grant",
-            gcp.pubsub.SubscriptionIAMMember,
-            f"{name}-pubsub-acks-dead-letters",
-            {
-                "project": project,
-                "subscription": subscription.name,
-                "role": "roles/pubsub.subscriber",
-                "member": pubsub_agent,
-            },
-        )
-
     def link_spec(self) -> LinkSpec:
         """Read/write objects of the S3 bucket; bucket, CDN URL and Firebase bucket names."""
         return self._spec(self.media_bucket.link_spec())
@@ -720,122 +611,4 @@ class MediaStore(HybridComponent):
                 f"{self._prefix}_CDN_URL": self.cdn_url,
                 f"{self._prefix}_FIREBASE_BUCKET": self.firebase_bucket,
             },
-        )
-
-
-def _s3_send_policy(queue_arn: str, bucket_arn: str, account_id: str) -> str:
-    """Let S3 event notifications of exactly this bucket, in this account, send to the queue."""
-    import json
-
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowS3ObjectCreated",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "s3.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {
-                        "ArnEquals": {"aws:SourceArn": bucket_arn},
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                    },
-                }
-            ],
-        }
-    )
-
-
-def _push_account_id(name: str) -> str:
-    base = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
-    base = re.sub(r"^[^a-z]+", "", base) or "media"
-    account = f"{base[:25].rstrip('-')}-push"
-    return account if len(account) >= 6 else f"{account}-sa"
-
-
-def _int(owner: str, a: dict[str, Any], arg: str, low: int, high: int) -> None:
-    value = a.get(arg)
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ComponentArgsError(f"{owner}: {arg}={value!r} must be a whole number {low}-{high}")
-
-
-def _validate(name: str, a: dict[str, Any]) -> None:
-    owner = f"MediaStore {name!r}"
-    known = set(MediaStoreArgs.__annotations__)
-    unknown = sorted(set(a) - known)
-    if unknown:
-        raise ComponentArgsError(
-            f"{owner}: unknown argument(s) {', '.join(unknown)}; "
-            f"the arguments are: {', '.join(sorted(known))}"
-        )
-    if not a.get("processing_handler"):
-        raise ComponentArgsError(
-            f"{owner}: processing_handler (dotted path of the S3-event handler) is required"
-        )
-    for arg in ("processing", "sync"):
-        extra = a.get(arg) or {}
-        if "handler" in extra:
-            raise ComponentArgsError(
-                f"{owner}: give the handler as {arg}_handler, not inside {arg}"
-            )
-    _int(owner, a, "processing_batch_size", 1, 10)
-    _int(owner, a, "max_receive_count", 1, 1000)
-    _int(owner, a, "archive_after_days", 1, 36500)
-    _int(owner, a, "infrequent_access_after_days", 30, 36500)
-    _int(owner, a, "noncurrent_version_days", 1, 36500)
-    _int(owner, a, "max_delivery_attempts", 5, 100)
-    archive = a.get("archive_after_days", 90)
-    if archive < 30 and a.get("infrequent_access_after_days", 30) < archive:
-        raise ComponentArgsError(f"{owner}: archive_after_days={archive} is below 30")
-    origins = a.get("cors_origins") or ()
-    if isinstance(origins, str):
-        raise ComponentArgsError(f"{owner}: cors_origins must be a list of origins")
-    for origin in origins:
-        if origin == "*" or not re.match(r"^[a-z][a-z0-9+.-]*://[^/\s]+$", str(origin)):
-            raise ComponentArgsError(
-                f"{owner}: cors_origins entry {origin!r} must be an origin like "
-                "'https://app.example.com' or 'capacitor://localhost' (no '*', no path)"
-            )
-    price_class = a.get("price_class", "PriceClass_100")
-    if price_class not in ("PriceClass_100", "PriceClass_200", "PriceClass_All"):
-        raise ComponentArgsError(
-            f"{owner}: price_class {price_class!r} must be PriceClass_100, PriceClass_200 or "
-            "PriceClass_All"
-        )
-    project = a.get("project")
-    if project is None:
-        for arg in ("sync_handler", "api", "access", "sync", "storage_location"):
-            if a.get(arg) is not None:
-                raise ComponentArgsError(
-                    f"{owner}: {arg} belongs to the Firebase Storage sync path; give project too"
-                )
-        return
-    if not a.get("sync_handler"):
-        raise ComponentArgsError(
-            f"{owner}: with project (Firebase Storage uploads), sync_handler is required: "
-            "uploads must reach S3"
-        )
-    if not isinstance(a.get("api"), HttpApi):
-        raise ComponentArgsError(
-            f"{owner}: with project (Firebase Storage uploads), api must be the HttpApi that "
-            "receives the Pub/Sub pushes"
-        )
-    access = a.get("access")
-    if access is not None and not isinstance(access, CrossCloudAccess):
-        raise ComponentArgsError(f"{owner}: access must be a CrossCloudAccess, not {access!r}")
-    if access is not None:
-        sync_role = function_role_names(name)["sync"]
-        if access.trusts_role(sync_role) is False:
-            raise ComponentArgsError(
-                f"{owner}: access {access.component_name!r} does not trust the sync function's "
-                f"role {sync_role!r}; add it to its trusted_aws_roles "
-                "(media_store.function_role_names gives the names)"
-            )
-    if access is None and not (isinstance(project, str) and is_demo_project(project)):
-        raise ComponentArgsError(
-            f"{owner}: access (a CrossCloudAccess trusting the sync function's role) is required "
-            "to read Firebase Storage from AWS; only demo- projects (emulators) go without"
         )

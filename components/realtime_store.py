@@ -20,27 +20,34 @@ with. The code::
                           database=os.environ["CHAT_FIRESTORE_DATABASE"], credentials=creds)
 
 Example:
-    access = CrossCloudAccess("xc", project="acme-prod", trusted_aws_roles=["media-processor"])
-    chat = RealtimeStore("chat", project="acme-prod", rules_file="firestore.rules",
-                         indexes=[{"collection": "messages",
-                                   "fields": [("conversationId", "ASCENDING"),
-                                              ("sentAt", "DESCENDING")]}],
-                         ttl_fields=[{"collection": "typing", "field": "expireAt"}],
-                         access=access)
-    Function("processor", {"handler": "hybridstack.services.media.handler.process",
-                           "link": [chat]})
+    access = CrossCloudAccess("xc", {"project": "acme-prod",
+                                     "trusted_aws_roles": ["media-processor"]})
+    chat = RealtimeStore("chat", {
+        "project": "acme-prod",
+        "rules_file": "firestore.rules",
+        "indexes": [{"collection": "messages",
+                     "fields": [("conversationId", "ASCENDING"), ("sentAt", "DESCENDING")]}],
+        "ttl_fields": [{"collection": "typing", "field": "expireAt"}],
+        "access": access,
+    })
+    Function("processor", {"handler": "hybridstack.services.media.events.handle",
+                           "link": [chat]},
+             transform={"role": with_role_name("media-processor")})
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any, ClassVar, TypedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent, Transforms
+from hybridstack.components.args import ComponentArgs, ComponentArgsError, one_of, refuse
+from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.cross_cloud_access import CrossCloudAccess
 from hybridstack.components.firestore_rules import (
     OpenRulesError,
@@ -51,6 +58,7 @@ from hybridstack.components.link import LinkSpec, env_prefix
 from hybridstack.components.stack_defaults import is_production
 
 DEFAULT_DATABASE = "(default)"
+DEFAULT_LOCATION = "nam5"
 ORDERS = ("ASCENDING", "DESCENDING")
 ARRAY_CONTAINS = "CONTAINS"
 QUERY_SCOPES = ("COLLECTION", "COLLECTION_GROUP")
@@ -78,37 +86,6 @@ class TtlFieldSpec(TypedDict):
     field: str
 
 
-class RealtimeStoreArgs(TypedDict, total=False):
-    """The Firestore database, who may do what in it, and how it is queried."""
-
-    project: pulumi.Input[str]
-    """The Firebase/Google Cloud project id (required)."""
-    database_id: str
-    """``(default)`` (default) or a named database (4-63 of a-z 0-9 -)."""
-    location: str
-    """The database location, e.g. ``nam5`` (default), ``eur3``, ``europe-west1``."""
-    create_database: bool
-    """Create the database (default True); False adopts an existing one (rules etc. still apply)."""
-    protect: bool
-    """Point-in-time recovery, delete protection and keep-on-destroy (default: production stack)."""
-    rules: str
-    """Security rules as text (checked; open rules are refused)."""
-    rules_file: str
-    """Path of a security rules file (checked; open rules are refused)."""
-    indexes: Sequence[IndexSpec]
-    """Composite indexes."""
-    ttl_fields: Sequence[TtlFieldSpec]
-    """TTL policies: documents expire at the timestamp in ``field``."""
-    collection_prefix: str
-    """A prefix the service code puts before collection names (per-environment data in one
-    database); exposed as ``<NAME>_FIRESTORE_COLLECTION_PREFIX``."""
-    access: CrossCloudAccess
-    """AWS -> GCP access whose service account may read and write this database."""
-    access_role: str
-    """The role granted to ``access``: ``roles/datastore.user`` (default) or
-    ``roles/datastore.viewer`` (read only)."""
-
-
 def rules_release_name(database_id: str) -> str:
     """The Firebase Rules release a database reads: ``cloud.firestore[/<database>]``."""
     return (
@@ -116,9 +93,9 @@ def rules_release_name(database_id: str) -> str:
     )
 
 
-def index_fields(owner: str, spec: IndexSpec, position: int) -> list[dict[str, str]]:
-    """The ``fields`` of a ``gcp.firestore.Index`` from an :class:`IndexSpec` (validated)."""
-    where = f"{owner}: indexes[{position}]"
+def index_fields(spec: IndexSpec, position: int) -> list[dict[str, str]]:
+    """The ``fields`` of a ``gcp.firestore.Index`` from ``indexes[position]`` (validated)."""
+    where = f"indexes[{position}]"
     collection = spec.get("collection")
     if not isinstance(collection, str) or not _COLLECTION.match(collection):
         raise ComponentArgsError(f"{where}.collection {collection!r} must be a collection id")
@@ -161,27 +138,127 @@ def database_condition_expression(project: str, database_id: str) -> str:
     return f'resource.name == "projects/{project}/databases/{database_id}"'
 
 
+def ttl_field_errors(spec: Any, position: int) -> str | None:
+    """Why ``ttl_fields[position]`` is not a (collection, field) pair, or None."""
+    where = f"ttl_fields[{position}]"
+    if not isinstance(spec, Mapping):
+        return f"{where} must be {{'collection': ..., 'field': ...}}, not {spec!r}"
+    collection, field_path = spec.get("collection"), spec.get("field")
+    if not isinstance(collection, str) or not _COLLECTION.match(collection):
+        return f"{where}.collection {collection!r} must be a collection id"
+    if not isinstance(field_path, str) or not _FIELD_PATH.match(field_path):
+        return f"{where}.field {field_path!r} is not a field path"
+    return None
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RealtimeStoreArgs(ComponentArgs):
+    """The Firestore database, who may do what in it, and how it is queried."""
+
+    project: pulumi.Input[str]
+    """The Firebase/Google Cloud project id (required)."""
+    database_id: str = DEFAULT_DATABASE
+    """``(default)`` or a named database (4-63 of a-z 0-9 -)."""
+    location: str = DEFAULT_LOCATION
+    """The database location, e.g. ``nam5``, ``eur3``, ``europe-west1``."""
+    create_database: bool = True
+    """Create the database; False adopts an existing one (rules etc. still apply)."""
+    protect: bool | None = None
+    """Point-in-time recovery, delete protection and keep-on-destroy (default: on production
+    stacks only)."""
+    rules: str | None = None
+    """Security rules as text (checked; open rules are refused)."""
+    rules_file: str | None = None
+    """Path of a security rules file (checked; open rules are refused). Neither ``rules`` nor
+    ``rules_file``: no client access at all."""
+    indexes: Sequence[IndexSpec] = ()
+    """Composite indexes."""
+    ttl_fields: Sequence[TtlFieldSpec] = ()
+    """TTL policies: documents expire at the timestamp in ``field``."""
+    collection_prefix: str = ""
+    """A prefix the service code puts before collection names (per-environment data in one
+    database); exposed as ``<NAME>_FIRESTORE_COLLECTION_PREFIX``."""
+    access: CrossCloudAccess | None = None
+    """AWS -> GCP access whose service account may read and write this database."""
+    access_role: str = ACCESS_ROLES[0]
+    """The role granted to ``access``: ``roles/datastore.user`` or ``roles/datastore.viewer``
+    (read only)."""
+
+    def __post_init__(self) -> None:
+        if not self.project:
+            refuse("project (the Firebase project id) is required")
+        database_id = self.database_id
+        if database_id != DEFAULT_DATABASE and not _DATABASE_ID.match(str(database_id)):
+            refuse(
+                f"database_id {database_id!r} must be '(default)' or 4-63 characters of a-z, "
+                "0-9 and '-', starting with a letter"
+            )
+        if not isinstance(self.location, str) or not re.match(r"^[a-z0-9-]+$", self.location):
+            refuse(f"location {self.location!r} is not a Firestore location")
+        self.rules_source  # noqa: B018 - loads and checks the rules now, before anything registers
+        for position, spec in enumerate(self.indexes):
+            index_fields(spec, position)
+        for position, ttl in enumerate(self.ttl_fields):
+            problem = ttl_field_errors(ttl, position)
+            if problem:
+                refuse(problem)
+        prefix = self.collection_prefix
+        if not isinstance(prefix, str) or "/" in prefix:
+            refuse(f"collection_prefix {prefix!r} may not contain '/'")
+        if self.access is not None and not isinstance(self.access, CrossCloudAccess):
+            refuse(f"access must be a CrossCloudAccess, not {self.access!r}")
+        one_of("access_role", self.access_role, ACCESS_ROLES)
+        if self.protect is not None and not isinstance(self.protect, bool):
+            refuse(f"protect must be True or False, not {self.protect!r}")
+
+    @cached_property
+    def rules_source(self) -> str:
+        """The security rules released (checked: open rules are refused)."""
+        try:
+            text, origin = load_rules(text=self.rules, path=self.rules_file)
+            return validate_firestore_rules(text, origin=origin)
+        except (OpenRulesError, FileNotFoundError) as error:
+            raise ComponentArgsError(str(error)) from None
+        except ValueError as error:
+            raise ComponentArgsError(f"rules/rules_file: {error}") from None
+
+    @property
+    def protected(self) -> bool:
+        """``protect`` as given, else whether this is a production stack."""
+        return self.protect if self.protect is not None else is_production()
+
+
+class RealtimeStoreTransforms(TypedDict, total=False):
+    """Reshape a child of the RealtimeStore before it is created (see ``HybridComponent``)."""
+
+    database: Transform
+    """``gcp.firestore.Database``: the database (unless ``create_database`` is False)."""
+    ruleset: Transform
+    """``gcp.firebaserules.Ruleset``: the checked security rules."""
+    release: Transform
+    """``gcp.firebaserules.Release``: the release making the database use them."""
+    index: Transform
+    """``gcp.firestore.Index``: each composite index."""
+    ttl_field: Transform
+    """``gcp.firestore.Field``: each TTL field."""
+    access_grant: Transform
+    """``gcp.projects.IAMMember``: ``access``'s role, conditioned on this database."""
 
 
 class RealtimeStore(HybridComponent):
     """A Firestore database with checked rules, indexes, TTL fields and AWS write access.
 
     Example:
-        chat = RealtimeStore("chat", project="acme-dev", rules_file="firestore.rules")
+        chat = RealtimeStore("chat", {"project": "acme-dev", "rules_file": "firestore.rules"})
         Function("api", {"handler": "hybridstack.services.api.handler.handle", "link": [chat]})
     """
 
-    TYPE: ClassVar[str] = "hybridstack:index:RealtimeStore"
-    CHILD_ROLES: ClassVar[tuple[str, ...]] = (
-        "database",
-        "ruleset",
-        "release",
-        "index",
-        "ttl_field",
-        "access_grant",
-    )
+    TYPE = "hybridstack:index:RealtimeStore"
+    TRANSFORMS = RealtimeStoreTransforms
 
     project: pulumi.Output[str]
     database_id: pulumi.Output[str]
@@ -196,130 +273,33 @@ class RealtimeStore(HybridComponent):
     def __init__(
         self,
         name: str,
-        args: RealtimeStoreArgs | None = None,
+        args: RealtimeStoreArgs | Mapping[str, Any] | None = None,
         *,
-        transform: Transforms | None = None,
+        transform: RealtimeStoreTransforms | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
     ) -> None:
-        merged: dict[str, Any] = {**(args or {}), **kwargs}
-        owner = f"RealtimeStore {name!r}"
-        settings = _validate(owner, merged)
+        settings = RealtimeStoreArgs.parse(args, owner=f"RealtimeStore {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-
-        project: pulumi.Input[str] = merged["project"]
-        database_id: str = settings["database_id"]
-        protect: bool = settings["protect"]
-        self.project = pulumi.Output.from_input(project)
-        self.database_id = pulumi.Output.from_input(database_id)
+        protect = settings.protected
+        self._settings = settings
+        self._access = settings.access
+        self._collection_prefix = settings.collection_prefix
+        self.project = pulumi.Output.from_input(settings.project)
+        self.database_id = pulumi.Output.from_input(settings.database_id)
         self.database_name = pulumi.Output.concat(
-            "projects/", self.project, "/databases/", database_id
+            "projects/", self.project, "/databases/", settings.database_id
         )
-        self.rules_source = settings["rules"]
+        self.rules_source = settings.rules_source
         self.point_in_time_recovery = protect
         self.delete_protection = protect
-        self._collection_prefix = merged.get("collection_prefix", "")
-        self._access: CrossCloudAccess | None = merged.get("access")
 
-        depends: list[pulumi.Resource] = []
-        if merged.get("create_database", True):
-            database = self.child(
-                "database",
-                gcp.firestore.Database,
-                f"{name}-db",
-                {
-                    "project": project,
-                    "name": database_id,
-                    "location_id": settings["location"],
-                    "type": "FIRESTORE_NATIVE",
-                    "concurrency_mode": "OPTIMISTIC",
-                    "app_engine_integration_mode": "DISABLED",
-                    "point_in_time_recovery_enablement": "POINT_IN_TIME_RECOVERY_ENABLED"
-                    if protect
-                    else "POINT_IN_TIME_RECOVERY_DISABLED",
-                    "delete_protection_state": "DELETE_PROTECTION_ENABLED"
-                    if protect
-                    else "DELETE_PROTECTION_DISABLED",
-                    "deletion_policy": "ABANDON" if protect else "DELETE",
-                },
-            )
-            depends.append(database)
-        after_db = pulumi.ResourceOptions(depends_on=depends)
-
-        ruleset = self.child(
-            "ruleset",
-            gcp.firebaserules.Ruleset,
-            f"{name}-rules",
-            {
-                "project": project,
-                "source": {"files": [{"name": "firestore.rules", "content": self.rules_source}]},
-            },
-            opts=after_db,
-        )
-        self.child(
-            "release",
-            gcp.firebaserules.Release,
-            f"{name}-rules",
-            {
-                "project": project,
-                "name": rules_release_name(database_id),
-                "ruleset_name": pulumi.Output.concat(
-                    "projects/", self.project, "/rulesets/", ruleset.name
-                ),
-            },
-        )
-        for position, spec in enumerate(merged.get("indexes") or ()):
-            fields = index_fields(owner, spec, position)
-            slug = "-".join(_slug(f["field_path"]) for f in fields)
-            self.child(
-                "index",
-                gcp.firestore.Index,
-                f"{name}-{_slug(spec['collection'])}-{slug}",
-                {
-                    "project": project,
-                    "database": database_id,
-                    "collection": spec["collection"],
-                    "query_scope": spec.get("query_scope", "COLLECTION"),
-                    "fields": fields,
-                },
-                opts=after_db,
-            )
-        for spec in merged.get("ttl_fields") or ():
-            self.child(
-                "ttl_field",
-                gcp.firestore.Field,
-                f"{name}-{_slug(spec['collection'])}-{_slug(spec['field'])}-ttl",
-                {
-                    "project": project,
-                    "database": database_id,
-                    "collection": spec["collection"],
-                    "field": spec["field"],
-                    "ttl_config": {},
-                    # Expiry timestamps grow monotonically: exempt them from single-field
-                    # indexes, which would otherwise hot-spot.
-                    "index_config": {},
-                },
-                opts=after_db,
-            )
+        database = self._create_database(protect) if settings.create_database else None
+        after_database = pulumi.ResourceOptions(depends_on=[database] if database else [])
+        self._release_rules(after_database)
+        self._create_indexes(after_database)
+        self._create_ttl_fields(after_database)
         if self._access is not None:
-            role = settings["access_role"]
-            self.child(
-                "access_grant",
-                gcp.projects.IAMMember,
-                f"{name}-{self._access.component_name}-{role.rsplit('.', 1)[-1]}",
-                {
-                    "project": project,
-                    "role": role,
-                    "member": self._access.service_account_member,
-                    "condition": {
-                        "title": f"{name} database only"[:100],
-                        "description": f"{role} on the {database_id} Firestore database only",
-                        "expression": self.project.apply(
-                            lambda p: database_condition_expression(p, database_id)
-                        ),
-                    },
-                },
-            )
+            self._grant_access(self._access)
         self.register_outputs(
             {
                 "project": self.project,
@@ -328,6 +308,114 @@ class RealtimeStore(HybridComponent):
                 "pointInTimeRecovery": protect,
                 "deleteProtection": protect,
             }
+        )
+
+    def _create_database(self, protect: bool) -> gcp.firestore.Database:
+        settings = self._settings
+        return self.child(
+            "database",
+            gcp.firestore.Database,
+            f"{self.component_name}-db",
+            {
+                "project": settings.project,
+                "name": settings.database_id,
+                "location_id": settings.location,
+                "type": "FIRESTORE_NATIVE",
+                "concurrency_mode": "OPTIMISTIC",
+                "app_engine_integration_mode": "DISABLED",
+                "point_in_time_recovery_enablement": "POINT_IN_TIME_RECOVERY_ENABLED"
+                if protect
+                else "POINT_IN_TIME_RECOVERY_DISABLED",
+                "delete_protection_state": "DELETE_PROTECTION_ENABLED"
+                if protect
+                else "DELETE_PROTECTION_DISABLED",
+                "deletion_policy": "ABANDON" if protect else "DELETE",
+            },
+        )
+
+    def _release_rules(self, after_database: pulumi.ResourceOptions) -> None:
+        settings, name = self._settings, self.component_name
+        ruleset = self.child(
+            "ruleset",
+            gcp.firebaserules.Ruleset,
+            f"{name}-rules",
+            {
+                "project": settings.project,
+                "source": {"files": [{"name": "firestore.rules", "content": self.rules_source}]},
+            },
+            opts=after_database,
+        )
+        self.child(
+            "release",
+            gcp.firebaserules.Release,
+            f"{name}-rules",
+            {
+                "project": settings.project,
+                "name": rules_release_name(settings.database_id),
+                "ruleset_name": pulumi.Output.concat(
+                    "projects/", self.project, "/rulesets/", ruleset.name
+                ),
+            },
+        )
+
+    def _create_indexes(self, after_database: pulumi.ResourceOptions) -> None:
+        settings, name = self._settings, self.component_name
+        for position, spec in enumerate(settings.indexes):
+            fields = index_fields(spec, position)
+            slug = "-".join(_slug(f["field_path"]) for f in fields)
+            self.child(
+                "index",
+                gcp.firestore.Index,
+                f"{name}-{_slug(spec['collection'])}-{slug}",
+                {
+                    "project": settings.project,
+                    "database": settings.database_id,
+                    "collection": spec["collection"],
+                    "query_scope": spec.get("query_scope", "COLLECTION"),
+                    "fields": fields,
+                },
+                opts=after_database,
+            )
+
+    def _create_ttl_fields(self, after_database: pulumi.ResourceOptions) -> None:
+        settings, name = self._settings, self.component_name
+        for spec in settings.ttl_fields:
+            self.child(
+                "ttl_field",
+                gcp.firestore.Field,
+                f"{name}-{_slug(spec['collection'])}-{_slug(spec['field'])}-ttl",
+                {
+                    "project": settings.project,
+                    "database": settings.database_id,
+                    "collection": spec["collection"],
+                    "field": spec["field"],
+                    "ttl_config": {},
+                    # Expiry timestamps grow monotonically: exempt them from single-field
+                    # indexes, which would otherwise hot-spot.
+                    "index_config": {},
+                },
+                opts=after_database,
+            )
+
+    def _grant_access(self, access: CrossCloudAccess) -> None:
+        settings, name = self._settings, self.component_name
+        role, database_id = settings.access_role, settings.database_id
+        self.child(
+            "access_grant",
+            gcp.projects.IAMMember,
+            f"{name}-{access.component_name}-{role.rsplit('.', 1)[-1]}",
+            {
+                "project": settings.project,
+                "role": role,
+                "member": access.service_account_member,
+                "condition": {
+                    "title": f"{name} database only"[:100],
+                    "description": f"{role} on the {database_id} Firestore database only",
+                    "expression": self.project.apply(
+                        lambda p: database_condition_expression(p, database_id)
+                    ),
+                },
+            },
         )
 
     def link_spec(self) -> LinkSpec:
@@ -344,66 +432,3 @@ class RealtimeStore(HybridComponent):
             environment.update(access_spec.environment)
             statements.extend(access_spec.statements)
         return LinkSpec(statements=statements, environment=environment)
-
-
-def _validate(owner: str, merged: dict[str, Any]) -> dict[str, Any]:
-    known = set(RealtimeStoreArgs.__annotations__)
-    unknown = sorted(set(merged) - known)
-    if unknown:
-        raise ComponentArgsError(
-            f"{owner}: unknown argument(s) {', '.join(unknown)}; "
-            f"the arguments are: {', '.join(sorted(known))}"
-        )
-    if not merged.get("project"):
-        raise ComponentArgsError(f"{owner}: project (the Firebase project id) is required")
-    database_id = merged.get("database_id", DEFAULT_DATABASE)
-    if database_id != DEFAULT_DATABASE and not _DATABASE_ID.match(str(database_id)):
-        raise ComponentArgsError(
-            f"{owner}: database_id {database_id!r} must be '(default)' or 4-63 characters of "
-            "a-z, 0-9 and '-', starting with a letter"
-        )
-    location = merged.get("location", "nam5")
-    if not isinstance(location, str) or not re.match(r"^[a-z0-9-]+$", location):
-        raise ComponentArgsError(f"{owner}: location {location!r} is not a Firestore location")
-    try:
-        text, origin = load_rules(text=merged.get("rules"), path=merged.get("rules_file"))
-        rules = validate_firestore_rules(text, origin=origin)
-    except (OpenRulesError, FileNotFoundError) as error:
-        raise ComponentArgsError(f"{owner}: {error}") from None
-    except ValueError as error:
-        raise ComponentArgsError(f"{owner}: rules/rules_file: {error}") from None
-    for position, spec in enumerate(merged.get("indexes") or ()):
-        index_fields(owner, spec, position)
-    for position, spec in enumerate(merged.get("ttl_fields") or ()):
-        collection, field = spec.get("collection"), spec.get("field")
-        if not isinstance(collection, str) or not _COLLECTION.match(collection):
-            raise ComponentArgsError(
-                f"{owner}: ttl_fields[{position}].collection {collection!r} must be a collection id"
-            )
-        if not isinstance(field, str) or not _FIELD_PATH.match(field):
-            raise ComponentArgsError(
-                f"{owner}: ttl_fields[{position}].field {field!r} is not a field path"
-            )
-    prefix = merged.get("collection_prefix", "")
-    if not isinstance(prefix, str) or "/" in prefix:
-        raise ComponentArgsError(f"{owner}: collection_prefix {prefix!r} may not contain '/'")
-    access = merged.get("access")
-    if access is not None and not isinstance(access, CrossCloudAccess):
-        raise ComponentArgsError(f"{owner}: access must be a CrossCloudAccess, not {access!r}")
-    role = merged.get("access_role", ACCESS_ROLES[0])
-    if role not in ACCESS_ROLES:
-        raise ComponentArgsError(
-            f"{owner}: access_role {role!r} must be one of {', '.join(ACCESS_ROLES)}"
-        )
-    protect = merged.get("protect")
-    if protect is None:
-        protect = is_production()
-    elif not isinstance(protect, bool):
-        raise ComponentArgsError(f"{owner}: protect must be True or False, not {protect!r}")
-    return {
-        "database_id": database_id,
-        "location": location,
-        "rules": rules,
-        "protect": protect,
-        "access_role": role,
-    }

@@ -151,7 +151,7 @@ class Platform:
         ]
         if self.media is not None:
             found.append(self.media.processor)
-            found.append(getattr(self.media, "sync_function", None))
+            found.append(self.media.sync_function)
         return [f for f in found if f is not None]
 
     def outputs(self) -> dict[str, pulumi.Input[Any]]:
@@ -266,7 +266,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
             **extra,
         }
 
-    firebase = FirebaseProject("firebase", project=project, web_app_name="hybridstack")
+    firebase = FirebaseProject("firebase", {"project": project, "web_app_name": "hybridstack"})
     after_firebase = pulumi.ResourceOptions(depends_on=firebase.ready)
     identity_args: dict[str, Any] = {
         "project": project,
@@ -275,7 +275,7 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     issuer = config.identity_issuer or _local_issuer()
     if issuer:
         identity_args["issuer"] = issuer
-    identity = Identity("identity", identity_args, opts=after_firebase)  # type: ignore[arg-type]
+    identity = Identity("identity", identity_args, opts=after_firebase)
 
     # AWS -> GCP: these roles (fixed names, created below) may act as the platform's service
     # account; RealtimeStore and MediaStore grant that account what it needs.
@@ -286,19 +286,23 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         trusted += [role_name("media-api"), *function_role_names("media").values()]
     access = CrossCloudAccess(
         "xc",
-        project=project,
-        trusted_aws_roles=trusted,
-        # the identity API sets roles as custom claims; messaging checks that members exist
-        gcp_roles=["roles/firebaseauth.admin"],
+        {
+            "project": project,
+            "trusted_aws_roles": trusted,
+            # the identity API sets roles as custom claims; messaging checks that members exist
+            "gcp_roles": ["roles/firebaseauth.admin"],
+        },
         opts=after_firebase,
     )
     realtime = RealtimeStore(
         "realtime",
-        project=project,
-        protect=config.protect_data,
-        rules_file=str(REALTIME_RULES_FILE),
-        ttl_fields=[{"collection": "presence", "field": "expireAt"}],
-        access=access,
+        {
+            "project": project,
+            "protect": config.protect_data,
+            "rules_file": str(REALTIME_RULES_FILE),
+            "ttl_fields": [{"collection": "presence", "field": "expireAt"}],
+            "access": access,
+        },
         opts=after_firebase,
     )
     table, idempotency = _tables(config, tags)
@@ -396,14 +400,16 @@ def _media(platform: Platform, function_args: Any, records: list[Linkable]) -> N
                 "tags": tags,
             },
             # Firebase Storage uploads -> Pub/Sub push -> the sync Function -> S3
-            "project": config.firebase_project_id,
-            "api": platform.api,
-            "access": platform.access,
-            "sync_handler": MEDIA_SYNC_HANDLER,
-            "sync": {
-                "environment": function_args("", [])["environment"],
-                "log_retention_days": config.log_retention_days,
-                "tags": tags,
+            "uploads": {
+                "project": config.firebase_project_id,
+                "api": platform.api,
+                "access": platform.access,
+                "sync_handler": MEDIA_SYNC_HANDLER,
+                "sync": {
+                    "environment": function_args("", [])["environment"],
+                    "log_retention_days": config.log_retention_days,
+                    "tags": tags,
+                },
             },
             "link": [platform.table, platform.idempotency],
             "cors_origins": list(config.media.cors_origins),

@@ -71,28 +71,32 @@ service cloud.firestore {
 }
 """
 
-firebase = FirebaseProject("firebase", project=project, web_app_name="messaging")
+firebase = FirebaseProject("firebase", {"project": project, "web_app_name": "messaging"})
 after_firebase = pulumi.ResourceOptions(depends_on=firebase.ready)
-identity = Identity("identity", project=project, anonymous=False, opts=after_firebase)
+identity = Identity("identity", {"project": project, "anonymous": False}, opts=after_firebase)
 access = CrossCloudAccess(
     "xc",
-    project=project,
-    trusted_aws_roles=[media_api_role, *function_role_names("media").values()],
+    {
+        "project": project,
+        "trusted_aws_roles": [media_api_role, *function_role_names("media").values()],
+    },
     opts=after_firebase,
 )
 realtime = RealtimeStore(
     "realtime",
-    project=project,
-    rules=CHAT_RULES,
-    indexes=[
-        {
-            "collection": "messages",
-            "query_scope": "COLLECTION_GROUP",
-            "fields": [("conversationId", "ASCENDING"), ("sentAt", "DESCENDING")],
-        }
-    ],
-    ttl_fields=[{"collection": "typing", "field": "expireAt"}],
-    access=access,
+    {
+        "project": project,
+        "rules": CHAT_RULES,
+        "indexes": [
+            {
+                "collection": "messages",
+                "query_scope": "COLLECTION_GROUP",
+                "fields": [("conversationId", "ASCENDING"), ("sentAt", "DESCENDING")],
+            }
+        ],
+        "ttl_fields": [{"collection": "typing", "field": "expireAt"}],
+        "access": access,
+    },
     opts=after_firebase,
 )
 

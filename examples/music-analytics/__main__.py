@@ -69,23 +69,27 @@ def named_role(name: str) -> dict[str, object]:
     return {"role": lambda args: {**args, "name": role(name)}}
 
 
-firebase = FirebaseProject("firebase", project=project, web_app_name="music")
+firebase = FirebaseProject("firebase", {"project": project, "web_app_name": "music"})
 after_firebase = pulumi.ResourceOptions(depends_on=firebase.ready)
-identity = Identity("identity", project=project, opts=after_firebase)
+identity = Identity("identity", {"project": project}, opts=after_firebase)
 access = CrossCloudAccess(
     "xc",
-    project=project,
-    trusted_aws_roles=[
-        role("core"),
-        role("uploads"),
-        *[role(f"collect-{s}") for s in SOURCES],
-        *function_role_names("audio").values(),
-    ],
-    gcp_roles=["roles/firebaseauth.admin"],
+    {
+        "project": project,
+        "trusted_aws_roles": [
+            role("core"),
+            role("uploads"),
+            *[role(f"collect-{s}") for s in SOURCES],
+            *function_role_names("audio").values(),
+        ],
+        "gcp_roles": ["roles/firebaseauth.admin"],
+    },
     opts=after_firebase,
 )
 realtime = RealtimeStore(
-    "realtime", project=project, rules=DASHBOARD_RULES, access=access, opts=after_firebase
+    "realtime",
+    {"project": project, "rules": DASHBOARD_RULES, "access": access},
+    opts=after_firebase,
 )
 
 # -- data ---------------------------------------------------------------------------------------
@@ -140,10 +144,12 @@ audio = MediaStore(
         "processing_handler": "hybridstack.services.media.events.handle",
         "processing": {"link": [realtime], "memory": 1024},
         "link": [database, idempotency],
-        "project": project,
-        "api": core_api,
-        "access": access,
-        "sync_handler": "hybridstack.services.media.sync.handle",
+        "uploads": {
+            "project": project,
+            "api": core_api,
+            "access": access,
+            "sync_handler": "hybridstack.services.media.sync.handle",
+        },
         "cors_origins": origins,
         "cdn": True,
     },

@@ -53,13 +53,18 @@ secret = (
     else config.require_secret("oauthClientSecret")
 )
 
-firebase = FirebaseProject("firebase", project=project, web_app_name="social-saas")
+firebase = FirebaseProject("firebase", {"project": project, "web_app_name": "social-saas"})
 identity = Identity(
     "identity",
-    project=project,
-    oauth_providers={
-        idp: {"client_id": config.get(f"{idp}ClientId") or f"{idp}-client", "client_secret": secret}
-        for idp in ("google.com", "linkedin.com", "facebook.com")
+    {
+        "project": project,
+        "oauth_providers": {
+            idp: {
+                "client_id": config.get(f"{idp}ClientId") or f"{idp}-client",
+                "client_secret": secret,
+            }
+            for idp in ("google.com", "linkedin.com", "facebook.com")
+        },
     },
     opts=pulumi.ResourceOptions(depends_on=firebase.ready),
 )

@@ -81,13 +81,13 @@ def test_a_transform_that_drops_the_authorizer_is_caught() -> None:
 
 def test_open_rules_are_refused_up_front_and_caught_when_smuggled_in() -> None:
     with pytest.raises(ComponentArgsError, match="Firestore rules are open: line 4"):
-        RealtimeStore("chat", project="demo-app", rules=OPEN_RULES)
+        RealtimeStore("chat", {"project": "demo-app", "rules": OPEN_RULES})
 
     def smuggle(args: dict[str, Any]) -> None:
         args["source"] = {"files": [{"name": "firestore.rules", "content": OPEN_RULES}]}
 
     violations = _violations(
-        lambda: RealtimeStore("chat", project="demo-app", transform={"ruleset": smuggle})
+        lambda: RealtimeStore("chat", {"project": "demo-app"}, transform={"ruleset": smuggle})
     )
     assert [v.rule for v in violations] == ["firestore-rules-not-open"]
     assert "lets anyone" in violations[0].reason

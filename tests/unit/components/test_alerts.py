@@ -127,7 +127,7 @@ def test_bad_arguments_are_named_before_anything_registers(
 ) -> None:
     mocks = RecordingMocks()
     with pytest.raises(ComponentArgsError, match=message):
-        run_under_mocks(lambda: Alerts("ops", args), mocks=mocks)  # type: ignore[arg-type]
+        run_under_mocks(lambda: Alerts("ops", args), mocks=mocks)
     assert mocks.resources == []
 
 

@@ -13,7 +13,7 @@ def _capture(project: str, **kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
     seen: dict[str, Any] = {}
 
     def program() -> None:
-        firebase = FirebaseProject("firebase", project=project, **kwargs)
+        firebase = FirebaseProject("firebase", {"project": project, **kwargs})
         firebase.client_config.apply(lambda c: seen.setdefault("config", c))
         seen["ready"] = len(firebase.ready)
         seen["demo"] = firebase.is_demo
@@ -47,6 +47,14 @@ def test_apis_firebase_and_web_app_with_client_config() -> None:
     assert seen["demo"] is False
 
 
+def test_without_a_web_app_the_config_still_names_the_project() -> None:
+    resources, seen = _capture("acme-dev", create_web_app=False)
+    assert not of_type(resources, "gcp:firebase/webApp:WebApp")
+    assert seen["config"]["projectId"] == "acme-dev"
+    assert seen["config"]["authDomain"] == "acme-dev.firebaseapp.com"
+    assert seen["config"]["appId"] == ""
+
+
 def test_demo_project_registers_nothing_and_gives_emulator_config() -> None:
     resources, seen = _capture("demo-acme")
     assert [r for r in resources if r.custom] == []
@@ -61,13 +69,14 @@ def test_demo_project_registers_nothing_and_gives_emulator_config() -> None:
         ({"project": ""}, "project .* is required"),
         ({"project": "Acme_Prod"}, "project 'Acme_Prod' is not a project id"),
         ({"project": "acme-dev", "extra_apis": ["run"]}, "extra_apis entry 'run'"),
-        ({"project": "acme-dev", "apis": []}, r"unknown argument\(s\) apis"),
+        ({"project": "acme-dev", "apis": []}, "unknown argument 'apis'"),
+        ({}, "missing required argument\\(s\\) project"),
     ],
 )
 def test_invalid_arguments_are_named(kwargs: dict[str, Any], message: str) -> None:
     mocks = RecordingMocks()
     with pytest.raises(ComponentArgsError, match=message):
-        run_under_mocks(lambda: FirebaseProject("firebase", **kwargs), mocks=mocks)
+        run_under_mocks(lambda: FirebaseProject("firebase", kwargs), mocks=mocks)
     assert mocks.resources == []
 
 
@@ -75,7 +84,7 @@ def test_transform_reaches_the_web_app() -> None:
     resources = run_under_mocks(
         lambda: FirebaseProject(
             "firebase",
-            project="acme-dev",
+            {"project": "acme-dev"},
             transform={"web_app": lambda a: {**a, "deletion_policy": "ABANDON"}},
         )
     )

@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pytest
@@ -17,7 +17,6 @@ from hybridstack.components.media_store import (
     PROCESSING_PREFIXES,
     SHORT,
     MediaStore,
-    MediaStoreArgs,
     cache_behaviours,
     function_role_names,
     lifecycle_rules,
@@ -47,11 +46,7 @@ def _record(seen: dict[str, Any], key: str, value: Any) -> None:
 def _aws_only(code_root: Path, **extra: Any) -> Any:
     def program() -> MediaStore:
         return MediaStore(
-            "media",
-            cast(
-                MediaStoreArgs,
-                {"processing_handler": PROCESS, "processing": _fn_args(code_root), **extra},
-            ),
+            "media", {"processing_handler": PROCESS, "processing": _fn_args(code_root), **extra}
         )
 
     return program
@@ -61,23 +56,22 @@ def _hybrid(code_root: Path, project: str = "acme", trust: bool = True, **extra:
     def program() -> MediaStore:
         api = HttpApi("api", {"authorizer": JwtAuthorizerConfig.firebase(project)})
         roles = list(function_role_names("media").values()) if trust else ["someone-else"]
-        access = CrossCloudAccess("xc", project=project, trusted_aws_roles=roles)
+        access = CrossCloudAccess("xc", {"project": project, "trusted_aws_roles": roles})
         return MediaStore(
             "media",
-            cast(
-                MediaStoreArgs,
-                {
-                    "processing_handler": PROCESS,
-                    "processing": _fn_args(code_root),
+            {
+                "processing_handler": PROCESS,
+                "processing": _fn_args(code_root),
+                "cors_origins": ["https://app.acme.com", "capacitor://localhost"],
+                "uploads": {
                     "sync_handler": SYNC,
                     "sync": _fn_args(code_root),
                     "project": project,
                     "api": api,
                     "access": access,
-                    "cors_origins": ["https://app.acme.com", "capacitor://localhost"],
-                    **extra,
                 },
-            ),
+                **extra,
+            },
         )
 
     return program
@@ -312,12 +306,20 @@ def test_lifecycle_skips_ia_when_archiving_first() -> None:
     ("extra", "message"),
     [
         ({"cors_origins": ["*"]}, "cors_origins entry '\\*'"),
-        ({"price_class": "cheap"}, "price_class 'cheap'"),
+        ({"price_class": "cheap"}, "price_class='cheap'; use one of"),
         ({"processing_batch_size": 50}, "processing_batch_size=50"),
-        ({"sync_handler": SYNC}, "sync_handler belongs to the Firebase Storage sync path"),
-        ({"project": "acme"}, "sync_handler is required"),
-        ({"project": "acme", "sync_handler": SYNC}, "api must be the HttpApi"),
-        ({"bucket": "x"}, r"unknown argument\(s\) bucket"),
+        ({"sync_handler": SYNC}, "unknown argument 'sync_handler'"),
+        ({"uploads": {"project": "acme"}}, r"uploads: missing required argument\(s\) api"),
+        (
+            {"uploads": {"project": "acme", "sync_handler": SYNC, "api": "https://x"}},
+            "uploads: api must be the HttpApi",
+        ),
+        (
+            {"uploads": {"project": "demo-a", "sync_handler": SYNC, "api": None, "sink": []}},
+            "uploads: unknown argument 'sink'",
+        ),
+        ({"bucket": "x"}, "unknown argument 'bucket'"),
+        ({"processing": {"handler": PROCESS}}, "give the handler as processing_handler"),
     ],
 )
 def test_invalid_arguments_are_named(code_root: Path, extra: dict[str, Any], message: str) -> None:
@@ -328,10 +330,12 @@ def test_invalid_arguments_are_named(code_root: Path, extra: dict[str, Any], mes
 
 
 def test_access_must_trust_the_sync_role(code_root: Path) -> None:
+    mocks = RecordingMocks()
     with pytest.raises(
         ComponentArgsError, match="does not trust the sync function's role 'media-sync-dev'"
     ):
-        run_under_mocks(_hybrid(code_root, trust=False), stack="dev")
+        run_under_mocks(_hybrid(code_root, trust=False), stack="dev", mocks=mocks)
+    assert not [r for r in mocks.resources if r.type.startswith("hybridstack:index:MediaStore")]
 
 
 def test_transform_reaches_the_distribution(code_root: Path) -> None:
@@ -366,10 +370,12 @@ def test_demo_project_syncs_without_federation(code_root: Path) -> None:
             {
                 "processing_handler": PROCESS,
                 "processing": _fn_args(code_root),
-                "sync_handler": SYNC,
-                "sync": _fn_args(code_root),
-                "project": "demo-acme",
-                "api": api,
+                "uploads": {
+                    "sync_handler": SYNC,
+                    "sync": _fn_args(code_root),
+                    "project": "demo-acme",
+                    "api": api,
+                },
             },
         )
 
@@ -384,9 +390,7 @@ def test_demo_project_syncs_without_federation(code_root: Path) -> None:
                 {
                     "processing_handler": PROCESS,
                     "processing": _fn_args(code_root),
-                    "sync_handler": SYNC,
-                    "project": "acme",
-                    "api": HttpApi("api", {}),
+                    "uploads": {"sync_handler": SYNC, "project": "acme", "api": HttpApi("api", {})},
                 },
             ),
             mocks=mocks,

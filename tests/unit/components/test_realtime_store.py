@@ -24,8 +24,8 @@ service cloud.firestore {
 """
 
 
-def _store(**kwargs: Any) -> Any:
-    return lambda: RealtimeStore("chat", project="acme", **kwargs)
+def _store(transform: Any = None, **args: Any) -> Any:
+    return lambda: RealtimeStore("chat", {"project": "acme", **args}, transform=transform)
 
 
 def test_prod_has_pitr_and_delete_protection() -> None:
@@ -118,9 +118,15 @@ def test_aws_access_is_granted_on_this_database_only_and_linked() -> None:
     seen: dict[str, Any] = {}
 
     def program() -> None:
-        access = CrossCloudAccess("xc", project="acme", trusted_aws_roles=["processor"])
+        access = CrossCloudAccess("xc", {"project": "acme", "trusted_aws_roles": ["processor"]})
         store = RealtimeStore(
-            "chat", project="acme", database_id="chat-db", access=access, collection_prefix="dev_"
+            "chat",
+            {
+                "project": "acme",
+                "database_id": "chat-db",
+                "access": access,
+                "collection_prefix": "dev_",
+            },
         )
         spec = store.link_spec()
         assert spec.statements == []
@@ -157,9 +163,10 @@ def test_aws_access_is_granted_on_this_database_only_and_linked() -> None:
         ),
         ({"ttl_fields": [{"collection": "a/b", "field": "x"}]}, r"ttl_fields\[0\]\.collection"),
         ({"access": "xc"}, "access must be a CrossCloudAccess"),
-        ({"access_role": "roles/owner"}, "access_role 'roles/owner'"),
+        ({"access_role": "roles/owner"}, "access_role='roles/owner'; use one of"),
         ({"protect": "yes"}, "protect must be True or False"),
-        ({"rule": GOOD_RULES}, r"unknown argument\(s\) rule"),
+        ({"rule": GOOD_RULES}, "unknown argument 'rule' \\(did you mean 'rules'\\?\\)"),
+        ({"ttl_fields": ["typing.expireAt"]}, r"ttl_fields\[0\] must be"),
     ],
 )
 def test_invalid_arguments_fail_before_registration(kwargs: dict[str, Any], message: str) -> None:

@@ -12,13 +12,20 @@ from typing import Any
 
 import pytest
 
+from hybridstack.components.alerts import Alerts
 from hybridstack.components.args import ComponentArgsError
+from hybridstack.components.cross_cloud_access import CrossCloudAccess
+from hybridstack.components.firebase_project import FirebaseProject
+from hybridstack.components.firebase_uploads import FirebaseUploads
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
+from hybridstack.components.identity import Identity
 from hybridstack.components.key import Key
+from hybridstack.components.media_store import MediaStore
 from hybridstack.components.postgres import PostgresCluster
 from hybridstack.components.python_layer import PythonLayer
 from hybridstack.components.queue import Queue
+from hybridstack.components.realtime_store import RealtimeStore
 from hybridstack.components.schedule import Schedule
 from hybridstack.components.secret import Secret
 from hybridstack.components.secure_bucket import SecureBucket
@@ -56,6 +63,37 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], object], str, str]] = {
         lambda args: PostgresCluster("catalog", args),
         "max_capacty",
         "max_capacity",
+    ),
+    "MediaStore": (
+        lambda args: MediaStore("media", {"processing_handler": "app.media.handle", **args}),
+        "cors_origin",
+        "cors_origins",
+    ),
+    "FirebaseUploads": (
+        lambda args: FirebaseUploads("media", args),
+        "max_delivery_attemps",
+        "max_delivery_attempts",
+    ),
+    "CrossCloudAccess": (
+        lambda args: CrossCloudAccess("xc", args),
+        "trusted_roles",
+        "trusted_aws_roles",
+    ),
+    "Identity": (
+        lambda args: Identity("auth", {"project": "acme", **args}),
+        "authorised_domains",
+        "authorized_domains",
+    ),
+    "Alerts": (lambda args: Alerts("ops", args), "email", "emails"),
+    "RealtimeStore": (
+        lambda args: RealtimeStore("chat", {"project": "acme", **args}),
+        "rule_file",
+        "rules_file",
+    ),
+    "FirebaseProject": (
+        lambda args: FirebaseProject("firebase", {"project": "acme-dev", **args}),
+        "extra_api",
+        "extra_apis",
     ),
 }
 
