@@ -45,14 +45,11 @@ class HybridComponent(pulumi.ComponentResource):
 
     TYPE: ClassVar[str] = "hybridstack:index:Component"
     TRANSFORMS: ClassVar[type | None] = None  # a TypedDict: child role -> Transform
-    CHILD_ROLES: ClassVar[tuple[str, ...]] = ()  # until every component declares TRANSFORMS
 
     @classmethod
     def child_roles(cls) -> tuple[str, ...]:
         """The roles of the children this component creates (the keys of ``TRANSFORMS``)."""
-        if cls.TRANSFORMS is not None:
-            return tuple(cls.TRANSFORMS.__annotations__)
-        return cls.CHILD_ROLES
+        return () if cls.TRANSFORMS is None else tuple(cls.TRANSFORMS.__annotations__)
 
     def __init__(
         self,

@@ -1,18 +1,22 @@
 """The component base: transforms reach the child they name, and a misspelt role is refused."""
 
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi_aws as aws
 import pytest
 
-from hybridstack.components.component import ComponentArgsError, HybridComponent
+from hybridstack.components.component import ComponentArgsError, HybridComponent, Transform
 from hybridstack.components.link import LinkSpec, env_prefix, resolve_link
 from hybridstack.testing import of_type, run_under_mocks
 
 
+class _ExampleTransforms(TypedDict, total=False):
+    queue: Transform
+
+
 class _Example(HybridComponent):
     TYPE = "hybridstack:test:Example"
-    CHILD_ROLES = ("queue",)
+    TRANSFORMS = _ExampleTransforms
 
     def __init__(self, name: str, transform: Any = None) -> None:
         super().__init__(name, transform=transform)

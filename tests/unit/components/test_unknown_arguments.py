@@ -108,3 +108,18 @@ def test_an_unknown_argument_is_refused_by_name_before_anything_registers(compon
     assert f"unknown argument {typo!r}" in message
     assert f"did you mean {intended!r}" in message
     assert not [r for r in mocks.resources if not r.type.startswith("hybridstack:")]
+
+
+def test_every_component_of_the_library_is_checked_here() -> None:
+    import importlib
+    import pkgutil
+
+    import hybridstack.components
+    from hybridstack.components.component import HybridComponent
+
+    for module in pkgutil.iter_modules(hybridstack.components.__path__):
+        importlib.import_module(f"hybridstack.components.{module.name}")
+    components = {cls.__name__ for cls in HybridComponent.__subclasses__()}
+    assert components - set(CASES) == set(), "add a typo case for each new component"
+    for cls in HybridComponent.__subclasses__():
+        assert cls.TRANSFORMS is not None, f"{cls.__name__} names its child roles in TRANSFORMS"
