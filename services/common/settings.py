@@ -48,6 +48,9 @@ RECORDS_DATABASE = "RECORDS_DATABASE"
 API). The platform sets it from its ``database`` config; when unset, :func:`records_database`
 picks ``postgres`` if a cluster is linked (a ``<NAME>_CLUSTER_ARN`` variable), else ``dynamodb``."""
 RECORDS_DATABASES: tuple[RecordsDatabase, ...] = ("dynamodb", "postgres")
+NOT_LINKED = frozenset({ANALYTICS_SOURCE_MODE})
+"""Optional variables an operator sets by hand: no link provides them (the contract test of
+``tests/unit/contracts`` requires every other variable read here to come from a link)."""
 CLUSTER_ARN_SUFFIX = links.any_link(links.CLUSTER_ARN)
 """The suffix of the variable a linked PostgresCluster sets (``CATALOG_CLUSTER_ARN``)."""
 GCP_CREDENTIALS_SUFFIX = links.any_link(links.GCP_CREDENTIALS)
