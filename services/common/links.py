@@ -1,6 +1,6 @@
 """How a link names the environment variables it sets: the one rule both sides use.
 
-Linking a resource to a Function (``Function(..., link=[media])``) sets variables named
+Linking a resource to a Function (``Function(name, {"link": [media]})``) sets variables named
 ``<PREFIX>_<SUFFIX>``: the prefix comes from the linked resource's logical name
 (:func:`env_prefix`: ``media-store`` -> ``MEDIA_STORE``), the suffix says what the value is
 (``BUCKET_NAME``, ``TABLE_NAME``, ...). The components build the names they set with

@@ -73,7 +73,7 @@ def require(name: str, env: Mapping[str, str] | None = None) -> str:
     if not value:
         raise MissingSettingError(
             f"environment variable {name} is not set: link the resource to this function "
-            "(Function(..., link=[...])) or export it for local runs"
+            '(Function(name, {"link": [...]})) or export it for local runs'
         )
     return value
 
