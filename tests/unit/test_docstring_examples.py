@@ -164,10 +164,11 @@ def _component_classes() -> dict[str, type]:
 
 def _args_names(component: type) -> list[str] | None:
     """The names a component's ``args`` mapping may hold; None when it has no args mapping."""
-    if "args" not in inspect.signature(component.__init__).parameters:
+    parameter = inspect.signature(component).parameters.get("args")
+    if parameter is None:
         return None
     module = importlib.import_module(component.__module__)
-    annotation = component.__init__.__annotations__.get("args")
+    annotation = parameter.annotation
     if isinstance(annotation, str):
         names = re.findall(r"[A-Za-z_]\w*", annotation)
         candidates = [getattr(module, n, None) for n in names]
@@ -228,9 +229,9 @@ def _argument_problems(cls: type, call: ast.Call) -> Iterator[str]:
         for unknown in sorted(set(keywords) - set(cls.names())):
             yield f"{name}({unknown}=...): {name} takes {', '.join(cls.names())}"
         return
-    signature = inspect.signature(cls.__init__)
+    signature = inspect.signature(cls)
     try:
-        signature.bind_partial(None, *call.args, **dict.fromkeys(keywords))
+        signature.bind_partial(*call.args, **dict.fromkeys(keywords))
     except TypeError as error:
         yield f"{name}(...) does not fit {name}{signature}: {error}"
         return
