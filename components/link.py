@@ -2,26 +2,38 @@
 
 Passing a resource in a Function's ``link=[...]`` does two things at once (as SST's ``link`` and
 CDK's ``grant*`` do): it adds exactly the IAM statements that capability needs to the function's
-role, and it sets the environment variables the service code reads to find the resource.
+role, and it sets the environment variables the service code reads to find the resource. Their
+names follow one rule, :func:`link_variable` (``hybridstack.services.common.links``, shared with
+the services that read them): ``<PREFIX of the resource's name>_<SUFFIX>``.
 
 Anything with a ``link_spec()`` method returning a :class:`LinkSpec` can be linked; components
 usually offer narrower specs too (``bucket.read_only()``), which are themselves linkable.
 
 Example:
     uploads = Queue("uploads")
-    Function("worker", handler="hybridstack.services.media.handler.process", link=[uploads])
+    Function("worker", {"handler": "hybridstack.services.media.events.handle", "link": [uploads]})
     # -> role may sqs:SendMessage/ReceiveMessage/... on that queue only,
-    #    and the code reads os.environ["UPLOADS_QUEUE_URL"].
+    #    and the code reads os.environ[link_variable("uploads", QUEUE_URL)] ("UPLOADS_QUEUE_URL").
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import pulumi
+
+from hybridstack.services.common.links import env_prefix, link_variable
+
+__all__ = [
+    "IamStatement",
+    "LinkSpec",
+    "Linkable",
+    "env_prefix",
+    "link_variable",
+    "resolve_link",
+]
 
 
 @dataclass(frozen=True)
@@ -58,13 +70,3 @@ def resolve_link(item: Linkable | LinkSpec) -> LinkSpec:
         f"cannot link {type(item).__name__}: a link must be a component with link_spec() "
         "or a LinkSpec"
     )
-
-
-def env_prefix(name: str) -> str:
-    """The environment-variable prefix for a logical name: ``media-store`` -> ``MEDIA_STORE``."""
-    prefix = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
-    if not prefix:
-        raise ValueError(f"cannot derive an environment variable name from {name!r}")
-    if prefix[0].isdigit():
-        prefix = f"R_{prefix}"
-    return prefix

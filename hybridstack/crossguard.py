@@ -24,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pulumi
-import pulumi.runtime
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -37,6 +35,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from hybridstack.components.stack_defaults import environment
 from hybridstack.policy import (
     IDENTIFYING_PROPS,
     PROD_ONLY_RULES,
@@ -99,11 +98,8 @@ def _environment(args: StackValidationArgs) -> str:
     configured = args.get_config().get("env")
     if configured:
         return str(configured)
-    from_stack_config = pulumi.runtime.get_config("hybridstack:env")
-    if from_stack_config:
-        return str(from_stack_config)
     try:
-        return pulumi.get_stack()
+        return environment()  # the stack's hybridstack:env, else what its name says
     except Exception:  # the engine did not say which stack: not production
         return "dev"
 

@@ -21,6 +21,10 @@ media.retention_days   30          7           90          365
 
 (*) ``protect_data``: point-in-time recovery, deletion protection and bucket versioning.
 
+Which environment is production (``protect_data``), which keeps logs 30 days and puts CloudFront
+in front (staging and prod) is decided once, in ``hybridstack.components.stack_defaults``, which
+the components' own defaults follow too.
+
 Example (``Pulumi.prod.yaml``)::
 
     config:
@@ -61,11 +65,19 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from hybridstack.components.schedule import validate_schedule_expression
-from hybridstack.components.stack_defaults import CLOUDWATCH_RETENTION_DAYS
+from hybridstack.components.stack_defaults import (
+    CLOUDWATCH_RETENTION_DAYS,
+    Environment,
+    default_log_retention_days,
+    environment,
+    is_production,
+    is_production_like,
+)
 
 NAMESPACE = "hybridstack"
 
-Env = Literal["dev", "staging", "prod", "local"]
+Env = Environment
+"""The environments (``hybridstack.components.stack_defaults`` defines them and what follows)."""
 DatabaseKind = Literal["dynamodb", "postgres", "both"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -196,11 +208,11 @@ class StackConfig(_Section):
         if not isinstance(data, Mapping):
             return data
         values = dict(data)
-        env = values.get("env", "dev")
-        prod_like = env in ("prod", "staging")
-        values.setdefault("log_retention_days", 30 if prod_like else 7)
-        values.setdefault("protect_data", env == "prod")
-        retention = {"dev": 30, "local": 7, "staging": 90, "prod": 365}.get(str(env), 30)
+        env = environment(str(values.get("env", "dev")))  # a wrong env is refused below
+        prod_like = is_production_like(env)
+        values.setdefault("log_retention_days", default_log_retention_days(env))
+        values.setdefault("protect_data", is_production(env))
+        retention = {"dev": 30, "local": 7, "staging": 90, "prod": 365}[env]
         for section, extra in (("media", {"retention_days": retention}), ("static_site", {})):
             given = values.get(section, {})
             if isinstance(given, Mapping):
@@ -242,7 +254,7 @@ class StackConfig(_Section):
     @property
     def is_prod(self) -> bool:
         """True for the production environment (data protection policies apply)."""
-        return self.env == "prod"
+        return is_production(self.env)
 
 
 def _field(location: tuple[Any, ...]) -> FieldInfo | None:
@@ -363,15 +375,15 @@ def _agree_with_providers(values: dict[str, Any]) -> list[str]:
 def load_stack_config() -> StackConfig:
     """Read ``pulumi.Config("hybridstack")`` of the current stack and validate it.
 
-    ``env`` defaults to the stack name when that is one of dev/staging/prod/local;
+    ``env`` defaults to the environment the stack name says
+    (:func:`~hybridstack.components.stack_defaults.environment`: ``prod-eu`` -> ``prod``);
     ``aws_region``, ``gcp_region`` and ``firebase_project_id`` default to ``aws:region``,
     ``gcp:region`` and ``gcp:project`` and must agree with them when both are set.
     Call it first in a program: it raises :class:`StackConfigError` before anything registers.
     """
     values = raw_stack_config()
-    stack = pulumi.get_stack()
-    if "env" not in values and stack in ("dev", "staging", "prod", "local"):
-        values["env"] = stack
+    if "env" not in values:
+        values["env"] = environment(pulumi.get_stack())
     disagreements = _agree_with_providers(values)
     try:
         config = parse_stack_config(values)

@@ -61,8 +61,13 @@ from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
 from hybridstack.local_settings import local_settings
+from hybridstack.services.api import handler as platform_api
+from hybridstack.services.common.routes import parse_route_key
 from hybridstack.services.common.settings import RECORDS_DATABASE
+from hybridstack.services.identity import api as identity_api
 from hybridstack.services.identity import missed_registrations
+from hybridstack.services.media import api as media_api
+from hybridstack.services.messaging import api as messaging_api
 from hybridstack.services.messaging.rules import RULES_PATH
 from reference_platform.config import StackConfig, load_stack_config
 
@@ -73,17 +78,16 @@ MEDIA_EVENTS_HANDLER = "hybridstack.services.media.events.handle"
 MEDIA_API_HANDLER = "hybridstack.services.media.api.handle"
 MEDIA_SYNC_HANDLER = "hybridstack.services.media.sync.handle"
 IDENTITY_API_HANDLER = "hybridstack.services.identity.api.handle"
-IDENTITY_ROUTES = ("GET /users/me", "PATCH /users/me", "PUT /users/{uid}/role")
-REGISTRATION_ROUTE = "POST /internal/users"
+IDENTITY_ROUTES = tuple(r for r in identity_api.ROUTES if r != identity_api.REGISTRATION_ROUTE)
+"""The identity API's routes for signed-in users (each service declares its routes once, in
+its adapter's ``ROUTES``; the program routes exactly those)."""
+REGISTRATION_ROUTE = identity_api.REGISTRATION_ROUTE
 MESSAGING_API_HANDLER = "hybridstack.services.messaging.api.handle"
-MESSAGING_ROUTES = (
-    "POST /conversations",
-    "POST /conversations/{conversation_id}/messages",
-    "POST /conversations/{conversation_id}/read",
-)
-MEDIA_ROUTES = ("POST /media/upload", "GET /media/{media_id}", "DELETE /media/{media_id}")
-PUBLIC_ROUTES = ("GET /health",)
+MESSAGING_ROUTES = messaging_api.ROUTES
+MEDIA_ROUTES = media_api.ROUTES
+PUBLIC_ROUTES = (platform_api.HEALTH_ROUTE,)
 """Routes served without an authorizer (everything else needs a Firebase ID token)."""
+PLATFORM_ROUTES = tuple(r for r in platform_api.ROUTES if r not in PUBLIC_ROUTES)
 
 REALTIME_RULES_FILE = RULES_PATH
 """The platform's Firestore rules ship with the messaging service (conversations, receipts,
@@ -329,7 +333,8 @@ def build_platform(config: StackConfig | None = None) -> Platform:
     )
     for route in PUBLIC_ROUTES:
         api.route(route, api_function, public=True)
-    api.route("GET /me", api_function)
+    for route in PLATFORM_ROUTES:
+        api.route(route, api_function)
 
     identity_function = Function(
         "identity-api",
@@ -340,7 +345,8 @@ def build_platform(config: StackConfig | None = None) -> Platform:
         api.route(route, identity_function)
     # The Firebase blocking function registers new users with a Google-signed ID token of the
     # platform's service account for exactly this URL (the handler checks the token's email).
-    registration_url = api.url.apply(lambda url: url.rstrip("/") + "/internal/users")
+    _, registration_path = parse_route_key(REGISTRATION_ROUTE)
+    registration_url = api.url.apply(lambda url: url.rstrip("/") + registration_path)
     api.route(
         REGISTRATION_ROUTE,
         identity_function,

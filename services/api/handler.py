@@ -22,6 +22,8 @@ from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hybridstack.services.common.routes import serve
+
 logger = Logger(service="platform-api")
 app = APIGatewayHttpResolver()
 
@@ -45,16 +47,21 @@ def identity_from_claims(claims: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@app.get("/health")
 def health() -> dict[str, str]:
     """Liveness: answers without touching any dependency."""
     return {"status": "ok"}
 
 
-@app.get("/me")
 def me() -> dict[str, Any]:
     """The verified identity of the caller."""
     return identity_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+
+
+HEALTH_ROUTE = "GET /health"
+"""The one route served without an authorizer: liveness answers anyone."""
+
+ROUTES = serve(app, {HEALTH_ROUTE: health, "GET /me": me})
+"""The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

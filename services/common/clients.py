@@ -48,12 +48,12 @@ def google_credentials() -> tuple[Any, str | None]:
     project = os.environ.get(settings.REALTIME_PROJECT) or os.environ.get("GOOGLE_CLOUD_PROJECT")
     if emulated:
         return AnonymousCredentials(), project
-    config = settings.by_suffix("_GCP_CREDENTIALS")
+    config = settings.by_suffix(settings.GCP_CREDENTIALS_SUFFIX)
     if config:
         import google.auth
 
         credentials, _ = google.auth.load_credentials_from_dict(json.loads(config))
-        return credentials, project or settings.by_suffix("_GCP_PROJECT")
+        return credentials, project or settings.by_suffix(settings.GCP_PROJECT_SUFFIX)
     import google.auth
 
     credentials, default_project = google.auth.default()

@@ -43,8 +43,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hybridstack.services.common import settings
+from hybridstack.services.common import links, settings
 from hybridstack.services.common.clients import aws_client
+from hybridstack.services.common.links import link_variable
 
 Row = dict[str, Any]
 RESUME_WAIT_SECONDS = 60.0
@@ -78,8 +79,8 @@ def linked_cluster(env: Mapping[str, str] | None = None) -> LinkedCluster:
     prefix = arn_variable.removesuffix(settings.CLUSTER_ARN_SUFFIX)
     return LinkedCluster(
         cluster_arn=source[arn_variable],
-        secret_arn=settings.require(f"{prefix}_SECRET_ARN", source),
-        database=settings.require(f"{prefix}_DATABASE", source),
+        secret_arn=settings.require(link_variable(prefix, links.SECRET_ARN), source),
+        database=settings.require(link_variable(prefix, links.DATABASE), source),
     )
 
 

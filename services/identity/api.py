@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from firebase_admin import auth as firebase_auth
 
 from hybridstack.services.common.http import caller, json_body, path_uid
+from hybridstack.services.common.routes import serve
 from hybridstack.services.identity.registration import (
     RegistrationRefusedError,
     accept_registration,
@@ -47,14 +48,12 @@ logger = Logger(service="identity")
 app = APIGatewayHttpResolver()
 
 
-@app.get("/users/me")
 def get_me() -> dict[str, Any]:
     """The caller's record, created now if registration never happened."""
     me = caller(app.current_event)
     return ensure_user(me.uid, me.email).model_dump()
 
 
-@app.patch("/users/me")
 def patch_me() -> dict[str, Any]:
     me = caller(app.current_event)
     update = json_body(app.current_event, ProfileUpdate)
@@ -66,7 +65,6 @@ def patch_me() -> dict[str, Any]:
         raise BadRequestError(str(error)) from None
 
 
-@app.put("/users/<uid>/role")
 def put_role(uid: str) -> dict[str, Any]:
     me = caller(app.current_event)
     uid = path_uid(uid)
@@ -79,7 +77,6 @@ def put_role(uid: str) -> dict[str, Any]:
         raise NotFoundError(f"no user with uid {uid!r}") from None
 
 
-@app.post("/internal/users")
 def register() -> Response[Any]:
     service = caller(app.current_event)
     user = json_body(app.current_event, NewUser)
@@ -92,6 +89,22 @@ def register() -> Response[Any]:
         content_type="application/json",
         body=record.model_dump(),
     )
+
+
+REGISTRATION_ROUTE = "POST /internal/users"
+"""Called by the Firebase blocking function only: the program puts it behind the Google JWT
+authorizer of the registration service account, not the Firebase users' one."""
+
+ROUTES = serve(
+    app,
+    {
+        "GET /users/me": get_me,
+        "PATCH /users/me": patch_me,
+        "PUT /users/{uid}/role": put_role,
+        REGISTRATION_ROUTE: register,
+    },
+)
+"""The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

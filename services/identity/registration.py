@@ -178,7 +178,7 @@ def accept_registration(
     caller_claims: Caller, user: NewUser, *, users: UserStore | None = None
 ) -> tuple[UserRecord, bool]:
     """Create the record for ``user`` if the call came from the registration service."""
-    expected = settings.by_suffix("_GOOGLE_CALLER")
+    expected = settings.by_suffix(settings.GOOGLE_CALLER_SUFFIX)
     if not expected:
         raise RegistrationRefusedError(
             "registration is closed: no registration service account is linked "

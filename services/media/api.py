@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hybridstack.services.common.http import PAYLOAD_TOO_LARGE, caller, json_body, path_id
+from hybridstack.services.common.routes import serve
 from hybridstack.services.identity.users import ensure_user
 from hybridstack.services.media.delivery import (
     MediaGoneError,
@@ -35,7 +36,6 @@ app = APIGatewayHttpResolver()
 GONE = 410
 
 
-@app.post("/media/upload")
 def upload() -> Response[Any]:
     owner = caller(app.current_event)
     request = json_body(app.current_event, UploadRequest)
@@ -47,7 +47,6 @@ def upload() -> Response[Any]:
     return Response(status_code=201, content_type="application/json", body=ticket.model_dump())
 
 
-@app.get("/media/<media_id>")
 def get_media(media_id: str) -> dict[str, Any]:
     owner = caller(app.current_event)
     media_id = path_id(media_id, "media id")
@@ -59,7 +58,6 @@ def get_media(media_id: str) -> dict[str, Any]:
         raise ServiceError(GONE, str(error)) from None
 
 
-@app.delete("/media/<media_id>")
 def delete_media(media_id: str) -> Response[str]:
     owner = caller(app.current_event)
     media_id = path_id(media_id, "media id")
@@ -70,6 +68,17 @@ def delete_media(media_id: str) -> Response[str]:
     except MediaGoneError as error:
         raise ServiceError(GONE, str(error)) from None
     return Response(status_code=204, body="")
+
+
+ROUTES = serve(
+    app,
+    {
+        "POST /media/upload": upload,
+        "GET /media/{media_id}": get_media,
+        "DELETE /media/{media_id}": delete_media,
+    },
+)
+"""The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

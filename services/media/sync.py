@@ -35,6 +35,7 @@ from pydantic import ConfigDict, Field
 from hybridstack.services.common import settings
 from hybridstack.services.common.http import UNPROCESSABLE, RequestBody, json_body, parse_model
 from hybridstack.services.common.idempotency import register_context
+from hybridstack.services.common.routes import serve
 from hybridstack.services.media.storage_sync import StorageEvent, sync_object
 
 logger = Logger(service="storage-sync")
@@ -67,12 +68,11 @@ def check_pusher() -> None:
     claims = app.current_event.request_context.authorizer.jwt_claim
     if not claims:
         raise UnauthorizedError("a Pub/Sub push must carry its OIDC token")
-    expected = settings.by_suffix("_PUSH_SERVICE_ACCOUNT")
+    expected = settings.by_suffix(settings.PUSH_SERVICE_ACCOUNT_SUFFIX)
     if not expected or claims.get("email") != expected:
         raise ForbiddenError(f"pushes are accepted from {expected or 'no linked account'} only")
 
 
-@app.post("/media/sync")
 def storage_event() -> Response[str]:
     check_pusher()
     push = json_body(app.current_event, PushRequest)
@@ -87,7 +87,7 @@ def storage_event() -> Response[str]:
         },
         what="storage notification attributes",
     )
-    expected_bucket = settings.by_suffix("_FIREBASE_BUCKET")
+    expected_bucket = settings.by_suffix(settings.FIREBASE_BUCKET_SUFFIX)
     if expected_bucket and event.bucket != expected_bucket:
         raise ServiceError(
             UNPROCESSABLE, f"bucket {event.bucket!r} is not the linked {expected_bucket!r}"
@@ -96,6 +96,15 @@ def storage_event() -> Response[str]:
     logger.info("storage event synchronised", extra={"message_id": push.message.message_id,
                                                      **result})  # fmt: skip
     return Response(status_code=204, body="")
+
+
+ROUTES = serve(
+    app,
+    {
+        "POST /media/sync": storage_event,
+    },
+)
+"""The route this adapter serves: MediaStore routes its Pub/Sub push subscription here."""
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

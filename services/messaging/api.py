@@ -27,6 +27,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hybridstack.services.common.http import UNPROCESSABLE, caller, json_body, path_id
+from hybridstack.services.common.routes import serve
 from hybridstack.services.messaging.conversations import (
     ConversationCreate,
     ConversationNotFoundError,
@@ -43,7 +44,6 @@ logger = Logger(service="messaging")
 app = APIGatewayHttpResolver()
 
 
-@app.post("/conversations")
 def new_conversation() -> Response[Any]:
     me = caller(app.current_event)
     request = json_body(app.current_event, ConversationCreate)
@@ -56,7 +56,6 @@ def new_conversation() -> Response[Any]:
     return Response(201, "application/json", {"conversation_id": conversation_id})
 
 
-@app.post("/conversations/<conversation_id>/messages")
 def new_message(conversation_id: str) -> Response[Any]:
     me = caller(app.current_event)
     conversation_id = path_id(conversation_id, "conversation id")
@@ -70,7 +69,6 @@ def new_message(conversation_id: str) -> Response[Any]:
     return Response(201, "application/json", {"message_id": message_id})
 
 
-@app.post("/conversations/<conversation_id>/read")
 def read(conversation_id: str) -> Response[str]:
     me = caller(app.current_event)
     conversation_id = path_id(conversation_id, "conversation id")
@@ -80,6 +78,17 @@ def read(conversation_id: str) -> Response[str]:
     except ConversationNotFoundError as error:
         raise NotFoundError(str(error)) from None
     return Response(204, body="")
+
+
+ROUTES = serve(
+    app,
+    {
+        "POST /conversations": new_conversation,
+        "POST /conversations/{conversation_id}/messages": new_message,
+        "POST /conversations/{conversation_id}/read": read,
+    },
+)
+"""The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

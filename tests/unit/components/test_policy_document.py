@@ -69,7 +69,7 @@ def test_stack_kinds_and_retention() -> None:
     assert [is_production(s) for s in ("prod", "prod-eu", "dev")] == [True, True, False]
     assert [is_local(s) for s in ("local", "local-ci", "prod")] == [True, True, False]
     assert default_log_retention_days("production") == 30
-    assert default_log_retention_days("staging") == 7
+    assert default_log_retention_days("staging") == 30
     assert log_retention_days(14, owner="X") == 14
     with pytest.raises(ComponentArgsError, match=r"X: log_retention_days=True"):
         log_retention_days(True, owner="X")
