@@ -93,7 +93,7 @@ def _running_state(state_dir: Path) -> RunState:
 
 
 def _parse_services(services: str | None) -> list[str] | None:
-    from hybridstack.emulators.runtime.local_cloud import SERVICES
+    from hybridstack.emulators.runtime.emulators import SERVICES
 
     if not services or services == "all":
         return None
@@ -112,7 +112,7 @@ def _endpoint_table(
     health: dict[str, bool] | None,
     restarts: dict[str, int] | None = None,
 ) -> Table:
-    from hybridstack.emulators.runtime.local_cloud import STATUS_ROWS
+    from hybridstack.emulators.runtime.emulators import STATUS_ROWS
 
     table = Table(title=f"local cloud · project {endpoints.project_id}")
     table.add_column("service")
@@ -445,7 +445,9 @@ def status(state_dir: StateDirOption = None) -> None:
     """Show each emulator's address and whether it answers; exit 1 if any is down, or if
     emulators run without their owner (a killed `up`: orphans, with the command that removes
     them)."""
-    from hybridstack.emulators.runtime.local_cloud import STATUS_ROWS, health_of, orphans
+    from hybridstack.emulators.runtime.emulators import STATUS_ROWS
+    from hybridstack.emulators.runtime.local_cloud import orphans
+    from hybridstack.emulators.runtime.operations import health_of
     from hybridstack.emulators.runtime.run_state import owner_alive, read_state
 
     directory = _state_dir(state_dir)
@@ -504,7 +506,7 @@ def env(state_dir: StateDirOption = None) -> None:
 @local_app.command("reset")
 def reset(state_dir: StateDirOption = None) -> None:
     """Wipe every emulator's data without restarting."""
-    from hybridstack.emulators.runtime.local_cloud import reset_services
+    from hybridstack.emulators.runtime.operations import reset_services
 
     state = _running_state(_state_dir(state_dir))
     started = time.perf_counter()
