@@ -382,13 +382,7 @@ class LocalCloud:
 
     def reset(self) -> dict[str, float]:
         """Wipe every emulator's data without restarting; seconds per emulator."""
-        events = self.storage_events
-        return reset_services(
-            self.endpoints,
-            self.services,
-            storage_event_topic=events.topic if events else None,
-            storage_event_project=events.project_id if events else None,
-        )
+        return reset_services(self.endpoints, self.services, storage_events=self.storage_events)
 
     def health(self) -> dict[str, bool]:
         """Each running emulator -> whether it answers."""

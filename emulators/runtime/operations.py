@@ -9,7 +9,7 @@ re-creates it (:func:`recreate_event_topic`): Storage events keep flowing after 
 
 Example:
     health_of(cloud.endpoints)                      # {"aws": True, "firestore": True, ...}
-    reset_services(cloud.endpoints, storage_event_topic="uploads")  # {"aws": 0.02, ...}
+    reset_services(cloud.endpoints, storage_events=cloud.storage_events)  # {"aws": 0.02, ...}
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from hybridstack.emulators.runtime.emulator import Emulator
 from hybridstack.emulators.runtime.emulators import SERVICES, emulator
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.storage import StorageEvents
 
 
 def address_of(endpoints: LocalCloudEndpoints, service: str) -> str | None:
@@ -58,14 +59,13 @@ def reset_services(
     endpoints: LocalCloudEndpoints,
     services: Iterable[str] | None = None,
     *,
-    storage_event_topic: str | None = None,
-    storage_event_project: str | None = None,
+    storage_events: StorageEvents | None = None,
     replacing: Mapping[str, Emulator] | None = None,
 ) -> dict[str, float]:
     """Wipe each running emulator's data without restarting, in parallel; seconds per emulator.
 
-    ``storage_event_topic`` (in ``storage_event_project``, default the endpoints' project) is
-    re-created after the Pub/Sub wipe, so Storage events keep flowing.
+    The topic of ``storage_events`` is re-created after the Pub/Sub wipe, so Storage events keep
+    flowing.
     """
     chosen = [
         service
@@ -77,10 +77,8 @@ def reset_services(
         started = time.perf_counter()
         address = str(address_of(endpoints, service))
         _chosen(service, replacing).reset(address, endpoints.project_id)
-        if service == "pubsub" and storage_event_topic:
-            recreate_event_topic(
-                address, storage_event_project or endpoints.project_id, storage_event_topic
-            )
+        if service == "pubsub" and storage_events:
+            recreate_event_topic(address, storage_events.project_id, storage_events.topic)
         return time.perf_counter() - started
 
     with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:

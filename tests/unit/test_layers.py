@@ -165,7 +165,7 @@ def test_no_module_imports_itself_through_others_on_import() -> None:
         }
         for module, path in modules.items()
     }
-    cycles = []
+    cycles: list[list[str]] = []
     for start in sorted(edges):
         stack = [(start, [start])]
         while stack and not any(cycle[0] == start for cycle in cycles):

@@ -507,12 +507,13 @@ def env(state_dir: StateDirOption = None) -> None:
 def reset(state_dir: StateDirOption = None) -> None:
     """Wipe every emulator's data without restarting."""
     from hybridstack.emulators.runtime.operations import reset_services
+    from hybridstack.emulators.runtime.storage import StorageEvents
 
     state = _running_state(_state_dir(state_dir))
+    topic = state.storage_event_topic
+    events = StorageEvents(state.endpoints.project_id, topic) if topic else None
     started = time.perf_counter()
-    seconds = reset_services(
-        state.endpoints, state.services, storage_event_topic=state.storage_event_topic
-    )
+    seconds = reset_services(state.endpoints, state.services, storage_events=events)
     total = time.perf_counter() - started
     detail = ", ".join(f"{service} {value * 1000:.0f} ms" for service, value in seconds.items())
     console.print(f"reset in {total * 1000:.0f} ms ({detail})")

@@ -281,12 +281,10 @@ class ContainerCloud:
 
     def reset(self) -> dict[str, float]:
         """Wipe every emulator's data without restarting, in parallel; seconds per emulator."""
-        events = self.storage_events
         return reset_services(
             self.endpoints,
             self.services,
-            storage_event_topic=events.topic if events else None,
-            storage_event_project=events.project_id if events else None,
+            storage_events=self.storage_events,
             replacing=self._replacing(),
         )
 
