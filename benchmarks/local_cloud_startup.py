@@ -38,8 +38,9 @@ import boto3
 import psutil
 import requests
 
+from hybridstack.emulators.runtime.emulators import DEFAULT_SERVICES
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
-from hybridstack.emulators.runtime.local_cloud import DEFAULT_SERVICES, LocalCloud
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 from hybridstack.emulators.runtime.process import group_pids
 
 TARGET_START_SECONDS = 20.0

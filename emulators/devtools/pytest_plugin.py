@@ -53,6 +53,8 @@ from uuid import uuid4
 
 import pytest
 
+from hybridstack.emulators.runtime.emulators import DEFAULT_SERVICES, EMULATORS, emulator
+from hybridstack.emulators.runtime.emulators import SERVICES as ALL_SERVICES
 from hybridstack.emulators.runtime.endpoints import (
     DEFAULT_PROJECT_ID,
     TEST_ACCESS_KEY,
@@ -64,9 +66,8 @@ if TYPE_CHECKING:
     from hybridstack.emulators.runtime.clients import AuthEmulator
 
 BACKENDS = ("process", "containers", "external")
-ALL_SERVICES = ("aws", "auth", "functions", "firestore", "pubsub", "storage")
-# What a test that asks for the cloud without saying more gets (Functions needs a source).
-DEFAULT_SERVICES = ("aws", "auth", "firestore", "pubsub", "storage")
+# ALL_SERVICES: what a marker may name; DEFAULT_SERVICES: what a test that asks for the cloud
+# without saying more gets (Functions needs a source). Both from the emulator table.
 
 # The emulators each fixture needs; the session starts the union over the selected tests.
 FIXTURE_SERVICES: dict[str, tuple[str, ...]] = {
@@ -86,23 +87,13 @@ FIXTURE_SERVICES: dict[str, tuple[str, ...]] = {
     "pubsub_subscriber": ("pubsub",),
 }
 
-# The variables --local-cloud=external reads for each emulator.
-EXTERNAL_VARIABLES = {
-    "aws": "AWS_ENDPOINT_URL (or LOCALSTACK_HOST)",
-    "auth": "FIREBASE_AUTH_EMULATOR_HOST",
-    "functions": "FUNCTIONS_EMULATOR_HOST",
-    "firestore": "FIRESTORE_EMULATOR_HOST",
-    "pubsub": "PUBSUB_EMULATOR_HOST",
-    "storage": "STORAGE_EMULATOR_HOST",
-}
-_EMULATOR_VARIABLES = {
-    "aws": ("AWS_ENDPOINT_URL", "LOCALSTACK_HOST", "EDGE_PORT"),
-    "auth": ("FIREBASE_AUTH_EMULATOR_HOST",),
-    "functions": ("FUNCTIONS_EMULATOR_HOST",),
-    "firestore": ("FIRESTORE_EMULATOR_HOST",),
-    "pubsub": ("PUBSUB_EMULATOR_HOST",),
-    "storage": ("STORAGE_EMULATOR_HOST",),
-}
+
+def external_variables(service: str) -> str:
+    """The variables --local-cloud=external reads for ``service`` (AWS: either of two)."""
+    main, *others = emulator(service).variables
+    return f"{main} (or {others[0]})" if others else main
+
+
 # Never let a real AWS identity ride along with requests to the emulators.
 _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -272,7 +263,7 @@ def _make_backend(
     cloud = ExternalCloud.from_environment(os.environ)
     missing = [name for name in services if not getattr(cloud.endpoints, name)]
     if missing:
-        variables = ", ".join(EXTERNAL_VARIABLES[name] for name in missing)
+        variables = ", ".join(external_variables(name) for name in missing)
         raise pytest.UsageError(
             f"--local-cloud=external: the tests need {', '.join(missing)} but {variables} "
             "is not set (export the local cloud's environment, e.g. "
@@ -301,9 +292,9 @@ def local_cloud(
             raise
         config.stash[_started] = (kind, backend)
         if kind != "external":
-            for service, names in _EMULATOR_VARIABLES.items():
-                if not getattr(endpoints, service):
-                    for name in names:
+            for row in EMULATORS:  # a variable of an emulator this cloud lacks must not leak
+                if row.choosable and not getattr(endpoints, row.name):
+                    for name in row.variables:
                         patcher.delenv(name, raising=False)
         for name in _REAL_AWS_VARIABLES:
             patcher.delenv(name, raising=False)
@@ -381,8 +372,11 @@ class _SessionClients:
         )
 
     def aws(self, service: str) -> Any:
+        from hybridstack.emulators.runtime.clients import aws_client
+
         if service not in self._aws:
-            self._aws[service] = self.aws_session.client(service)
+            self._need("aws")
+            self._aws[service] = aws_client(self.endpoints, service)
         return self._aws[service]
 
     @cached_property

@@ -28,8 +28,9 @@ from typing import Any
 
 from hybridstack.emulators.deploy.engine import DeployError, DeployResult, deploy_local_stack
 from hybridstack.emulators.runtime import firebase_tools, functions_codebase
+from hybridstack.emulators.runtime.emulators import DEFAULT_SERVICES
 from hybridstack.emulators.runtime.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
-from hybridstack.emulators.runtime.local_cloud import DEFAULT_SERVICES, LocalCloud
+from hybridstack.emulators.runtime.local_cloud import LocalCloud
 from hybridstack.emulators.runtime.local_issuer import metadata_host
 from hybridstack.emulators.runtime.run_state import default_state_dir
 from hybridstack.emulators.runtime.storage import StorageEvents

@@ -1,6 +1,8 @@
 """Where a running local cloud listens, and the environment that points clients at it.
 
-This is the one place that knows the variable names: every backend (processes, containers,
+The variable names come from the emulator table
+(:mod:`~hybridstack.emulators.runtime.emulators`); this is the one place that writes and reads
+them: every backend (processes, containers,
 an external emulator set) produces a :class:`LocalCloudEndpoints`, and everything that talks to
 the local cloud (CLI, pytest plugin, deploy engine, service code under test) reads its
 ``environment()`` or re-creates it with :meth:`LocalCloudEndpoints.from_environment`.
@@ -17,11 +19,13 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from hybridstack.emulators.runtime.emulators import EMULATORS, emulator
+
 DEFAULT_PROJECT_ID = "demo-hybridstack"
 DEFAULT_REGION = "us-east-1"
 TEST_ACCESS_KEY = "test"
 TEST_SECRET_KEY = "test"  # the emulators' well-known test credential
-ISSUER_VARIABLE = "HYBRIDSTACK_TOKEN_ISSUER"  # the local issuer of signed Firebase identities
+ISSUER_VARIABLE = emulator("issuer").variables[0]  # the local issuer of signed identities
 HUB_VARIABLE = "FIREBASE_EMULATOR_HUB"  # firebase-tools' own name for its hub's address
 
 
@@ -67,20 +71,12 @@ class LocalCloudEndpoints(BaseModel):
                 "LOCALSTACK_HOST": host_port,
                 "EDGE_PORT": host_port.rsplit(":", 1)[-1],
             }
-        if self.auth:
-            env["FIREBASE_AUTH_EMULATOR_HOST"] = self.auth
-        if self.functions:
-            env["FUNCTIONS_EMULATOR_HOST"] = self.functions
-        if self.firestore:
-            env["FIRESTORE_EMULATOR_HOST"] = self.firestore
-        if self.pubsub:
-            env["PUBSUB_EMULATOR_HOST"] = self.pubsub
-        if self.storage:
-            env["STORAGE_EMULATOR_HOST"] = self.storage
+        for row in EMULATORS:  # the others: their address in their main variable
+            address = getattr(self, row.name)
+            if address and row.name != "aws":
+                env[row.variables[0]] = address
         if self.hub:
             env[HUB_VARIABLE] = self.hub
-        if self.issuer:
-            env[ISSUER_VARIABLE] = self.issuer
         return env
 
     @classmethod
@@ -89,15 +85,11 @@ class LocalCloudEndpoints(BaseModel):
         aws = env.get("AWS_ENDPOINT_URL")
         if not aws and env.get("LOCALSTACK_HOST"):
             aws = f"http://{env['LOCALSTACK_HOST']}"
+        others = {row.name: env.get(row.variables[0]) for row in EMULATORS if row.name != "aws"}
         return cls(
             project_id=env.get("GOOGLE_CLOUD_PROJECT", DEFAULT_PROJECT_ID),
             region=env.get("AWS_DEFAULT_REGION", env.get("AWS_REGION", DEFAULT_REGION)),
             aws=aws,
-            auth=env.get("FIREBASE_AUTH_EMULATOR_HOST"),
-            functions=env.get("FUNCTIONS_EMULATOR_HOST"),
-            firestore=env.get("FIRESTORE_EMULATOR_HOST"),
-            pubsub=env.get("PUBSUB_EMULATOR_HOST"),
-            storage=env.get("STORAGE_EMULATOR_HOST"),
             hub=env.get(HUB_VARIABLE),
-            issuer=env.get(ISSUER_VARIABLE),
+            **others,
         )

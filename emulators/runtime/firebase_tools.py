@@ -126,6 +126,12 @@ def lazy_validators_enabled() -> bool:
     return os.environ.get("HYBRIDSTACK_FIREBASE_LAZY_VALIDATORS", "1") != "0"
 
 
+def check_tools() -> None:
+    """Locate node and firebase-tools (a missing one raises, naming its installer)."""
+    tools.node()
+    tools.firebase_tools_dir()
+
+
 def launch(
     ports: FirebasePorts,
     run_dir: Path,

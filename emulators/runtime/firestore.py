@@ -73,6 +73,12 @@ def launch(port: int, run_dir: Path, *, project_id: str, persist_dir: Path | Non
     return Launch(name=NAME, argv=argv, ready=ready, start_timeout=60.0)
 
 
+def check_tools() -> None:
+    """Locate Java and the emulator's JAR (a missing one raises, naming its installer)."""
+    tools.java()
+    tools.firestore_emulator_jar()
+
+
 def export(address: str, project_id: str, directory: Path) -> None:
     """Write the emulator's documents to ``directory`` (read back by the next ``launch``)."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -43,8 +43,14 @@ from hybridstack.emulators.runtime import (
     pubsub,
     storage,
 )
+from hybridstack.emulators.runtime.emulators import DEFAULT_SERVICES, EMULATORS, SERVICES
 from hybridstack.emulators.runtime.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
-from hybridstack.emulators.runtime.ports import LOOPBACK, choose_port, release_port
+from hybridstack.emulators.runtime.operations import (
+    health_of,
+    recreate_event_topic,
+    reset_services,
+)
+from hybridstack.emulators.runtime.ports import choose_port, release_port
 from hybridstack.emulators.runtime.process import (
     EmulatorStartError,
     Launch,
@@ -70,18 +76,11 @@ from hybridstack.emulators.runtime.storage import StorageEvents
 
 __all__ = [
     "DEFAULT_PROJECT_ID",
-    "SERVICES",
     "LocalCloud",
     "LocalCloudAlreadyRunningError",
     "StorageEvents",
-    "health_of",
-    "reset_services",
 ]
 
-SERVICES = ("aws", "auth", "functions", "firestore", "pubsub", "storage")
-DEFAULT_SERVICES = tuple(service for service in SERVICES if service != "functions")
-STATUS_ROWS = (*SERVICES, "issuer")
-"""What ``hybridstack local status`` reports: the emulators, and the issuer that runs with Auth."""
 PORT_CLASH_MARKERS = ("address already in use", "port taken", "bindexception", "is already in use")
 
 _ACTIVE_STATE_DIRS: set[Path] = set()  # claimed by a LocalCloud of this process
@@ -93,50 +92,6 @@ Progress = Callable[[str, str], None]
 
 class LocalCloudAlreadyRunningError(RuntimeError):
     """Another live process owns the state directory's local cloud."""
-
-
-def _address_of(endpoints: LocalCloudEndpoints, service: str) -> str | None:
-    value = getattr(endpoints, service)
-    return value if isinstance(value, str) else None
-
-
-def _health_check(service: str) -> Callable[[str], bool]:
-    checks: dict[str, Callable[[str], bool]] = {
-        "aws": ministack.health,
-        "auth": firebase_tools.health_auth,
-        "functions": firebase_tools.health_functions,
-        "firestore": firestore.health,
-        "pubsub": pubsub.health,
-        "storage": storage.health,
-        # the issuer's address ends with the project (its OIDC issuer URL); health is at the root
-        "issuer": lambda issuer_url: local_issuer.health(issuer_url.rsplit("/", 1)[0]),
-    }
-    return checks[service]
-
-
-def _reset_action(service: str) -> Callable[[str, str], None] | None:
-    resets: dict[str, Callable[[str, str], None]] = {
-        "aws": ministack.reset,
-        "auth": firebase_tools.reset_auth,
-        "firestore": firestore.reset,
-        "pubsub": pubsub.reset,
-        "storage": storage.reset,
-    }
-    return resets.get(service)  # functions hold no data
-
-
-def health_of(endpoints: LocalCloudEndpoints, names: Iterable[str] = SERVICES) -> dict[str, bool]:
-    """Each of ``names`` the endpoints give an address -> whether it answers (in parallel).
-
-    ``names`` are emulators (:data:`SERVICES`) by default; ``STATUS_ROWS`` adds the issuer.
-    """
-    services = [service for service in names if _address_of(endpoints, service)]
-    with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
-        futures = {
-            service: pool.submit(_health_check(service), str(_address_of(endpoints, service)))
-            for service in services
-        }
-    return {service: future.result() for service, future in futures.items()}
 
 
 def data_dir(state_dir: Path, name: str) -> Path:
@@ -176,37 +131,6 @@ def clean_up_killed_run(
         stopped = reap_stale(state_dir) if grace is None else reap_stale(state_dir, grace=grace)
     ministack.remove_worker_folders(state_dir)
     return stopped
-
-
-def reset_services(
-    endpoints: LocalCloudEndpoints,
-    services: Iterable[str] | None = None,
-    *,
-    storage_event_topic: str | None = None,
-) -> dict[str, float]:
-    """Wipe each emulator's data without restarting, in parallel; seconds per emulator.
-
-    ``storage_event_topic`` is re-created after the Pub/Sub wipe, so Storage events keep flowing.
-    """
-    chosen = [
-        service
-        for service in (services or SERVICES)
-        if _address_of(endpoints, service) and _reset_action(service)
-    ]
-
-    def run(service: str) -> float:
-        started = time.perf_counter()
-        action = _reset_action(service)
-        address = str(_address_of(endpoints, service))
-        if action:
-            action(address, endpoints.project_id)
-        if service == "pubsub" and storage_event_topic:
-            pubsub.ensure_topic(address, endpoints.project_id, storage_event_topic)
-        return time.perf_counter() - started
-
-    with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
-        futures = {service: pool.submit(run, service) for service in chosen}
-    return {service: future.result() for service, future in futures.items()}
 
 
 @dataclass
@@ -446,11 +370,8 @@ class LocalCloud:
         started.seconds = time.perf_counter() - clock
         started.restarts = old.restarts + 1
         if name == "pubsub" and self.storage_events:  # Storage events need their topic back
-            pubsub.ensure_topic(
-                started.addresses["pubsub"],
-                self.storage_events.project_id,
-                self.storage_events.topic,
-            )
+            events = self.storage_events
+            recreate_event_topic(started.addresses["pubsub"], events.project_id, events.topic)
         self._write_state()
         return started.seconds
 
@@ -461,8 +382,7 @@ class LocalCloud:
 
     def reset(self) -> dict[str, float]:
         """Wipe every emulator's data without restarting; seconds per emulator."""
-        topic = self.storage_events.topic if self.storage_events else None
-        return reset_services(self.endpoints, self.services, storage_event_topic=topic)
+        return reset_services(self.endpoints, self.services, storage_events=self.storage_events)
 
     def health(self) -> dict[str, bool]:
         """Each running emulator -> whether it answers."""
@@ -538,7 +458,11 @@ class LocalCloud:
                 return launch, {"aws": ministack.address(port)}, [port]
 
             units.append(_Unit("aws", ["aws"], build_aws))
-        firebase_services: list[str] = [s for s in ("auth", "functions") if s in self.services]
+        firebase_services = [
+            row.name
+            for row in EMULATORS
+            if row.process_name == "firebase" and row.name in self.services
+        ]
         if firebase_services:
             functions_source = self.functions_source if "functions" in self.services else None
 
@@ -604,7 +528,7 @@ class LocalCloud:
             def create_event_topic() -> None:
                 if events:
                     address = self._processes["pubsub"].addresses["pubsub"]
-                    pubsub.ensure_topic(address, events.project_id, events.topic)
+                    recreate_event_topic(address, events.project_id, events.topic)
 
             units.append(
                 _Unit(
@@ -631,7 +555,7 @@ class LocalCloud:
         if not (same_ports and key.exists()):
             local_issuer.SigningKey.generate().write_pem(key)
         auth = self._processes["firebase"].addresses["auth"]
-        base = f"http://{LOOPBACK}:{port}"
+        base = local_issuer.address(port)
         launch = Launch(
             name="issuer",
             argv=[
@@ -650,22 +574,12 @@ class LocalCloud:
 
     def _check_tools(self, units: list[_Unit]) -> None:
         """Locate every program now, so a missing one fails before anything starts."""
-        from hybridstack.emulators.runtime import tools
-
-        for unit in units:
-            if unit.name == "aws":
-                tools.ministack_python()
-            elif unit.name == "firebase":
-                tools.node()
-                tools.firebase_tools_dir()
-            elif unit.name == "firestore":
-                tools.java()
-                tools.firestore_emulator_jar()
-            elif unit.name == "pubsub":
-                tools.java()
-                tools.pubsub_emulator_jar()
-            elif unit.name == "storage":
-                tools.fake_gcs_server()
+        processes = {unit.name for unit in units}
+        located: set[str] = set()  # Auth and Functions share firebase-tools
+        for row in EMULATORS:
+            if row.process_name in processes and row.module not in located:
+                located.add(row.module)
+                row.check_tools()
 
     def _start_unit(
         self, unit: _Unit, futures: Mapping[str, Future[_Started]], report: Progress

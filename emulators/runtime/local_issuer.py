@@ -755,6 +755,21 @@ def health(base_url: str) -> bool:
     return response.status_code == 200
 
 
+def issuer_health(project_issuer: str) -> bool:
+    """Whether the issuer of ``http://127.0.0.1:<port>/<project>`` answers (health is at its
+    root, without the project)."""
+    return health(_base_of(project_issuer))
+
+
+def address(port: int) -> str:
+    """The issuer's root, ``http://127.0.0.1:<port>`` (its issuer URL adds the project)."""
+    return f"http://{LOOPBACK}:{port}"
+
+
+def check_tools() -> None:
+    """Nothing to locate: the issuer runs on this interpreter."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """The issuer's process: ``python -m hybridstack.emulators.runtime.local_issuer`` with
     ``--port P --project X --auth H --key F``."""

@@ -125,6 +125,11 @@ def queue_seconds() -> float:
     return seconds
 
 
+def check_tools() -> None:
+    """Locate MiniStack's interpreter (a missing one raises, naming its installer)."""
+    tools.ministack_python()
+
+
 def ready(address: str) -> bool:
     """MiniStack answers and its start-up scripts have run (``/_ministack/ready``)."""
     response = requests.get(f"{address}/_ministack/ready", timeout=TIMEOUT)

@@ -46,6 +46,12 @@ def launch(port: int, run_dir: Path) -> Launch:
     return Launch(name=NAME, argv=argv, ready=lambda: health(address_), start_timeout=60.0)
 
 
+def check_tools() -> None:
+    """Locate Java and the emulator's JAR (a missing one raises, naming its installer)."""
+    tools.java()
+    tools.pubsub_emulator_jar()
+
+
 def health(address: str) -> bool:
     """Whether the emulator serves its REST API (listing a project's topics works)."""
     try:

@@ -110,6 +110,11 @@ def launch(
     return Launch(name=NAME, argv=argv, env=env, ready=lambda: health(url), start_timeout=30.0)
 
 
+def check_tools() -> None:
+    """Locate the fake-gcs-server binary (a missing one raises, naming its installer)."""
+    tools.fake_gcs_server()
+
+
 def health(address: str) -> bool:
     """Whether fake-gcs-server answers its health check."""
     try:

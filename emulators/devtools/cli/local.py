@@ -100,7 +100,7 @@ def _running_state(state_dir: Path) -> RunState:
 
 
 def _parse_services(services: str | None) -> list[str] | None:
-    from hybridstack.emulators.runtime.local_cloud import SERVICES
+    from hybridstack.emulators.runtime.emulators import SERVICES
 
     if not services or services == "all":
         return None
@@ -119,7 +119,7 @@ def _endpoint_table(
     health: dict[str, bool] | None,
     restarts: dict[str, int] | None = None,
 ) -> Table:
-    from hybridstack.emulators.runtime.local_cloud import STATUS_ROWS
+    from hybridstack.emulators.runtime.emulators import STATUS_ROWS
 
     table = Table(title=f"local cloud · project {endpoints.project_id}")
     table.add_column("service")
@@ -471,7 +471,9 @@ def status(state_dir: StateDirOption = None) -> None:
     """Show each emulator's address and whether it answers; exit 1 if any is down, or if
     emulators run without their owner (a killed `up`: orphans, with the command that removes
     them)."""
-    from hybridstack.emulators.runtime.local_cloud import STATUS_ROWS, health_of, orphans
+    from hybridstack.emulators.runtime.emulators import STATUS_ROWS
+    from hybridstack.emulators.runtime.local_cloud import orphans
+    from hybridstack.emulators.runtime.operations import health_of
     from hybridstack.emulators.runtime.run_state import owner_alive, read_state
 
     directory = _state_dir(state_dir)
@@ -530,13 +532,14 @@ def env(state_dir: StateDirOption = None) -> None:
 @local_app.command("reset")
 def reset(state_dir: StateDirOption = None) -> None:
     """Wipe every emulator's data without restarting."""
-    from hybridstack.emulators.runtime.local_cloud import reset_services
+    from hybridstack.emulators.runtime.operations import reset_services
+    from hybridstack.emulators.runtime.storage import StorageEvents
 
     state = _running_state(_state_dir(state_dir))
+    topic = state.storage_event_topic
+    events = StorageEvents(state.endpoints.project_id, topic) if topic else None
     started = time.perf_counter()
-    seconds = reset_services(
-        state.endpoints, state.services, storage_event_topic=state.storage_event_topic
-    )
+    seconds = reset_services(state.endpoints, state.services, storage_events=events)
     total = time.perf_counter() - started
     detail = ", ".join(f"{service} {value * 1000:.0f} ms" for service, value in seconds.items())
     console.print(f"reset in {total * 1000:.0f} ms ({detail})")

@@ -20,10 +20,11 @@ import typer
 from rich.console import Console
 
 from hybridstack.emulators.devtools.seed import SeedError, export_seed, load_seed
+from hybridstack.emulators.runtime.emulators import EMULATORS
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 
 EndpointsProvider = Callable[[], LocalCloudEndpoints]
-_SERVICES = ("aws", "auth", "firestore", "pubsub", "storage")
+_SERVICES = tuple(row.name for row in EMULATORS if row.holds_data)  # what a seed fills
 
 
 def endpoints_from_environment() -> LocalCloudEndpoints:

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any
 from uuid import uuid4
 
 import docker
@@ -51,7 +51,7 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
-from hybridstack.emulators.runtime import firebase_tools, firestore, ministack, pubsub, storage
+from hybridstack.emulators.runtime import firebase_tools, firestore, pubsub, storage
 from hybridstack.emulators.runtime.containers.images import (
     aws_image_spec,
     ensure_image,
@@ -65,13 +65,20 @@ from hybridstack.emulators.runtime.containers.upstream import (
     upstream_aws_image,
 )
 from hybridstack.emulators.runtime.docker_engine import docker_unavailable_reason
+from hybridstack.emulators.runtime.emulator import Emulator
+from hybridstack.emulators.runtime.emulators import CONTAINER_SERVICES, emulator
 from hybridstack.emulators.runtime.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
+from hybridstack.emulators.runtime.operations import (
+    health_of,
+    recreate_event_topic,
+    reset_services,
+)
 from hybridstack.emulators.runtime.storage import StorageEvents
 
 logger = logging.getLogger(__name__)
 
-Service = Literal["aws", "auth", "firestore", "pubsub", "storage"]
-SERVICES: tuple[Service, ...] = ("aws", "auth", "firestore", "pubsub", "storage")
+Service = str
+"""One of :data:`~hybridstack.emulators.runtime.emulators.CONTAINER_SERVICES`."""
 LOOPBACK = "127.0.0.1"
 LABEL = "org.hybridstack.local-cloud"
 OWNER_LABEL = "org.hybridstack.owner-pid"
@@ -90,24 +97,6 @@ class DockerUnavailableError(RuntimeError):
 
 class EmulatorStartError(RuntimeError):
     """An emulator's container exited or never became ready; the message ends with its log."""
-
-
-class _Emulator(Protocol):
-    """What each per-emulator module of the process backend offers (reused here)."""
-
-    def address(self, port: int) -> str: ...
-    def health(self, address: str) -> bool: ...
-    def reset(self, address: str, project_id: str) -> None: ...
-
-
-EMULATORS: dict[Service, _Emulator] = {
-    "aws": ministack,
-    "auth": firebase_tools,
-    "firestore": firestore,
-    "pubsub": pubsub,
-    "storage": storage,
-}
-"""Each emulator's module: its address form, health check and wipe, as for processes."""
 
 
 class LoopbackContainer(DockerContainer):
@@ -166,24 +155,23 @@ class ContainerCloud:
         image_source: ImageSource = "local",
         aws_emulator: AwsEmulator = "ministack",
     ) -> None:
-        chosen = list(SERVICES if services is None else dict.fromkeys(services))
+        chosen = list(CONTAINER_SERVICES if services is None else dict.fromkeys(services))
         if "functions" in chosen:
             raise ValueError(
                 "the containers backend does not run the Functions emulator (it runs your code "
                 "base); use the process backend (LocalCloud / --local-cloud=process) for it"
             )
-        unknown = sorted(set(chosen) - set(SERVICES))
+        known = ", ".join(CONTAINER_SERVICES)
+        unknown = sorted(set(chosen) - set(CONTAINER_SERVICES))
         if unknown:
-            raise ValueError(
-                f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
-            )
+            raise ValueError(f"unknown service(s) {', '.join(unknown)}; choose from {known}")
         if not chosen:
-            raise ValueError(f"services is empty; choose from {', '.join(SERVICES)}")
+            raise ValueError(f"services is empty; choose from {known}")
         if storage_events and not {"storage", "pubsub"} <= set(chosen):
             raise ValueError("storage_events needs both 'storage' and 'pubsub' services")
         if not project_id:
             raise ValueError("project_id is empty; use a 'demo-' id such as 'demo-hybridstack'")
-        self.services: tuple[Service, ...] = tuple(s for s in SERVICES if s in chosen)
+        self.services: tuple[Service, ...] = tuple(s for s in CONTAINER_SERVICES if s in chosen)
         self.project_id = project_id
         self.aws_iam = aws_iam
         self.storage_events = storage_events
@@ -287,22 +275,18 @@ class ContainerCloud:
 
     def health(self) -> dict[str, bool]:
         """Each running emulator -> whether it answers a real request right now."""
-        items = list(self._running.values())
-        return {item.service: self._healthy(item.service, item.address) for item in items}
+        if self._endpoints is None:
+            return {}
+        return health_of(self._endpoints, self.services, replacing=self._replacing())
 
     def reset(self) -> dict[str, float]:
         """Wipe every emulator's data without restarting, in parallel; seconds per emulator."""
-        if self._endpoints is None:
-            raise RuntimeError("the container cloud is not started; call start() first")
-        items = list(self._running.values())
-
-        def wipe(item: _Running) -> tuple[str, float]:
-            began = time.monotonic()
-            self._reset(item.service, item.address)
-            return item.service, round(time.monotonic() - began, 4)
-
-        with ThreadPoolExecutor(max_workers=len(items)) as pool:
-            return dict(pool.map(wipe, items))
+        return reset_services(
+            self.endpoints,
+            self.services,
+            storage_events=self.storage_events,
+            replacing=self._replacing(),
+        )
 
     def logs(self, service: str, lines: int = 50) -> str:
         """The last ``lines`` lines of an emulator's output."""
@@ -435,7 +419,7 @@ class ContainerCloud:
         if running is None or self.storage_events is None:
             raise EmulatorStartError("storage: Pub/Sub did not start, so events have no topic")
         events = self.storage_events
-        pubsub.ensure_topic(running.address, events.project_id, events.topic)
+        recreate_event_topic(running.address, events.project_id, events.topic)
 
     def _run_container(self, service: Service, image: str) -> None:
         last_error: Exception | None = None
@@ -451,13 +435,13 @@ class ContainerCloud:
                     last_error = error
                     continue
                 raise
-            item = _Running(service, container, port, EMULATORS[service].address(port))
+            item = _Running(service, container, port, emulator(service).address(port))
             with self._lock:
                 self._running[service] = item
             self._wait_ready(item)
             if service != "aws" or self.upstream is None or self.upstream.reset_path:
                 # A first wipe warms the JVM emulators' code paths: later resets take milliseconds.
-                self._reset(service, item.address)
+                self._emulator(service).reset(item.address, self.project_id)
             logger.info("%s ready at %s", service, item.address)
             return
         raise EmulatorStartError(f"{service}: no free port after 3 attempts: {last_error}")
@@ -480,28 +464,15 @@ class ContainerCloud:
             "last lines of its log:\n" + _tail(item.container, 30)
         )
 
-    def _healthy(self, service: Service, address: str) -> bool:
-        if service == "aws" and self.upstream is not None:
-            try:
-                return requests.get(f"{address}{self.upstream.health_path}", timeout=5).ok
-            except requests.RequestException:
-                return False
-        return EMULATORS[service].health(address)
+    def _replacing(self) -> dict[str, Emulator]:
+        """The upstream AWS image in place of the table's MiniStack, when one runs."""
+        return {"aws": self.upstream.aws_emulator()} if self.upstream is not None else {}
 
-    def _reset(self, service: Service, address: str) -> None:
-        if service == "aws" and self.upstream is not None:
-            if not self.upstream.reset_path:
-                raise NotImplementedError(
-                    f"the upstream {self.upstream.emulator} image has no known way to wipe its "
-                    "state without a restart; restart the cloud, or use aws_emulator='ministack'"
-                )
-            requests.post(f"{address}{self.upstream.reset_path}", timeout=30).raise_for_status()
-            return
-        EMULATORS[service].reset(address, self.project_id)
-        if service == "pubsub" and self.storage_events:
-            # The wipe deleted the Storage events topic too: events must keep flowing.
-            events = self.storage_events
-            pubsub.ensure_topic(address, events.project_id, events.topic)
+    def _emulator(self, service: Service) -> Emulator:
+        return self._replacing().get(service) or emulator(service)
+
+    def _healthy(self, service: Service, address: str) -> bool:
+        return self._emulator(service).health(address)
 
     def _make_endpoints(self) -> LocalCloudEndpoints:
         address = {item.service: item.address for item in self._running.values()}

@@ -38,6 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hybridstack.emulators.runtime.aws_compatible import CompatibleAws
+
 AwsEmulator = Literal["ministack", "floci", "localstack"]
 ImageSource = Literal["local", "upstream"]
 
@@ -57,6 +59,14 @@ class UpstreamImage:
     port: int = 4566
     environment: dict[str, str] = field(default_factory=dict)
     required_variables: tuple[str, ...] = ()
+
+    def aws_emulator(self) -> CompatibleAws:
+        """How the health and reset of the local cloud check and wipe it."""
+        return CompatibleAws(
+            health_paths=(self.health_path,),
+            reset_paths=(self.reset_path,) if self.reset_path else (),
+            label=f"upstream {self.emulator} image",
+        )
 
 
 PINNED: dict[AwsEmulator, UpstreamImage] = {
