@@ -8,8 +8,8 @@ from hybridstack.components.python_layer import DEFAULT_LOCK_FILE, build_layer, 
 target = host_layer_args()
 build_layer(
     DEFAULT_LOCK_FILE,
-    architecture=target["architecture"],
-    python_version=target["python_version"],
-    manylinux=target["manylinux"],
+    architecture=target.architecture,
+    python_version=target.python_version,
+    manylinux=target.manylinux,
 )
 PY
