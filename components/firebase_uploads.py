@@ -52,8 +52,9 @@ from hybridstack.components.firebase_project import is_demo_project
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
-from hybridstack.components.link import Linkable, LinkSpec, env_prefix
+from hybridstack.components.link import Linkable, LinkSpec, link_variable
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import FIREBASE_BUCKET, PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT
 
 SYNC_ROUTE = "POST /media/sync"
 """The route the pushes arrive on (``hybridstack.services.media.sync.handle`` serves it)."""
@@ -465,7 +466,6 @@ class FirebaseUploads(HybridComponent):
     ) -> Function:
         """The sync Function and its route, trusting Google-signed tokens for the endpoint."""
         settings, name = self._settings, self.component_name
-        prefix = env_prefix(name)
         given = dict(settings.sync)
         links: list[Any] = [*settings.link, *given.pop("link", ())]
         if settings.access is not None:
@@ -483,9 +483,9 @@ class FirebaseUploads(HybridComponent):
                     "link": links,
                     "environment": {
                         **dict(given.get("environment") or {}),
-                        f"{prefix}_FIREBASE_BUCKET": bucket.name,
-                        f"{prefix}_PUSH_SERVICE_ACCOUNT": push_account.email,
-                        f"{prefix}_PUSH_AUDIENCE": self.push_endpoint,
+                        link_variable(name, FIREBASE_BUCKET): bucket.name,
+                        link_variable(name, PUSH_SERVICE_ACCOUNT): push_account.email,
+                        link_variable(name, PUSH_AUDIENCE): self.push_endpoint,
                     },
                 },
                 "transform": {"role": with_role_name(fixed_role_name(name, "sync"))},

@@ -54,8 +54,13 @@ from hybridstack.components.firestore_rules import (
     load_rules,
     validate_firestore_rules,
 )
-from hybridstack.components.link import LinkSpec, env_prefix
+from hybridstack.components.link import LinkSpec, link_variable
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import (
+    FIRESTORE_COLLECTION_PREFIX,
+    FIRESTORE_DATABASE,
+    FIRESTORE_PROJECT,
+)
 
 DEFAULT_DATABASE = "(default)"
 DEFAULT_LOCATION = "nam5"
@@ -420,11 +425,11 @@ class RealtimeStore(HybridComponent):
 
     def link_spec(self) -> LinkSpec:
         """Where the data is (and, with ``access``, the credentials to reach it from AWS)."""
-        prefix = env_prefix(self.component_name)
+        name = self.component_name
         environment: dict[str, pulumi.Input[str]] = {
-            f"{prefix}_FIRESTORE_PROJECT": self.project,
-            f"{prefix}_FIRESTORE_DATABASE": self.database_id,
-            f"{prefix}_FIRESTORE_COLLECTION_PREFIX": self._collection_prefix,
+            link_variable(name, FIRESTORE_PROJECT): self.project,
+            link_variable(name, FIRESTORE_DATABASE): self.database_id,
+            link_variable(name, FIRESTORE_COLLECTION_PREFIX): self._collection_prefix,
         }
         statements: list[Any] = []
         if self._access is not None:
