@@ -36,6 +36,7 @@ from hybridstack.components.args import ComponentArgs, ComponentArgsError, refus
 from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
+from hybridstack.components.key import account_administers_statement
 from hybridstack.components.policy_document import policy_json
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -117,13 +118,7 @@ def key_policy(account_id: str, partition: str = "aws") -> str:
     CloudWatch and Budgets may use it to publish. In key policies ``Resource: *`` means this key."""
     return policy_json(
         [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administers_statement(account_id, partition, sid="AccountAdministers"),
             {
                 "Sid": "AlarmsAndBudgetsPublish",
                 "Effect": "Allow",

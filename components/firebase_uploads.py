@@ -53,6 +53,7 @@ from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
 from hybridstack.components.link import Linkable, LinkSpec, link_variable
+from hybridstack.components.rules_release import release_rules
 from hybridstack.components.stack_defaults import is_production
 from hybridstack.services.common.links import FIREBASE_BUCKET, PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT
 
@@ -328,38 +329,16 @@ class FirebaseUploads(HybridComponent):
         return bucket
 
     def _release_storage_rules(self, bucket: gcp.storage.Bucket) -> None:
-        settings, name = self._settings, self.component_name
-        ruleset = self.child(
-            "storage_ruleset",
-            gcp.firebaserules.Ruleset,
-            f"{name}-storage-rules",
-            {
-                "project": settings.project,
-                "source": {
-                    "files": [
-                        {
-                            "name": "storage.rules",
-                            "content": storage_rules(max_upload_bytes=settings.max_upload_bytes),
-                        }
-                    ]
-                },
-            },
-        )
-        self.child(
-            "storage_rules_release",
-            gcp.firebaserules.Release,
-            f"{name}-storage-rules",
-            {
-                "project": settings.project,
-                "name": bucket.name.apply(storage_rules_release_name),
-                "ruleset_name": pulumi.Output.concat(
-                    "projects/",
-                    pulumi.Output.from_input(settings.project),
-                    "/rulesets/",
-                    ruleset.name,
-                ),
-            },
-            opts=pulumi.ResourceOptions(depends_on=[self._registration]),
+        settings = self._settings
+        release_rules(
+            self,
+            ("storage_ruleset", "storage_rules_release"),
+            f"{self.component_name}-storage-rules",
+            project=settings.project,
+            file_name="storage.rules",
+            content=storage_rules(max_upload_bytes=settings.max_upload_bytes),
+            release_name=bucket.name.apply(storage_rules_release_name),
+            release_opts=pulumi.ResourceOptions(depends_on=[self._registration]),
         )
 
     def _announce_objects(self, bucket: gcp.storage.Bucket) -> gcp.pubsub.Topic:

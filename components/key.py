@@ -35,22 +35,24 @@ DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 _ALIAS = re.compile(r"^[A-Za-z0-9/_-]{1,250}$")
 
 
-def account_key_policy(account_id: str, partition: str = "aws") -> str:
-    """AWS's default key policy: the account's IAM policies decide who uses the key.
+def account_administers_statement(
+    account_id: str, partition: str = "aws", sid: str = "EnableIamPolicies"
+) -> dict[str, Any]:
+    """The key-policy statement of AWS's default key policy: the account administers the key,
+    so its IAM policies decide who uses it. (``Resource: *`` in a key policy means "this key";
+    AWS requires it there.)"""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
 
-    (``Resource: *`` in a key policy means "this key"; AWS requires it there.)
-    """
-    return policy_json(
-        [
-            {
-                "Sid": "EnableIamPolicies",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ]
-    )
+
+def account_key_policy(account_id: str, partition: str = "aws") -> str:
+    """AWS's default key policy: the account's IAM policies decide who uses the key."""
+    return policy_json([account_administers_statement(account_id, partition)])
 
 
 DEFAULT_ROTATION_DAYS = 365
