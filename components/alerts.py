@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,8 @@ from hybridstack.components.args import ComponentArgs, ComponentArgsError, refus
 from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
+from hybridstack.components.key import account_administers_statement
+from hybridstack.components.policy_document import policy_json
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?)$")
@@ -98,49 +99,35 @@ def budget_notifications(
 
 def topic_policy(topic_arn: str, account_id: str) -> str:
     """CloudWatch alarms and AWS Budgets of this account may publish to the topic."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowAlarmsAndBudgets",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        },
-        sort_keys=True,
+    return policy_json(
+        [
+            {
+                "Sid": "AllowAlarmsAndBudgets",
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
     )
 
 
 def key_policy(account_id: str, partition: str = "aws") -> str:
     """The topic key's policy: the account administers it (as AWS's default key policy does);
     CloudWatch and Budgets may use it to publish. In key policies ``Resource: *`` means this key."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AlarmsAndBudgetsPublish",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                },
-            ],
-        },
-        sort_keys=True,
+    return policy_json(
+        [
+            account_administers_statement(account_id, partition, sid="AccountAdministers"),
+            {
+                "Sid": "AlarmsAndBudgetsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ]
     )
 
 

@@ -51,8 +51,16 @@ import pulumi_gcp as gcp
 from hybridstack.components.args import ComponentArgs, is_known, refuse
 from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
-from hybridstack.components.link import IamStatement, Linkable, LinkSpec, env_prefix, resolve_link
-from hybridstack.components.policy_document import policy_document
+from hybridstack.components.link import (
+    IamStatement,
+    Linkable,
+    LinkSpec,
+    env_prefix,
+    link_variable,
+    resolve_link,
+)
+from hybridstack.components.policy_document import policy_document, policy_json
+from hybridstack.services.common.links import GCP_CREDENTIALS, GCP_PROJECT, GOOGLE_CALLER
 
 GOOGLE_WEB_IDENTITY_PROVIDER = "accounts.google.com"
 """The IAM federated principal for Google ID tokens (built into AWS; no OIDC provider needed)."""
@@ -166,24 +174,21 @@ def google_web_identity_trust_policy(service_account_unique_id: str, audience: s
     ``accounts.google.com:aud`` is the token's ``azp`` (the service account's unique id) and
     ``accounts.google.com:oaud`` its audience.
     """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": GOOGLE_WEB_IDENTITY_PROVIDER},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            "accounts.google.com:aud": service_account_unique_id,
-                            "accounts.google.com:sub": service_account_unique_id,
-                            "accounts.google.com:oaud": audience,
-                        }
-                    },
-                }
-            ],
-        }
+    return policy_json(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": GOOGLE_WEB_IDENTITY_PROVIDER},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        "accounts.google.com:aud": service_account_unique_id,
+                        "accounts.google.com:sub": service_account_unique_id,
+                        "accounts.google.com:oaud": audience,
+                    }
+                },
+            }
+        ]
     )
 
 
@@ -382,7 +387,7 @@ class CrossCloudAccess(HybridComponent):
     ) -> None:
         settings = CrossCloudAccessArgs.parse(args, owner=f"CrossCloudAccess {name!r}")
         super().__init__(name, transform=transform, opts=opts)
-        self._prefix = env_prefix(name)
+        env_prefix(name)  # a name no link variable can be made of fails here, not when linked
         self._pool_id, account_id = settings.ids(name)
         self._provider_id = settings.provider_id
         self.trusted_aws_roles = list(settings.trusted_aws_roles)
@@ -564,9 +569,9 @@ class CrossCloudAccess(HybridComponent):
         """
         return LinkSpec(
             environment={
-                f"{self._prefix}_GCP_CREDENTIALS": self.credential_config,
-                f"{self._prefix}_GCP_PROJECT": self.project,
-                f"{self._prefix}_GOOGLE_CALLER": self.service_account_email,
+                link_variable(self.component_name, GCP_CREDENTIALS): self.credential_config,
+                link_variable(self.component_name, GCP_PROJECT): self.project,
+                link_variable(self.component_name, GOOGLE_CALLER): self.service_account_email,
             }
         )
 

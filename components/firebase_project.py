@@ -32,7 +32,8 @@ import pulumi_gcp as gcp
 
 from hybridstack.components.args import ComponentArgs, refuse
 from hybridstack.components.component import HybridComponent, Transform
-from hybridstack.components.link import LinkSpec, env_prefix
+from hybridstack.components.link import LinkSpec, link_variable
+from hybridstack.services.common.links import FIREBASE_PROJECT
 
 DEFAULT_APIS: tuple[str, ...] = (
     "serviceusage.googleapis.com",
@@ -263,5 +264,5 @@ class FirebaseProject(HybridComponent):
     def link_spec(self) -> LinkSpec:
         """``<NAME>_FIREBASE_PROJECT`` for server code (no AWS permission is involved)."""
         return LinkSpec(
-            environment={f"{env_prefix(self.component_name)}_FIREBASE_PROJECT": self.project_id}
+            environment={link_variable(self.component_name, FIREBASE_PROJECT): self.project_id}
         )

@@ -52,8 +52,10 @@ from hybridstack.components.firebase_project import is_demo_project
 from hybridstack.components.function import Function
 from hybridstack.components.http_api import HttpApi
 from hybridstack.components.jwt_authorizer import GOOGLE_ISSUER, JwtAuthorizerConfig
-from hybridstack.components.link import Linkable, LinkSpec, env_prefix
+from hybridstack.components.link import Linkable, LinkSpec, link_variable
+from hybridstack.components.rules_release import release_rules
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import FIREBASE_BUCKET, PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT
 
 SYNC_ROUTE = "POST /media/sync"
 """The route the pushes arrive on (``hybridstack.services.media.sync.handle`` serves it)."""
@@ -327,38 +329,16 @@ class FirebaseUploads(HybridComponent):
         return bucket
 
     def _release_storage_rules(self, bucket: gcp.storage.Bucket) -> None:
-        settings, name = self._settings, self.component_name
-        ruleset = self.child(
-            "storage_ruleset",
-            gcp.firebaserules.Ruleset,
-            f"{name}-storage-rules",
-            {
-                "project": settings.project,
-                "source": {
-                    "files": [
-                        {
-                            "name": "storage.rules",
-                            "content": storage_rules(max_upload_bytes=settings.max_upload_bytes),
-                        }
-                    ]
-                },
-            },
-        )
-        self.child(
-            "storage_rules_release",
-            gcp.firebaserules.Release,
-            f"{name}-storage-rules",
-            {
-                "project": settings.project,
-                "name": bucket.name.apply(storage_rules_release_name),
-                "ruleset_name": pulumi.Output.concat(
-                    "projects/",
-                    pulumi.Output.from_input(settings.project),
-                    "/rulesets/",
-                    ruleset.name,
-                ),
-            },
-            opts=pulumi.ResourceOptions(depends_on=[self._registration]),
+        settings = self._settings
+        release_rules(
+            self,
+            ("storage_ruleset", "storage_rules_release"),
+            f"{self.component_name}-storage-rules",
+            project=settings.project,
+            file_name="storage.rules",
+            content=storage_rules(max_upload_bytes=settings.max_upload_bytes),
+            release_name=bucket.name.apply(storage_rules_release_name),
+            release_opts=pulumi.ResourceOptions(depends_on=[self._registration]),
         )
 
     def _announce_objects(self, bucket: gcp.storage.Bucket) -> gcp.pubsub.Topic:
@@ -465,7 +445,6 @@ class FirebaseUploads(HybridComponent):
     ) -> Function:
         """The sync Function and its route, trusting Google-signed tokens for the endpoint."""
         settings, name = self._settings, self.component_name
-        prefix = env_prefix(name)
         given = dict(settings.sync)
         links: list[Any] = [*settings.link, *given.pop("link", ())]
         if settings.access is not None:
@@ -483,9 +462,9 @@ class FirebaseUploads(HybridComponent):
                     "link": links,
                     "environment": {
                         **dict(given.get("environment") or {}),
-                        f"{prefix}_FIREBASE_BUCKET": bucket.name,
-                        f"{prefix}_PUSH_SERVICE_ACCOUNT": push_account.email,
-                        f"{prefix}_PUSH_AUDIENCE": self.push_endpoint,
+                        link_variable(name, FIREBASE_BUCKET): bucket.name,
+                        link_variable(name, PUSH_SERVICE_ACCOUNT): push_account.email,
+                        link_variable(name, PUSH_AUDIENCE): self.push_endpoint,
                     },
                 },
                 "transform": {"role": with_role_name(fixed_role_name(name, "sync"))},

@@ -47,11 +47,12 @@ import pulumi_aws as aws
 
 from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range, one_of
 from hybridstack.components.component import HybridComponent, Transform
+from hybridstack.components.dead_letter import create_dead_letter_queue
 from hybridstack.components.link import (
     IamStatement,
     Linkable,
     LinkSpec,
-    env_prefix,
+    link_variable,
     resolve_link,
 )
 from hybridstack.components.packaging import code_archive, package_files, parse_handler
@@ -70,6 +71,7 @@ from hybridstack.components.stack_defaults import (
     is_local,
     log_retention_days,
 )
+from hybridstack.services.common.links import FUNCTION_ARN, FUNCTION_NAME
 
 RUNTIMES: tuple[str, ...] = tuple(f"python{version}" for version in PYTHON_VERSIONS)
 DEFAULT_RUNTIME = f"python{DEFAULT_PYTHON_VERSION}"
@@ -77,7 +79,6 @@ DEFAULT_MEMORY_MB = 256
 DEFAULT_TIMEOUT_SECONDS = 15
 DEFAULT_MAX_ASYNC_RETRIES = 2
 DEFAULT_MAX_EVENT_AGE_SECONDS = 21_600  # 6 hours, Lambda's maximum
-DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED_ENV = frozenset(
@@ -234,10 +235,12 @@ def merge_environment(
 
 def _invoke_spec(name: str, arn: pulumi.Input[str], function_name: pulumi.Input[str]) -> LinkSpec:
     """Invoke one function only; ``<NAME>_FUNCTION_NAME`` and ``<NAME>_FUNCTION_ARN``."""
-    prefix = env_prefix(name)
     return LinkSpec(
         statements=[IamStatement(["lambda:InvokeFunction"], [arn])],
-        environment={f"{prefix}_FUNCTION_NAME": function_name, f"{prefix}_FUNCTION_ARN": arn},
+        environment={
+            link_variable(name, FUNCTION_NAME): function_name,
+            link_variable(name, FUNCTION_ARN): arn,
+        },
     )
 
 
@@ -383,16 +386,7 @@ class Function(HybridComponent):
         if settings.dead_letter is not True:
             self.dead_letter_arn = pulumi.Output.from_input(settings.dead_letter)
             return None
-        queue = self.child(
-            "dead_letter_queue",
-            aws.sqs.Queue,
-            f"{self.component_name}-dlq",
-            {
-                "sqs_managed_sse_enabled": True,
-                "message_retention_seconds": DEAD_LETTER_RETENTION_SECONDS,
-                "tags": dict(settings.tags),
-            },
-        )
+        queue = create_dead_letter_queue(self, settings.tags)
         self.dead_letter_arn = queue.arn
         return queue
 

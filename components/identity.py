@@ -42,8 +42,9 @@ import pulumi_gcp as gcp
 from hybridstack.components.args import ComponentArgs, refuse
 from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.jwt_authorizer import FIREBASE_ISSUER_PREFIX, JwtAuthorizerConfig
-from hybridstack.components.link import LinkSpec, env_prefix
+from hybridstack.components.link import LinkSpec, link_variable
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import FIREBASE_PROJECT, TOKEN_ISSUER
 
 CLAIM_NAMES: Mapping[str, str] = {
     "role": "the user's role: 'user' (default when absent), 'editor', 'admin'",
@@ -303,10 +304,10 @@ class Identity(HybridComponent):
 
     def link_spec(self) -> LinkSpec:
         """``<NAME>_FIREBASE_PROJECT`` and ``<NAME>_TOKEN_ISSUER`` for code verifying tokens."""
-        prefix = env_prefix(self.component_name)
+        name = self.component_name
         return LinkSpec(
             environment={
-                f"{prefix}_FIREBASE_PROJECT": self.project,
-                f"{prefix}_TOKEN_ISSUER": self.issuer,
+                link_variable(name, FIREBASE_PROJECT): self.project,
+                link_variable(name, TOKEN_ISSUER): self.issuer,
             }
         )

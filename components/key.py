@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,34 +25,34 @@ import pulumi_aws as aws
 
 from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range, refuse
 from hybridstack.components.component import HybridComponent, Transform
-from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
+from hybridstack.components.link import IamStatement, LinkSpec, link_variable
+from hybridstack.components.policy_document import policy_json
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import KEY_ARN
 
 ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 _ALIAS = re.compile(r"^[A-Za-z0-9/_-]{1,250}$")
 
 
-def account_key_policy(account_id: str, partition: str = "aws") -> str:
-    """AWS's default key policy: the account's IAM policies decide who uses the key.
+def account_administers_statement(
+    account_id: str, partition: str = "aws", sid: str = "EnableIamPolicies"
+) -> dict[str, Any]:
+    """The key-policy statement of AWS's default key policy: the account administers the key,
+    so its IAM policies decide who uses it. (``Resource: *`` in a key policy means "this key";
+    AWS requires it there.)"""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
 
-    (``Resource: *`` in a key policy means "this key"; AWS requires it there.)
-    """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "EnableIamPolicies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        },
-        sort_keys=True,
-    )
+
+def account_key_policy(account_id: str, partition: str = "aws") -> str:
+    """AWS's default key policy: the account's IAM policies decide who uses the key."""
+    return policy_json([account_administers_statement(account_id, partition)])
 
 
 DEFAULT_ROTATION_DAYS = 365
@@ -178,7 +177,7 @@ class Key(HybridComponent):
     def _spec(self, actions: tuple[str, ...]) -> LinkSpec:
         return LinkSpec(
             statements=[IamStatement(sorted(set(actions)), [self.arn])],
-            environment={f"{env_prefix(self.component_name)}_KEY_ARN": self.arn},
+            environment={link_variable(self.component_name, KEY_ARN): self.arn},
         )
 
     def link_spec(self) -> LinkSpec:

@@ -31,6 +31,7 @@ __all__ = [
     "LinkSpec",
     "Linkable",
     "env_prefix",
+    "key_use_statement",
     "link_variable",
     "resolve_link",
 ]
@@ -43,6 +44,13 @@ class IamStatement:
     actions: Sequence[str]
     resources: Sequence[pulumi.Input[str]]
     conditions: Mapping[str, Mapping[str, pulumi.Input[str]]] | None = None
+
+
+def key_use_statement(key_arn: pulumi.Input[str], *, writes: bool) -> IamStatement:
+    """Use of the KMS key that encrypts a linked resource: decrypting to read, generating data
+    keys too to write (``writes``)."""
+    actions = ["kms:Decrypt", "kms:GenerateDataKey"] if writes else ["kms:Decrypt"]
+    return IamStatement(actions, [key_arn])
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,7 +65,8 @@ from hybridstack.components.firebase_uploads import (
     check_cors_origins,
 )
 from hybridstack.components.function import Function
-from hybridstack.components.link import Linkable, LinkSpec, env_prefix
+from hybridstack.components.link import Linkable, LinkSpec, env_prefix, link_variable
+from hybridstack.components.policy_document import policy_json
 from hybridstack.components.queue import Queue
 from hybridstack.components.secure_bucket import (
     SecureBucket,
@@ -74,6 +74,7 @@ from hybridstack.components.secure_bucket import (
     cloudfront_read_statement,
 )
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import BUCKET, CDN_URL, FIREBASE_BUCKET
 
 MEDIA_PREFIXES: Mapping[str, tuple[str, ...]] = {
     "images": ("original", "thumbnails", "optimized"),
@@ -196,23 +197,20 @@ def function_role_names(name: str, stack: str | None = None) -> dict[str, str]:
 
 def s3_send_policy(queue_arn: str, bucket_arn: str, account_id: str) -> str:
     """Let S3 event notifications of exactly this bucket, in this account, send to the queue."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowS3ObjectCreated",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "s3.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {
-                        "ArnEquals": {"aws:SourceArn": bucket_arn},
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                    },
-                }
-            ],
-        }
+    return policy_json(
+        [
+            {
+                "Sid": "AllowS3ObjectCreated",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            }
+        ]
     )
 
 
@@ -350,7 +348,7 @@ class MediaStore(HybridComponent):
             except ComponentArgsError as error:
                 raise ComponentArgsError(f"{owner}: uploads: {error}") from None
         super().__init__(name, transform=transform, opts=opts)
-        self._prefix = env_prefix(name)
+        env_prefix(name)  # a name no link variable can be made of fails here, not when linked
         self._account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
@@ -607,8 +605,8 @@ class MediaStore(HybridComponent):
             statements=bucket.statements,
             environment={
                 **bucket.environment,
-                f"{self._prefix}_BUCKET": self.bucket_name,
-                f"{self._prefix}_CDN_URL": self.cdn_url,
-                f"{self._prefix}_FIREBASE_BUCKET": self.firebase_bucket,
+                link_variable(self.component_name, BUCKET): self.bucket_name,
+                link_variable(self.component_name, CDN_URL): self.cdn_url,
+                link_variable(self.component_name, FIREBASE_BUCKET): self.firebase_bucket,
             },
         )

@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
@@ -38,6 +38,16 @@ def statement_dict(statement: IamStatement, sid: str | None = None) -> dict[str,
     return doc
 
 
+def policy_json(statements: Iterable[Mapping[str, Any]]) -> str:
+    """The JSON of a policy document (``Version`` 2012-10-17) of statements written out in full.
+
+    Example:
+        policy_json([{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                      "Action": "sqs:SendMessage", "Resource": queue_arn}])
+    """
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
 def policy_document(
     statements: Iterable[IamStatement | Mapping[str, Any]],
 ) -> pulumi.Output[str]:
@@ -45,11 +55,7 @@ def policy_document(
     docs = [statement_dict(s) if isinstance(s, IamStatement) else dict(s) for s in statements]
     if not docs:
         raise ValueError("a policy document needs at least one statement")
-
-    def render(resolved: Sequence[dict[str, Any]]) -> str:
-        return json.dumps({"Version": "2012-10-17", "Statement": list(resolved)}, sort_keys=True)
-
-    return pulumi.Output.from_input(docs).apply(render)
+    return pulumi.Output.from_input(docs).apply(policy_json)
 
 
 def assume_role_policy(service: str, conditions: Mapping[str, Any] | None = None) -> str:
@@ -61,4 +67,4 @@ def assume_role_policy(service: str, conditions: Mapping[str, Any] | None = None
     }
     if conditions:
         statement["Condition"] = dict(conditions)
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
+    return policy_json([statement])

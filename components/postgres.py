@@ -28,8 +28,9 @@ import pulumi_aws as aws
 
 from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range, refuse
 from hybridstack.components.component import HybridComponent, Transform
-from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
+from hybridstack.components.link import IamStatement, LinkSpec, link_variable
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import CLUSTER_ARN, DATABASE, SECRET_ARN
 
 DATA_API_ACTIONS = (
     "rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement", "rds-data:BeginTransaction",
@@ -273,12 +274,12 @@ class PostgresCluster(HybridComponent):
         ]
         if self.kms_key_arn is not None:
             statements.append(IamStatement(["kms:Decrypt"], [self.kms_key_arn]))
-        prefix = env_prefix(self.component_name)
+        name = self.component_name
         return LinkSpec(
             statements=statements,
             environment={
-                f"{prefix}_CLUSTER_ARN": self.arn,
-                f"{prefix}_SECRET_ARN": self.secret_arn,
-                f"{prefix}_DATABASE": self.database_name,
+                link_variable(name, CLUSTER_ARN): self.arn,
+                link_variable(name, SECRET_ARN): self.secret_arn,
+                link_variable(name, DATABASE): self.database_name,
             },
         )

@@ -36,8 +36,10 @@ import pulumi_aws as aws
 
 from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range
 from hybridstack.components.component import HybridComponent, Transform
+from hybridstack.components.dead_letter import DEAD_LETTER_RETENTION_SECONDS
 from hybridstack.components.function import Function
-from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
+from hybridstack.components.link import IamStatement, LinkSpec, link_variable
+from hybridstack.services.common.links import QUEUE_URL
 
 SEND_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 CONSUME_ACTIONS = (
@@ -63,7 +65,6 @@ def redrive_policy(dead_letter_arn: str, max_receive_count: int) -> str:
 DEFAULT_MAX_RECEIVE_COUNT = 5
 DEFAULT_VISIBILITY_TIMEOUT = 90
 DEFAULT_RETENTION_SECONDS = 345_600  # 4 days
-DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
 LONG_POLL_SECONDS = 20
 
 
@@ -144,7 +145,7 @@ def _queue_spec(
     statements = [IamStatement(sorted(set(actions)), [arn])]
     if kms_key_arn is not None:
         statements.append(IamStatement(list(KMS_ACTIONS), [kms_key_arn]))
-    return LinkSpec(statements=statements, environment={f"{env_prefix(name)}_QUEUE_URL": url})
+    return LinkSpec(statements=statements, environment={link_variable(name, QUEUE_URL): url})
 
 
 class Queue(HybridComponent):

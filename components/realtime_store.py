@@ -54,8 +54,14 @@ from hybridstack.components.firestore_rules import (
     load_rules,
     validate_firestore_rules,
 )
-from hybridstack.components.link import LinkSpec, env_prefix
+from hybridstack.components.link import LinkSpec, link_variable
+from hybridstack.components.rules_release import release_rules
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import (
+    FIRESTORE_COLLECTION_PREFIX,
+    FIRESTORE_DATABASE,
+    FIRESTORE_PROJECT,
+)
 
 DEFAULT_DATABASE = "(default)"
 DEFAULT_LOCATION = "nam5"
@@ -334,28 +340,16 @@ class RealtimeStore(HybridComponent):
         )
 
     def _release_rules(self, after_database: pulumi.ResourceOptions) -> None:
-        settings, name = self._settings, self.component_name
-        ruleset = self.child(
-            "ruleset",
-            gcp.firebaserules.Ruleset,
-            f"{name}-rules",
-            {
-                "project": settings.project,
-                "source": {"files": [{"name": "firestore.rules", "content": self.rules_source}]},
-            },
-            opts=after_database,
-        )
-        self.child(
-            "release",
-            gcp.firebaserules.Release,
-            f"{name}-rules",
-            {
-                "project": settings.project,
-                "name": rules_release_name(settings.database_id),
-                "ruleset_name": pulumi.Output.concat(
-                    "projects/", self.project, "/rulesets/", ruleset.name
-                ),
-            },
+        settings = self._settings
+        release_rules(
+            self,
+            ("ruleset", "release"),
+            f"{self.component_name}-rules",
+            project=settings.project,
+            file_name="firestore.rules",
+            content=self.rules_source,
+            release_name=rules_release_name(settings.database_id),
+            ruleset_opts=after_database,
         )
 
     def _create_indexes(self, after_database: pulumi.ResourceOptions) -> None:
@@ -420,11 +414,11 @@ class RealtimeStore(HybridComponent):
 
     def link_spec(self) -> LinkSpec:
         """Where the data is (and, with ``access``, the credentials to reach it from AWS)."""
-        prefix = env_prefix(self.component_name)
+        name = self.component_name
         environment: dict[str, pulumi.Input[str]] = {
-            f"{prefix}_FIRESTORE_PROJECT": self.project,
-            f"{prefix}_FIRESTORE_DATABASE": self.database_id,
-            f"{prefix}_FIRESTORE_COLLECTION_PREFIX": self._collection_prefix,
+            link_variable(name, FIRESTORE_PROJECT): self.project,
+            link_variable(name, FIRESTORE_DATABASE): self.database_id,
+            link_variable(name, FIRESTORE_COLLECTION_PREFIX): self._collection_prefix,
         }
         statements: list[Any] = []
         if self._access is not None:

@@ -29,7 +29,9 @@ import pulumi_aws as aws
 
 from hybridstack.components.args import ComponentArgs, in_range, refuse
 from hybridstack.components.component import HybridComponent, Transform
+from hybridstack.components.dead_letter import create_dead_letter_queue
 from hybridstack.components.function import Function
+from hybridstack.components.policy_document import policy_json
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")
@@ -74,27 +76,22 @@ def validate_schedule_expression(expression: str) -> str:
 
 def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> str:
     """The DLQ policy: only EventBridge, for this one rule, may send to the queue."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowThisRuleOnly",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                }
-            ],
-        },
-        sort_keys=True,
+    return policy_json(
+        [
+            {
+                "Sid": "AllowThisRuleOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ]
     )
 
 
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_MAX_EVENT_AGE_SECONDS = 3600
-DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,7 +169,7 @@ class Schedule(HybridComponent):
         self.schedule_expression = settings.schedule
 
         rule = self._create_rule(settings)
-        queue = self._create_dead_letter_queue(settings)
+        queue = create_dead_letter_queue(self, settings.tags)
         queue_policy = self._create_dead_letter_policy(queue, rule)
         permission = settings.function.allow_invoke_from(
             f"schedule-{name}", "events.amazonaws.com", rule.arn
@@ -193,18 +190,6 @@ class Schedule(HybridComponent):
                 "schedule_expression": settings.schedule,
                 "state": "ENABLED" if settings.enabled else "DISABLED",
                 "description": settings.description or f"{settings.schedule} -> {target}",
-                "tags": dict(settings.tags),
-            },
-        )
-
-    def _create_dead_letter_queue(self, settings: ScheduleArgs) -> aws.sqs.Queue:
-        return self.child(
-            "dead_letter_queue",
-            aws.sqs.Queue,
-            f"{self.component_name}-dlq",
-            {
-                "sqs_managed_sse_enabled": True,
-                "message_retention_seconds": DEAD_LETTER_RETENTION_SECONDS,
                 "tags": dict(settings.tags),
             },
         )

@@ -28,7 +28,8 @@ import pulumi_aws as aws
 from hybridstack.components.args import ComponentArgs, in_range
 from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.key import default_recovery_days
-from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
+from hybridstack.components.link import IamStatement, LinkSpec, key_use_statement, link_variable
+from hybridstack.services.common.links import SECRET_ARN
 
 READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 WRITE_ACTIONS = ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage")
@@ -107,15 +108,11 @@ class Secret(HybridComponent):
     def _spec(self, actions: tuple[str, ...]) -> LinkSpec:
         statements = [IamStatement(list(actions), [self.arn])]
         if self.kms_key_arn is not None:
-            kms = (
-                ["kms:Decrypt"]
-                if actions == READ_ACTIONS
-                else ["kms:Decrypt", "kms:GenerateDataKey"]
-            )
-            statements.append(IamStatement(kms, [self.kms_key_arn]))
+            writes = actions != READ_ACTIONS
+            statements.append(key_use_statement(self.kms_key_arn, writes=writes))
         return LinkSpec(
             statements=statements,
-            environment={f"{env_prefix(self.component_name)}_SECRET_ARN": self.arn},
+            environment={link_variable(self.component_name, SECRET_ARN): self.arn},
         )
 
     def link_spec(self) -> LinkSpec:

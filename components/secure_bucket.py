@@ -32,7 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -42,8 +41,10 @@ import pulumi_aws as aws
 
 from hybridstack.components.args import ComponentArgs, ComponentArgsError, in_range, refuse
 from hybridstack.components.component import HybridComponent, Transform
-from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
+from hybridstack.components.link import IamStatement, LinkSpec, key_use_statement, link_variable
+from hybridstack.components.policy_document import policy_json
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import BUCKET_NAME
 
 READ_ACTIONS = ("s3:GetObject",)
 WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
@@ -102,10 +103,8 @@ def bucket_policy_json(
     bucket_arn: pulumi.Input[str], statements: Sequence[pulumi.Input[Mapping[str, Any]]] = ()
 ) -> pulumi.Output[str]:
     """The bucket policy: deny non-TLS first, then ``statements`` (outputs resolved)."""
-    docs = [deny_insecure_transport(bucket_arn), *statements]
-    return pulumi.Output.from_input(docs).apply(
-        lambda resolved: json.dumps({"Version": "2012-10-17", "Statement": resolved})
-    )
+    docs: list[Any] = [deny_insecure_transport(bucket_arn), *statements]
+    return pulumi.Output.from_input(docs).apply(policy_json)
 
 
 def default_lifecycle_rules(noncurrent_version_days: int | None) -> list[dict[str, Any]]:
@@ -209,13 +208,7 @@ class ExistingBucket:
 
     def _spec(self, object_actions: Sequence[str]) -> LinkSpec:
         arn = pulumi.Output.concat("arn:aws:s3:::", self.bucket_name)
-        return LinkSpec(
-            statements=[
-                IamStatement(list(object_actions), [pulumi.Output.concat(arn, "/*")]),
-                IamStatement(list(LIST_ACTIONS), [arn]),
-            ],
-            environment={f"{env_prefix(self.name)}_BUCKET_NAME": self.bucket_name},
-        )
+        return _bucket_spec(self.name, arn, self.bucket_name, object_actions, None)
 
     def link_spec(self) -> LinkSpec:
         """Read, write and delete its objects, list it."""
@@ -224,6 +217,26 @@ class ExistingBucket:
     def read_only(self) -> LinkSpec:
         """Read its objects and list it."""
         return self._spec(READ_ACTIONS)
+
+
+def _bucket_spec(
+    name: str,
+    arn: pulumi.Input[str],
+    bucket_name: pulumi.Input[str],
+    object_actions: Sequence[str],
+    kms_key_arn: pulumi.Input[str] | None,
+) -> LinkSpec:
+    """``object_actions`` on its objects, listing it (and its key); ``<NAME>_BUCKET_NAME``."""
+    statements = [
+        IamStatement(list(object_actions), [pulumi.Output.concat(arn, "/*")]),
+        IamStatement(list(LIST_ACTIONS), [arn]),
+    ]
+    if kms_key_arn is not None:
+        writes = object_actions != READ_ACTIONS
+        statements.append(key_use_statement(kms_key_arn, writes=writes))
+    return LinkSpec(
+        statements=statements, environment={link_variable(name, BUCKET_NAME): bucket_name}
+    )
 
 
 class SecureBucket(HybridComponent):
@@ -420,20 +433,8 @@ class SecureBucket(HybridComponent):
         return ExistingBucket(name, bucket_name)
 
     def _spec(self, object_actions: Sequence[str]) -> LinkSpec:
-        statements = [
-            IamStatement(list(object_actions), [pulumi.Output.concat(self.arn, "/*")]),
-            IamStatement(list(LIST_ACTIONS), [self.arn]),
-        ]
-        if self.kms_key_arn is not None:
-            kms = (
-                ["kms:Decrypt"]
-                if object_actions == READ_ACTIONS
-                else ["kms:Decrypt", "kms:GenerateDataKey"]
-            )
-            statements.append(IamStatement(kms, [self.kms_key_arn]))
-        return LinkSpec(
-            statements=statements,
-            environment={f"{env_prefix(self.component_name)}_BUCKET_NAME": self.bucket_name},
+        return _bucket_spec(
+            self.component_name, self.arn, self.bucket_name, object_actions, self.kms_key_arn
         )
 
     def link_spec(self) -> LinkSpec:

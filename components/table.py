@@ -41,8 +41,9 @@ from hybridstack.components.args import (
 )
 from hybridstack.components.component import HybridComponent, Transform
 from hybridstack.components.function import Function
-from hybridstack.components.link import IamStatement, LinkSpec, env_prefix
+from hybridstack.components.link import IamStatement, LinkSpec, key_use_statement, link_variable
 from hybridstack.components.stack_defaults import is_production
+from hybridstack.services.common.links import TABLE_NAME
 
 READ_ACTIONS = (
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
@@ -217,14 +218,7 @@ class ExistingTable:
     index_names: Sequence[str] = ()
 
     def _spec(self, actions: Sequence[str]) -> LinkSpec:
-        resources = [
-            self.arn,
-            *(pulumi.Output.concat(self.arn, "/index/", n) for n in self.index_names),
-        ]
-        return LinkSpec(
-            statements=[IamStatement(list(actions), resources)],
-            environment={f"{env_prefix(self.name)}_TABLE_NAME": self.table_name},
-        )
+        return _table_spec(self.name, self.arn, self.table_name, self.index_names, actions, None)
 
     def link_spec(self) -> LinkSpec:
         """Read and write items of the table and the named indexes."""
@@ -233,6 +227,25 @@ class ExistingTable:
     def read_only(self) -> LinkSpec:
         """Read items of the table and the named indexes."""
         return self._spec(READ_ACTIONS)
+
+
+def _table_spec(
+    name: str,
+    arn: pulumi.Input[str],
+    table_name: pulumi.Input[str],
+    index_names: Sequence[str],
+    actions: Sequence[str],
+    kms_key_arn: pulumi.Input[str] | None,
+) -> LinkSpec:
+    """``actions`` on the table and its named indexes (and its key); ``<NAME>_TABLE_NAME``."""
+    resources = [arn, *(pulumi.Output.concat(arn, "/index/", n) for n in index_names)]
+    statements = [IamStatement(list(actions), resources)]
+    if kms_key_arn is not None:
+        writes = not set(actions) <= set(READ_ACTIONS)
+        statements.append(key_use_statement(kms_key_arn, writes=writes))
+    return LinkSpec(
+        statements=statements, environment={link_variable(name, TABLE_NAME): table_name}
+    )
 
 
 class Table(HybridComponent):
@@ -325,19 +338,11 @@ class Table(HybridComponent):
         """Adopt a table made elsewhere: linkable (``<NAME>_TABLE_NAME``), nothing created."""
         return ExistingTable(name, arn, table_name, tuple(index_names))
 
-    def _resources(self) -> list[pulumi.Input[str]]:
-        return [self.arn, *(pulumi.Output.concat(self.arn, "/index/", n) for n in self.index_names)]
-
     def _spec(self, actions: Sequence[str]) -> LinkSpec:
-        statements = [IamStatement(list(actions), self._resources())]
-        if self.kms_key_arn is not None:
-            kms = ["kms:Decrypt"] if set(actions) <= set(READ_ACTIONS) else [
-                "kms:Decrypt", "kms:GenerateDataKey"]  # fmt: skip
-            statements.append(IamStatement(kms, [self.kms_key_arn]))
-        return LinkSpec(
-            statements=statements,
-            environment={f"{env_prefix(self.component_name)}_TABLE_NAME": self.table_name},
-        )
+        return _table_spec(
+            self.component_name, self.arn, self.table_name, self.index_names, actions,
+            self.kms_key_arn,
+        )  # fmt: skip
 
     def link_spec(self) -> LinkSpec:
         """Read and write items of this table and its indexes; ``<NAME>_TABLE_NAME``."""
