@@ -28,7 +28,7 @@ from hybridstack.emulators.deploy.registry import (
     handles,
     recorded_output,
 )
-from hybridstack.emulators.deploy.shapes import integral, pascal
+from hybridstack.emulators.deploy.shapes import given, integral, pascal
 
 API = "aws:apigatewayv2/api:Api"
 GOOGLE_ISSUER = "https://accounts.google.com"
@@ -65,8 +65,7 @@ def api(ctx: DeployContext, resource: Resource) -> Created:
         "Name": name,
         "Description": str(inputs.get("description") or ""),
     }
-    if inputs.get("corsConfiguration"):
-        args["CorsConfiguration"] = pascal(inputs["corsConfiguration"])
+    args.update(given(inputs, "corsConfiguration", shape=pascal))
     if inputs.get("disableExecuteApiEndpoint") is not None:
         args["DisableExecuteApiEndpoint"] = bool(inputs["disableExecuteApiEndpoint"])
     previous = resource.previous_id()
@@ -104,10 +103,7 @@ def stage(ctx: DeployContext, resource: Resource) -> Created:
     args: dict[str, Any] = {"ApiId": api_id, "StageName": name}
     if inputs.get("autoDeploy") is not None:
         args["AutoDeploy"] = bool(inputs["autoDeploy"])
-    if inputs.get("accessLogSettings"):
-        args["AccessLogSettings"] = pascal(inputs["accessLogSettings"])
-    if inputs.get("defaultRouteSettings"):
-        args["DefaultRouteSettings"] = pascal(inputs["defaultRouteSettings"])
+    args.update(given(inputs, "accessLogSettings", "defaultRouteSettings", shape=pascal))
     if inputs.get("stageVariables"):
         args["StageVariables"] = dict(inputs["stageVariables"])
     try:
@@ -173,16 +169,12 @@ def integration(ctx: DeployContext, resource: Resource) -> Created:
         "ApiId": str(inputs["apiId"]),
         "IntegrationType": str(inputs["integrationType"]),
     }
-    for key, wire in (
-        ("integrationUri", "IntegrationUri"),
-        ("integrationMethod", "IntegrationMethod"),
-        ("payloadFormatVersion", "PayloadFormatVersion"),
-        ("connectionType", "ConnectionType"),
-        ("description", "Description"),
-        ("credentialsArn", "CredentialsArn"),
-    ):
-        if inputs.get(key):
-            args[wire] = str(inputs[key])
+    args.update(
+        given(
+            inputs, "integrationUri", "integrationMethod", "payloadFormatVersion",
+            "connectionType", "description", "credentialsArn",
+        )
+    )  # fmt: skip
     if inputs.get("timeoutMilliseconds"):
         args["TimeoutInMillis"] = integral(inputs["timeoutMilliseconds"])
     if inputs.get("requestParameters"):
@@ -243,13 +235,9 @@ def authorizer(ctx: DeployContext, resource: Resource) -> Created:
             "Audience": [str(a) for a in jwt.get("audiences") or []],
             "Issuer": local_issuer_for(ctx, str(jwt.get("issuer") or "")),
         }
-    for key, wire in (
-        ("authorizerUri", "AuthorizerUri"),
-        ("authorizerPayloadFormatVersion", "AuthorizerPayloadFormatVersion"),
-        ("authorizerCredentialsArn", "AuthorizerCredentialsArn"),
-    ):
-        if inputs.get(key):
-            args[wire] = str(inputs[key])
+    args.update(
+        given(inputs, "authorizerUri", "authorizerPayloadFormatVersion", "authorizerCredentialsArn")
+    )
     authorizer_id = _child(
         resource, ctx, "Authorizer", "AuthorizerId", args,
         client.create_authorizer, client.update_authorizer,

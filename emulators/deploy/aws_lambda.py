@@ -34,7 +34,7 @@ from hybridstack.emulators.deploy.registry import (
     handles,
     recorded_output,
 )
-from hybridstack.emulators.deploy.shapes import integral, pascal
+from hybridstack.emulators.deploy.shapes import given, integral, pascal
 
 FUNCTION = "aws:lambda/function:Function"
 LAYER = "aws:lambda/layerVersion:LayerVersion"
@@ -123,13 +123,7 @@ def _configuration(inputs: dict[str, Any], local: dict[str, str]) -> dict[str, A
         "Layers": [str(arn) for arn in inputs.get("layers") or []],
         "Environment": {"Variables": {**local, **declared}},
     }
-    logging = inputs.get("loggingConfig")
-    if logging:
-        config["LoggingConfig"] = pascal(logging)
-    if inputs.get("tracingConfig"):
-        config["TracingConfig"] = pascal(inputs["tracingConfig"])
-    if inputs.get("deadLetterConfig"):
-        config["DeadLetterConfig"] = pascal(inputs["deadLetterConfig"])
+    config.update(given(inputs, "loggingConfig", "tracingConfig", "deadLetterConfig", shape=pascal))
     return config
 
 
@@ -270,9 +264,7 @@ def permission(ctx: DeployContext, resource: Resource) -> Created:
         "Action": str(inputs.get("action") or "lambda:InvokeFunction"),
         "Principal": str(inputs["principal"]),
     }
-    for key, wire in (("sourceArn", "SourceArn"), ("sourceAccount", "SourceAccount")):
-        if inputs.get(key):
-            args[wire] = str(inputs[key])
+    args.update(given(inputs, "sourceArn", "sourceAccount"))
     try:
         try:
             client.add_permission(**args)
@@ -347,8 +339,7 @@ def event_invoke_config(ctx: DeployContext, resource: Resource) -> Created:
         args["MaximumRetryAttempts"] = integral(inputs["maximumRetryAttempts"])
     if inputs.get("maximumEventAgeInSeconds") is not None:
         args["MaximumEventAgeInSeconds"] = integral(inputs["maximumEventAgeInSeconds"])
-    if inputs.get("destinationConfig"):
-        args["DestinationConfig"] = pascal(inputs["destinationConfig"])
+    args.update(given(inputs, "destinationConfig", shape=pascal))
     try:
         ctx.aws("lambda").put_function_event_invoke_config(**args)
     except Exception as error:
