@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
+from hybridstack.emulators.deploy.context import DeployContext, error_code, fail, update_or_create
 from hybridstack.emulators.deploy.registry import (
     Created,
     Record,
@@ -68,23 +68,23 @@ def api(ctx: DeployContext, resource: Resource) -> Created:
     args.update(given(inputs, "corsConfiguration", shape=pascal))
     if inputs.get("disableExecuteApiEndpoint") is not None:
         args["DisableExecuteApiEndpoint"] = bool(inputs["disableExecuteApiEndpoint"])
-    previous = resource.previous_id()
-    try:
-        if previous:
-            try:
-                client.update_api(ApiId=previous, **args)
-                return Created(id=previous, outputs=_outputs_of_api(ctx, previous))
-            except Exception as error:
-                if error_code(error) != "NotFoundException":
-                    raise
+
+    def update(api_id: str) -> str:
+        client.update_api(ApiId=api_id, **args)
+        return api_id
+
+    def create() -> str:
         answer = client.create_api(
             ProtocolType=str(inputs.get("protocolType") or "HTTP"),
             Tags={str(k): str(v) for k, v in (inputs.get("tags") or {}).items()},
             **args,
         )
+        return str(answer["ApiId"])
+
+    try:
+        api_id = update_or_create(resource.previous_id(), update, create, gone="NotFoundException")
     except Exception as error:
         raise fail(resource, f"CreateApi {name}", error) from error
-    api_id = str(answer["ApiId"])
     return Created(id=api_id, outputs=_outputs_of_api(ctx, api_id))
 
 
@@ -139,16 +139,19 @@ def _child(
 ) -> str:
     """Update the previous child of the same API in place, or create it; returns its id."""
     previous = resource.previous or {}
-    previous_api = (previous.get("outputs") or {}).get("apiId")
+    same_api = (previous.get("outputs") or {}).get("apiId") == args["ApiId"]
+
+    def update_child(child_id: str) -> str:
+        update(**{id_key: child_id}, **args)
+        return child_id
+
     try:
-        if previous.get("id") and previous_api == args["ApiId"]:
-            try:
-                update(**{id_key: previous["id"]}, **args)
-                return str(previous["id"])
-            except Exception as error:
-                if error_code(error) != "NotFoundException":
-                    raise
-        return str(create(**args)[id_key])
+        return update_or_create(
+            str(previous["id"]) if previous.get("id") and same_api else None,
+            update_child,
+            lambda: str(create(**args)[id_key]),
+            gone="NotFoundException",
+        )
     except Exception as error:
         raise fail(resource, f"Create{what} on API {args['ApiId']}", error) from error
 

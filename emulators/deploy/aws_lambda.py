@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from hybridstack.emulators.deploy.archives import archive_bytes, content_hash
-from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
+from hybridstack.emulators.deploy.context import DeployContext, error_code, fail, update_or_create
 from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.registry import (
     Created,
@@ -302,25 +302,26 @@ def event_source_mapping(ctx: DeployContext, resource: Resource) -> Created:
     ):
         if inputs.get(key) is not None:
             args[wire] = pascal(inputs[key])
-    previous = resource.previous_id()
-    try:
-        if previous:
-            try:
-                answer = client.update_event_source_mapping(UUID=previous, **args)
-                outputs = {"uuid": previous, "functionArn": answer.get("FunctionArn")}
-                return Created(id=previous, outputs=outputs)
-            except Exception as error:
-                if error_code(error) != "ResourceNotFoundException":
-                    raise
+
+    def update(uuid: str) -> dict[str, Any]:
+        answer = client.update_event_source_mapping(UUID=uuid, **args)
+        return {"uuid": uuid, "functionArn": answer.get("FunctionArn")}
+
+    def create() -> dict[str, Any]:
         args["EventSourceArn"] = str(inputs["eventSourceArn"])
         if inputs.get("startingPosition"):
             args["StartingPosition"] = str(inputs["startingPosition"])
         answer = client.create_event_source_mapping(**args)
+        return {"uuid": str(answer["UUID"]), "functionArn": answer.get("FunctionArn")}
+
+    try:
+        outputs = update_or_create(
+            resource.previous_id(), update, create, gone="ResourceNotFoundException"
+        )
     except Exception as error:
         source = inputs.get("eventSourceArn")
         raise fail(resource, f"CreateEventSourceMapping {source}", error) from error
-    uuid = str(answer["UUID"])
-    return Created(id=uuid, outputs={"uuid": uuid, "functionArn": answer.get("FunctionArn")})
+    return Created(id=outputs["uuid"], outputs=outputs)
 
 
 def _delete_event_invoke_config(ctx: DeployContext, record: Record) -> None:
