@@ -19,7 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hybridstack.emulators.deploy.context import DeployContext, error_code, fail, update_or_create
+from hybridstack.emulators.deploy.context import (
+    DeployContext,
+    create_or_replace,
+    fail,
+    update_or_create,
+)
 from hybridstack.emulators.deploy.registry import (
     Created,
     Record,
@@ -107,12 +112,11 @@ def stage(ctx: DeployContext, resource: Resource) -> Created:
     if inputs.get("stageVariables"):
         args["StageVariables"] = dict(inputs["stageVariables"])
     try:
-        try:
-            client.create_stage(**args)
-        except Exception as error:
-            if error_code(error) != "ConflictException":
-                raise
-            client.update_stage(**args)
+        create_or_replace(
+            lambda: client.create_stage(**args),
+            lambda: client.update_stage(**args),
+            exists="ConflictException",
+        )
     except Exception as error:
         raise fail(resource, f"CreateStage {name} on API {api_id}", error) from error
     base = ctx.api_url(api_id)

@@ -24,7 +24,13 @@ import time
 from typing import Any
 
 from hybridstack.emulators.deploy.archives import archive_bytes, content_hash
-from hybridstack.emulators.deploy.context import DeployContext, error_code, fail, update_or_create
+from hybridstack.emulators.deploy.context import (
+    DeployContext,
+    create_or_replace,
+    error_code,
+    fail,
+    update_or_create,
+)
 from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.registry import (
     Created,
@@ -199,22 +205,19 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
 
     try:
         if previous_outputs.get("name") == name:  # deployed before: update what changed
-            try:
-                answer = update(
+            answer = update_or_create(
+                name,
+                lambda _: update(
                     previous_outputs.get("codeHash") != code_hash,
                     previous_outputs.get("configHash") != config_hash,
-                )
-            except Exception as error:
-                if error_code(error) != "ResourceNotFoundException":
-                    raise
-                answer = create()
+                ),
+                create,
+                gone="ResourceNotFoundException",
+            )
         else:
-            try:
-                answer = create()
-            except Exception as error:
-                if error_code(error) != "ResourceConflictException":
-                    raise
-                answer = update(True, True)
+            answer = create_or_replace(
+                create, lambda: update(True, True), exists="ResourceConflictException"
+            )
     except Exception as error:
         raise fail(resource, f"deploying function {name}", error) from error
     ctx.at_end(lambda: _wait_until_ready(client, name))
@@ -265,14 +268,15 @@ def permission(ctx: DeployContext, resource: Resource) -> Created:
         "Principal": str(inputs["principal"]),
     }
     args.update(given(inputs, "sourceArn", "sourceAccount"))
+
+    def replace() -> None:
+        client.remove_permission(FunctionName=function_name, StatementId=statement)
+        client.add_permission(**args)
+
     try:
-        try:
-            client.add_permission(**args)
-        except Exception as error:
-            if error_code(error) != "ResourceConflictException":
-                raise
-            client.remove_permission(FunctionName=function_name, StatementId=statement)
-            client.add_permission(**args)
+        create_or_replace(
+            lambda: client.add_permission(**args), replace, exists="ResourceConflictException"
+        )
     except Exception as error:
         raise fail(resource, f"AddPermission on {function_name}", error) from error
     return Created(id=statement, outputs={"statementId": statement})

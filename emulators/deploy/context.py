@@ -209,3 +209,19 @@ def update_or_create(
             if error_code(error) != gone:
                 raise
     return create()
+
+
+def create_or_replace(create: Callable[[], T], replace: Callable[[], T], *, exists: str) -> T:
+    """Create the resource, or, where the emulator already has one of that name (it answers the
+    AWS error code ``exists``), bring that one to what the program declares with ``replace``.
+
+    Example:
+        create_or_replace(lambda: client.create_stage(**args),
+                          lambda: client.update_stage(**args), exists="ConflictException")
+    """
+    try:
+        return create()
+    except Exception as error:
+        if error_code(error) != exists:
+            raise
+        return replace()
