@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from types import TracebackType
 from typing import Self
 
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
@@ -41,10 +40,5 @@ class StartedInWith(ABC):
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()  # also when the block raised: the exception goes on
