@@ -19,7 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
+from hybridstack.emulators.deploy.context import (
+    DeployContext,
+    create_or_replace,
+    fail,
+    update_or_create,
+)
 from hybridstack.emulators.deploy.registry import (
     Created,
     Record,
@@ -28,7 +33,7 @@ from hybridstack.emulators.deploy.registry import (
     handles,
     recorded_output,
 )
-from hybridstack.emulators.deploy.shapes import integral, pascal
+from hybridstack.emulators.deploy.shapes import given, integral, pascal
 
 API = "aws:apigatewayv2/api:Api"
 GOOGLE_ISSUER = "https://accounts.google.com"
@@ -65,27 +70,26 @@ def api(ctx: DeployContext, resource: Resource) -> Created:
         "Name": name,
         "Description": str(inputs.get("description") or ""),
     }
-    if inputs.get("corsConfiguration"):
-        args["CorsConfiguration"] = pascal(inputs["corsConfiguration"])
+    args.update(given(inputs, "corsConfiguration", shape=pascal))
     if inputs.get("disableExecuteApiEndpoint") is not None:
         args["DisableExecuteApiEndpoint"] = bool(inputs["disableExecuteApiEndpoint"])
-    previous = resource.previous_id()
-    try:
-        if previous:
-            try:
-                client.update_api(ApiId=previous, **args)
-                return Created(id=previous, outputs=_outputs_of_api(ctx, previous))
-            except Exception as error:
-                if error_code(error) != "NotFoundException":
-                    raise
+
+    def update(api_id: str) -> str:
+        client.update_api(ApiId=api_id, **args)
+        return api_id
+
+    def create() -> str:
         answer = client.create_api(
             ProtocolType=str(inputs.get("protocolType") or "HTTP"),
             Tags={str(k): str(v) for k, v in (inputs.get("tags") or {}).items()},
             **args,
         )
+        return str(answer["ApiId"])
+
+    try:
+        api_id = update_or_create(resource.previous_id(), update, create, gone="NotFoundException")
     except Exception as error:
         raise fail(resource, f"CreateApi {name}", error) from error
-    api_id = str(answer["ApiId"])
     return Created(id=api_id, outputs=_outputs_of_api(ctx, api_id))
 
 
@@ -104,19 +108,15 @@ def stage(ctx: DeployContext, resource: Resource) -> Created:
     args: dict[str, Any] = {"ApiId": api_id, "StageName": name}
     if inputs.get("autoDeploy") is not None:
         args["AutoDeploy"] = bool(inputs["autoDeploy"])
-    if inputs.get("accessLogSettings"):
-        args["AccessLogSettings"] = pascal(inputs["accessLogSettings"])
-    if inputs.get("defaultRouteSettings"):
-        args["DefaultRouteSettings"] = pascal(inputs["defaultRouteSettings"])
+    args.update(given(inputs, "accessLogSettings", "defaultRouteSettings", shape=pascal))
     if inputs.get("stageVariables"):
         args["StageVariables"] = dict(inputs["stageVariables"])
     try:
-        try:
-            client.create_stage(**args)
-        except Exception as error:
-            if error_code(error) != "ConflictException":
-                raise
-            client.update_stage(**args)
+        create_or_replace(
+            lambda: client.create_stage(**args),
+            lambda: client.update_stage(**args),
+            exists="ConflictException",
+        )
     except Exception as error:
         raise fail(resource, f"CreateStage {name} on API {api_id}", error) from error
     base = ctx.api_url(api_id)
@@ -143,16 +143,19 @@ def _child(
 ) -> str:
     """Update the previous child of the same API in place, or create it; returns its id."""
     previous = resource.previous or {}
-    previous_api = (previous.get("outputs") or {}).get("apiId")
+    same_api = (previous.get("outputs") or {}).get("apiId") == args["ApiId"]
+
+    def update_child(child_id: str) -> str:
+        update(**{id_key: child_id}, **args)
+        return child_id
+
     try:
-        if previous.get("id") and previous_api == args["ApiId"]:
-            try:
-                update(**{id_key: previous["id"]}, **args)
-                return str(previous["id"])
-            except Exception as error:
-                if error_code(error) != "NotFoundException":
-                    raise
-        return str(create(**args)[id_key])
+        return update_or_create(
+            str(previous["id"]) if previous.get("id") and same_api else None,
+            update_child,
+            lambda: str(create(**args)[id_key]),
+            gone="NotFoundException",
+        )
     except Exception as error:
         raise fail(resource, f"Create{what} on API {args['ApiId']}", error) from error
 
@@ -173,16 +176,12 @@ def integration(ctx: DeployContext, resource: Resource) -> Created:
         "ApiId": str(inputs["apiId"]),
         "IntegrationType": str(inputs["integrationType"]),
     }
-    for key, wire in (
-        ("integrationUri", "IntegrationUri"),
-        ("integrationMethod", "IntegrationMethod"),
-        ("payloadFormatVersion", "PayloadFormatVersion"),
-        ("connectionType", "ConnectionType"),
-        ("description", "Description"),
-        ("credentialsArn", "CredentialsArn"),
-    ):
-        if inputs.get(key):
-            args[wire] = str(inputs[key])
+    args.update(
+        given(
+            inputs, "integrationUri", "integrationMethod", "payloadFormatVersion",
+            "connectionType", "description", "credentialsArn",
+        )
+    )  # fmt: skip
     if inputs.get("timeoutMilliseconds"):
         args["TimeoutInMillis"] = integral(inputs["timeoutMilliseconds"])
     if inputs.get("requestParameters"):
@@ -243,13 +242,9 @@ def authorizer(ctx: DeployContext, resource: Resource) -> Created:
             "Audience": [str(a) for a in jwt.get("audiences") or []],
             "Issuer": local_issuer_for(ctx, str(jwt.get("issuer") or "")),
         }
-    for key, wire in (
-        ("authorizerUri", "AuthorizerUri"),
-        ("authorizerPayloadFormatVersion", "AuthorizerPayloadFormatVersion"),
-        ("authorizerCredentialsArn", "AuthorizerCredentialsArn"),
-    ):
-        if inputs.get(key):
-            args[wire] = str(inputs[key])
+    args.update(
+        given(inputs, "authorizerUri", "authorizerPayloadFormatVersion", "authorizerCredentialsArn")
+    )
     authorizer_id = _child(
         resource, ctx, "Authorizer", "AuthorizerId", args,
         client.create_authorizer, client.update_authorizer,

@@ -21,7 +21,7 @@ from hybridstack.emulators.deploy.registry import (
     handles,
     recorded_output,
 )
-from hybridstack.emulators.deploy.shapes import pascal, tags_list
+from hybridstack.emulators.deploy.shapes import given, pascal, tags_list
 
 
 def _delete_rule(ctx: DeployContext, record: Record) -> None:
@@ -33,15 +33,11 @@ def rule(ctx: DeployContext, resource: Resource) -> Created:
     inputs = resource.inputs
     name = ctx.name(resource)
     args: dict[str, Any] = {"Name": name, "State": str(inputs.get("state") or "ENABLED")}
-    for key, wire in (
-        ("scheduleExpression", "ScheduleExpression"),
-        ("eventPattern", "EventPattern"),
-        ("description", "Description"),
-        ("eventBusName", "EventBusName"),
-        ("roleArn", "RoleArn"),
-    ):
-        if inputs.get(key):
-            args[wire] = str(inputs[key])
+    args.update(
+        given(
+            inputs, "scheduleExpression", "eventPattern", "description", "eventBusName", "roleArn"
+        )
+    )
     if inputs.get("tags"):
         args["Tags"] = tags_list(inputs["tags"])
     try:
@@ -63,16 +59,9 @@ def target(ctx: DeployContext, resource: Resource) -> Created:
     rule_name = str(inputs["rule"])
     target_id = str(inputs.get("targetId") or physical_name(resource.urn, resource.name))
     shaped: dict[str, Any] = {"Id": target_id, "Arn": str(inputs["arn"])}
-    for key, wire in (("input", "Input"), ("inputPath", "InputPath"), ("roleArn", "RoleArn")):
-        if inputs.get(key):
-            shaped[wire] = str(inputs[key])
-    if inputs.get("retryPolicy"):
-        shaped["RetryPolicy"] = pascal(inputs["retryPolicy"])
-    if inputs.get("deadLetterConfig"):
-        shaped["DeadLetterConfig"] = pascal(inputs["deadLetterConfig"])
-    args: dict[str, Any] = {"Rule": rule_name, "Targets": [shaped]}
-    if inputs.get("eventBusName"):
-        args["EventBusName"] = str(inputs["eventBusName"])
+    shaped.update(given(inputs, "input", "inputPath", "roleArn"))
+    shaped.update(given(inputs, "retryPolicy", "deadLetterConfig", shape=pascal))
+    args: dict[str, Any] = {"Rule": rule_name, "Targets": [shaped], **given(inputs, "eventBusName")}
     try:
         answer = ctx.aws("events").put_targets(**args)
     except Exception as error:

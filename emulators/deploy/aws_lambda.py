@@ -24,7 +24,13 @@ import time
 from typing import Any
 
 from hybridstack.emulators.deploy.archives import archive_bytes, content_hash
-from hybridstack.emulators.deploy.context import DeployContext, error_code, fail
+from hybridstack.emulators.deploy.context import (
+    DeployContext,
+    create_or_replace,
+    error_code,
+    fail,
+    update_or_create,
+)
 from hybridstack.emulators.deploy.naming import physical_name
 from hybridstack.emulators.deploy.registry import (
     Created,
@@ -34,7 +40,7 @@ from hybridstack.emulators.deploy.registry import (
     handles,
     recorded_output,
 )
-from hybridstack.emulators.deploy.shapes import integral, pascal
+from hybridstack.emulators.deploy.shapes import given, integral, pascal
 
 FUNCTION = "aws:lambda/function:Function"
 LAYER = "aws:lambda/layerVersion:LayerVersion"
@@ -123,13 +129,7 @@ def _configuration(inputs: dict[str, Any], local: dict[str, str]) -> dict[str, A
         "Layers": [str(arn) for arn in inputs.get("layers") or []],
         "Environment": {"Variables": {**local, **declared}},
     }
-    logging = inputs.get("loggingConfig")
-    if logging:
-        config["LoggingConfig"] = pascal(logging)
-    if inputs.get("tracingConfig"):
-        config["TracingConfig"] = pascal(inputs["tracingConfig"])
-    if inputs.get("deadLetterConfig"):
-        config["DeadLetterConfig"] = pascal(inputs["deadLetterConfig"])
+    config.update(given(inputs, "loggingConfig", "tracingConfig", "deadLetterConfig", shape=pascal))
     return config
 
 
@@ -205,22 +205,19 @@ def function(ctx: DeployContext, resource: Resource) -> Created:
 
     try:
         if previous_outputs.get("name") == name:  # deployed before: update what changed
-            try:
-                answer = update(
+            answer = update_or_create(
+                name,
+                lambda _: update(
                     previous_outputs.get("codeHash") != code_hash,
                     previous_outputs.get("configHash") != config_hash,
-                )
-            except Exception as error:
-                if error_code(error) != "ResourceNotFoundException":
-                    raise
-                answer = create()
+                ),
+                create,
+                gone="ResourceNotFoundException",
+            )
         else:
-            try:
-                answer = create()
-            except Exception as error:
-                if error_code(error) != "ResourceConflictException":
-                    raise
-                answer = update(True, True)
+            answer = create_or_replace(
+                create, lambda: update(True, True), exists="ResourceConflictException"
+            )
     except Exception as error:
         raise fail(resource, f"deploying function {name}", error) from error
     ctx.at_end(lambda: _wait_until_ready(client, name))
@@ -270,17 +267,16 @@ def permission(ctx: DeployContext, resource: Resource) -> Created:
         "Action": str(inputs.get("action") or "lambda:InvokeFunction"),
         "Principal": str(inputs["principal"]),
     }
-    for key, wire in (("sourceArn", "SourceArn"), ("sourceAccount", "SourceAccount")):
-        if inputs.get(key):
-            args[wire] = str(inputs[key])
+    args.update(given(inputs, "sourceArn", "sourceAccount"))
+
+    def replace() -> None:
+        client.remove_permission(FunctionName=function_name, StatementId=statement)
+        client.add_permission(**args)
+
     try:
-        try:
-            client.add_permission(**args)
-        except Exception as error:
-            if error_code(error) != "ResourceConflictException":
-                raise
-            client.remove_permission(FunctionName=function_name, StatementId=statement)
-            client.add_permission(**args)
+        create_or_replace(
+            lambda: client.add_permission(**args), replace, exists="ResourceConflictException"
+        )
     except Exception as error:
         raise fail(resource, f"AddPermission on {function_name}", error) from error
     return Created(id=statement, outputs={"statementId": statement})
@@ -310,25 +306,26 @@ def event_source_mapping(ctx: DeployContext, resource: Resource) -> Created:
     ):
         if inputs.get(key) is not None:
             args[wire] = pascal(inputs[key])
-    previous = resource.previous_id()
-    try:
-        if previous:
-            try:
-                answer = client.update_event_source_mapping(UUID=previous, **args)
-                outputs = {"uuid": previous, "functionArn": answer.get("FunctionArn")}
-                return Created(id=previous, outputs=outputs)
-            except Exception as error:
-                if error_code(error) != "ResourceNotFoundException":
-                    raise
+
+    def update(uuid: str) -> dict[str, Any]:
+        answer = client.update_event_source_mapping(UUID=uuid, **args)
+        return {"uuid": uuid, "functionArn": answer.get("FunctionArn")}
+
+    def create() -> dict[str, Any]:
         args["EventSourceArn"] = str(inputs["eventSourceArn"])
         if inputs.get("startingPosition"):
             args["StartingPosition"] = str(inputs["startingPosition"])
         answer = client.create_event_source_mapping(**args)
+        return {"uuid": str(answer["UUID"]), "functionArn": answer.get("FunctionArn")}
+
+    try:
+        outputs = update_or_create(
+            resource.previous_id(), update, create, gone="ResourceNotFoundException"
+        )
     except Exception as error:
         source = inputs.get("eventSourceArn")
         raise fail(resource, f"CreateEventSourceMapping {source}", error) from error
-    uuid = str(answer["UUID"])
-    return Created(id=uuid, outputs={"uuid": uuid, "functionArn": answer.get("FunctionArn")})
+    return Created(id=outputs["uuid"], outputs=outputs)
 
 
 def _delete_event_invoke_config(ctx: DeployContext, record: Record) -> None:
@@ -347,8 +344,7 @@ def event_invoke_config(ctx: DeployContext, resource: Resource) -> Created:
         args["MaximumRetryAttempts"] = integral(inputs["maximumRetryAttempts"])
     if inputs.get("maximumEventAgeInSeconds") is not None:
         args["MaximumEventAgeInSeconds"] = integral(inputs["maximumEventAgeInSeconds"])
-    if inputs.get("destinationConfig"):
-        args["DestinationConfig"] = pascal(inputs["destinationConfig"])
+    args.update(given(inputs, "destinationConfig", shape=pascal))
     try:
         ctx.aws("lambda").put_function_event_invoke_config(**args)
     except Exception as error:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -25,6 +25,7 @@ from hybridstack.emulators.runtime.clients import aws_client, require
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
 
 HTTP_TIMEOUT = 30.0
+T = TypeVar("T")
 _NOT_FOR_FUNCTIONS = frozenset({"LOCALSTACK_HOST", "EDGE_PORT"})
 
 
@@ -189,3 +190,38 @@ def error_code(error: Exception) -> str:
     """The AWS error code of a botocore ClientError (``""`` for anything else)."""
     response: Mapping[str, Any] = getattr(error, "response", {}) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def update_or_create(
+    previous: str | None, update: Callable[[str], T], create: Callable[[], T], *, gone: str
+) -> T:
+    """Update in place what a previous deploy created (id ``previous``), or create it: when there
+    was none, or the emulator no longer has it (it answers the AWS error code ``gone``).
+
+    Example:
+        api_id = update_or_create(resource.previous_id(), update_api, create_api,
+                                  gone="NotFoundException")
+    """
+    if previous:
+        try:
+            return update(previous)
+        except Exception as error:
+            if error_code(error) != gone:
+                raise
+    return create()
+
+
+def create_or_replace(create: Callable[[], T], replace: Callable[[], T], *, exists: str) -> T:
+    """Create the resource, or, where the emulator already has one of that name (it answers the
+    AWS error code ``exists``), bring that one to what the program declares with ``replace``.
+
+    Example:
+        create_or_replace(lambda: client.create_stage(**args),
+                          lambda: client.update_stage(**args), exists="ConflictException")
+    """
+    try:
+        return create()
+    except Exception as error:
+        if error_code(error) != exists:
+            raise
+        return replace()

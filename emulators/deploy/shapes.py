@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -52,6 +53,20 @@ def pascal(value: Any) -> Any:
     if isinstance(value, list):
         return [pascal(v) for v in value]
     return integral(value)
+
+
+def given(
+    inputs: Mapping[str, Any], *keys: str, shape: Callable[[Any], Any] = str
+) -> dict[str, Any]:
+    """The optional members of a request: each of ``keys`` the inputs set (not empty), under its
+    AWS (PascalCase) name, its value passed through ``shape``.
+
+    Example:
+        given({"description": "x", "roleArn": ""}, "description", "roleArn") == {"Description": "x"}
+        given({"retryPolicy": {"maximumRetryAttempts": 2.0}}, "retryPolicy", shape=pascal)
+            == {"RetryPolicy": {"MaximumRetryAttempts": 2}}
+    """
+    return {pascal_key(key): shape(inputs[key]) for key in keys if inputs.get(key)}
 
 
 def tags_list(tags: Any) -> list[dict[str, str]]:

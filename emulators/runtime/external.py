@@ -23,6 +23,7 @@ import requests
 from hybridstack.emulators.runtime.aws_compatible import CompatibleAws
 from hybridstack.emulators.runtime.emulators import SERVICES
 from hybridstack.emulators.runtime.endpoints import LocalCloudEndpoints
+from hybridstack.emulators.runtime.lifecycle import StartedInWith
 from hybridstack.emulators.runtime.operations import address_of, health_of, reset_services
 
 ANY_AWS = CompatibleAws()
@@ -33,7 +34,7 @@ class ExternalCloudError(RuntimeError):
     """An external emulator could not be reached or wiped."""
 
 
-class ExternalCloud:
+class ExternalCloud(StartedInWith):
     """The LocalCloud interface over emulators that are already running.
 
     Example:
@@ -54,13 +55,6 @@ class ExternalCloud:
 
     def stop(self) -> None:
         """Nothing to stop: somebody else runs these emulators."""
-
-    def __enter__(self) -> ExternalCloud:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def running(self) -> list[str]:
         """The emulators the environment gives an address."""

@@ -20,12 +20,12 @@ from pathlib import Path
 import requests
 
 from hybridstack.emulators.runtime import tools
+from hybridstack.emulators.runtime.http_health import answers_ok
 from hybridstack.emulators.runtime.ports import LOOPBACK
 from hybridstack.emulators.runtime.process import Launch
 
 NAME = "firestore"
 MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
-TIMEOUT = 5.0
 # Small heap, serial GC: an emulator holding test data, not a server under load.
 EXPORT_NAME = "firestore_export"
 JVM_OPTIONS = ("-Duser.language=en", "-XX:+UseSerialGC", "-Xms32m", "-Xmx512m")
@@ -102,11 +102,7 @@ def export(address: str, project_id: str, directory: Path) -> None:
 
 def health(address: str) -> bool:
     """Whether the emulator answers (``GET /`` says ``Ok``)."""
-    try:
-        response = requests.get(f"http://{address}/", timeout=TIMEOUT)
-    except requests.RequestException:
-        return False
-    return response.status_code == 200
+    return answers_ok(f"http://{address}/")
 
 
 def reset(address: str, project_id: str) -> None:

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from hybridstack.emulators.runtime import (
     aurora,
@@ -45,6 +44,7 @@ from hybridstack.emulators.runtime import (
 )
 from hybridstack.emulators.runtime.emulators import DEFAULT_SERVICES, EMULATORS, SERVICES
 from hybridstack.emulators.runtime.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
+from hybridstack.emulators.runtime.lifecycle import StartedInWith
 from hybridstack.emulators.runtime.operations import (
     health_of,
     recreate_event_topic,
@@ -157,7 +157,7 @@ class _Unit:
     depends_on: list[str] = field(default_factory=list)
 
 
-class LocalCloud:
+class LocalCloud(StartedInWith):
     """AWS and Firebase emulators as local processes; see the module docstring.
 
     Args:
@@ -220,18 +220,6 @@ class LocalCloud:
         self._cancel = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------------
-
-    def __enter__(self) -> LocalCloud:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def running(self) -> bool:

@@ -95,6 +95,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from hybridstack.emulators.runtime.http_health import answers_ok
 from hybridstack.emulators.runtime.ports import LOOPBACK
 
 __all__ = [
@@ -748,11 +749,7 @@ class LocalIssuerClient:
 
 def health(base_url: str) -> bool:
     """Whether the issuer at ``base_url`` (``http://127.0.0.1:<port>``) answers."""
-    try:
-        response = requests.get(f"{base_url.rstrip('/')}/health", timeout=5.0)
-    except requests.RequestException:
-        return False
-    return response.status_code == 200
+    return answers_ok(f"{base_url.rstrip('/')}/health")
 
 
 def issuer_health(project_issuer: str) -> bool:

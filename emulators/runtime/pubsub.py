@@ -18,6 +18,7 @@ from pathlib import Path
 import requests
 
 from hybridstack.emulators.runtime import tools
+from hybridstack.emulators.runtime.http_health import answers_ok
 from hybridstack.emulators.runtime.ports import LOOPBACK
 from hybridstack.emulators.runtime.process import Launch
 
@@ -54,13 +55,7 @@ def check_tools() -> None:
 
 def health(address: str) -> bool:
     """Whether the emulator serves its REST API (listing a project's topics works)."""
-    try:
-        response = requests.get(
-            f"http://{address}/v1/projects/health-check/topics", timeout=TIMEOUT
-        )
-    except requests.RequestException:
-        return False
-    return response.status_code == 200
+    return answers_ok(f"http://{address}/v1/projects/health-check/topics")
 
 
 def _list(address: str, project_id: str, kind: str) -> list[str]:

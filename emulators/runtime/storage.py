@@ -20,11 +20,11 @@ from pathlib import Path
 import requests
 
 from hybridstack.emulators.runtime import tools
+from hybridstack.emulators.runtime.http_health import answers_ok
 from hybridstack.emulators.runtime.ports import LOOPBACK
 from hybridstack.emulators.runtime.process import Launch
 
 NAME = "storage"
-TIMEOUT = 5.0
 EVENT_TYPES = ("finalize", "delete", "metadataUpdate", "archive")
 
 
@@ -117,11 +117,7 @@ def check_tools() -> None:
 
 def health(address: str) -> bool:
     """Whether fake-gcs-server answers its health check."""
-    try:
-        response = requests.get(f"{address}/_internal/healthcheck", timeout=TIMEOUT)
-    except requests.RequestException:
-        return False
-    return response.status_code == 200
+    return answers_ok(f"{address}/_internal/healthcheck")
 
 
 def reset(address: str, project_id: str | None = None) -> None:

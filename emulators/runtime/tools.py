@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
 
 from hybridstack.locations import tools_dir
@@ -82,13 +81,6 @@ def _explicit(variable: str, tool: str, install: str) -> Path | None:
     if not path.exists():
         raise MissingToolError(tool, install, f"{variable}={value} does not exist")
     return path
-
-
-def _first_existing(candidates: Iterable[Path]) -> Path | None:
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    return None
 
 
 def java() -> Path:
@@ -165,50 +157,58 @@ def _gcloud_sdk_root() -> Path | None:
     return Path(root) if result.returncode == 0 and root else None
 
 
-def firestore_emulator_jar() -> Path:
-    """The Cloud Firestore emulator JAR (gcloud SDK, explicit setting or firebase-tools cache)."""
-    tool = "Cloud Firestore emulator"
-    explicit = _explicit("HYBRIDSTACK_FIRESTORE_EMULATOR_JAR", tool, FIRESTORE_INSTALL)
+def _newest(directory: Path, pattern: str) -> Path | None:
+    """The last (newest version) of the files matching ``pattern`` below ``directory``."""
+    matches = sorted(directory.glob(pattern))
+    return matches[-1] if matches else None
+
+
+def _gcloud_emulator_jar(
+    tool: str, variable: str, install: str, *, sdk_pattern: str, cache_pattern: str, missing: str
+) -> Path:
+    """An emulator JAR of the gcloud SDK: the explicit setting ``variable``, else the newest match
+    of ``sdk_pattern`` under a known SDK root, of ``cache_pattern`` in firebase-tools' emulator
+    cache, or of ``sdk_pattern`` under the SDK root gcloud names (asked last: it is slow); else
+    :class:`MissingToolError` with the detail ``missing``."""
+    explicit = _explicit(variable, tool, install)
     if explicit:
         return explicit
-    relative = Path("platform/cloud-firestore-emulator/cloud-firestore-emulator.jar")
-    found = _first_existing(root / relative for root in _sdk_roots())
+    for root in _sdk_roots():
+        found = _newest(root, sdk_pattern)
+        if found:
+            return found
+    found = _newest(Path("~/.cache/firebase/emulators").expanduser(), cache_pattern)
     if found:
         return found
-    cache_dir = Path("~/.cache/firebase/emulators").expanduser()
-    cache = sorted(cache_dir.glob("cloud-firestore-emulator-*.jar"))
-    if cache:
-        return cache[-1]
     sdk_root = _gcloud_sdk_root()
-    if sdk_root and (sdk_root / relative).exists():
-        return sdk_root / relative
-    raise MissingToolError(tool, FIRESTORE_INSTALL, "no cloud-firestore-emulator.jar found")
+    found = _newest(sdk_root, sdk_pattern) if sdk_root else None
+    if found:
+        return found
+    raise MissingToolError(tool, install, missing)
+
+
+def firestore_emulator_jar() -> Path:
+    """The Cloud Firestore emulator JAR (gcloud SDK, explicit setting or firebase-tools cache)."""
+    return _gcloud_emulator_jar(
+        "Cloud Firestore emulator",
+        "HYBRIDSTACK_FIRESTORE_EMULATOR_JAR",
+        FIRESTORE_INSTALL,
+        sdk_pattern="platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
+        cache_pattern="cloud-firestore-emulator-*.jar",
+        missing="no cloud-firestore-emulator.jar found",
+    )
 
 
 def pubsub_emulator_jar() -> Path:
     """The gcloud Pub/Sub emulator JAR (run with ``java -jar``, faster than gcloud's wrapper)."""
-    tool = "Pub/Sub emulator"
-    explicit = _explicit("HYBRIDSTACK_PUBSUB_EMULATOR_JAR", tool, PUBSUB_INSTALL)
-    if explicit:
-        return explicit
-    pattern = "platform/pubsub-emulator/lib/cloud-pubsub-emulator-*.jar"
-    for root in _sdk_roots():
-        jars = sorted(root.glob(pattern))
-        if jars:
-            return jars[-1]
-    cache = sorted(
-        Path("~/.cache/firebase/emulators")
-        .expanduser()
-        .glob("pubsub-emulator-*/pubsub-emulator/lib/cloud-pubsub-emulator-*.jar")
+    return _gcloud_emulator_jar(
+        "Pub/Sub emulator",
+        "HYBRIDSTACK_PUBSUB_EMULATOR_JAR",
+        PUBSUB_INSTALL,
+        sdk_pattern="platform/pubsub-emulator/lib/cloud-pubsub-emulator-*.jar",
+        cache_pattern="pubsub-emulator-*/pubsub-emulator/lib/cloud-pubsub-emulator-*.jar",
+        missing="no cloud-pubsub-emulator JAR found",
     )
-    if cache:
-        return cache[-1]
-    sdk_root = _gcloud_sdk_root()
-    if sdk_root:
-        jars = sorted(sdk_root.glob(pattern))
-        if jars:
-            return jars[-1]
-    raise MissingToolError(tool, PUBSUB_INSTALL, "no cloud-pubsub-emulator JAR found")
 
 
 def fake_gcs_server() -> Path:

@@ -16,6 +16,7 @@ import requests
 from typer.testing import CliRunner
 
 from hybridstack.emulators.devtools.cli import app
+from hybridstack.emulators.devtools.cli import local as local_cli
 from hybridstack.emulators.runtime.local_cloud import LocalCloud
 from hybridstack.emulators.runtime.run_state import read_state
 
@@ -112,6 +113,22 @@ def test_unknown_service_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown service(s) s3" in result.output
+
+
+def test_dev_is_up_watching(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``hybridstack dev`` runs ``up`` watching the project; plain ``up`` does not watch."""
+    watched: list[bool] = []
+    monkeypatch.setattr(local_cli, "_make_cloud", lambda *args: object())
+    monkeypatch.setattr(local_cli, "Deployment", lambda *args: object())
+    monkeypatch.setattr(
+        local_cli, "_run_until_stopped", lambda cloud, deployment, watch: watched.append(watch)
+    )
+    # no platform functions to assemble: only the emulators it needs are chosen
+    options = ["--services", "aws", "--state-dir", str(tmp_path)]
+    for command in (["dev"], ["up"], ["up", "--watch"]):
+        result = runner.invoke(app, [*command, *options])
+        assert result.exit_code == 0, result.output
+    assert watched == [True, False, True]
 
 
 def test_up_runs_until_down_from_another_shell_and_leaves_nothing(tmp_path: Path) -> None:

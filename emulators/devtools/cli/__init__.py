@@ -12,7 +12,7 @@ Example:
 import typer
 
 from hybridstack.emulators.devtools.cli.deploy import deploy, outputs
-from hybridstack.emulators.devtools.cli.local import dev, local_app, up
+from hybridstack.emulators.devtools.cli.local import DEV_DEFAULTS, local_app, up
 
 app = typer.Typer(
     name="hybridstack",
@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 app.add_typer(local_app, name="local")
 app.command("up", help="Start the local cloud and deploy the local stack into it.")(up)
-app.command("dev", help="`up --watch`: start, deploy, redeploy what each saved edit changes.")(dev)
+app.command(
+    "dev",
+    help="`up --watch`: start, deploy, redeploy what each saved edit changes.",
+    context_settings={"default_map": DEV_DEFAULTS},
+)(up)
 app.command("deploy", help="Deploy the stack into the running local cloud (what changed).")(deploy)
 app.command("outputs", help="Print the last local deploy's stack outputs.")(outputs)

@@ -408,20 +408,9 @@ def up(
     _run_until_stopped(cloud, deployment=deployment, watch=watch)
 
 
-def dev(
-    services: ServicesOption = None,
-    project: ProjectOption = DEFAULT_PROJECT_ID,
-    iam: IamOption = True,
-    persist: PersistOption = False,
-    functions_source: FunctionsOption = None,
-    state_dir: StateDirOption = None,
-    config: ConfigOption = None,
-    project_dir: ProjectDirOption = Path("."),
-    smoke: SmokeOption = None,
-) -> None:
-    """`hybridstack up --watch`: start, deploy, then redeploy what each saved edit changes."""
-    up(services, project, iam, persist, functions_source, state_dir, config, True, project_dir,
-       smoke)  # fmt: skip
+DEV_DEFAULTS = {"watch": True}
+"""``hybridstack dev`` is :func:`up` with these defaults (``up --watch``): the context settings
+its command is registered with."""
 
 
 def _platform_functions(state_dir: Path | None) -> Path:

@@ -12,7 +12,8 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,20 @@ def endpoints_from_environment() -> LocalCloudEndpoints:
     return endpoints
 
 
+@contextmanager
+def _exit_on_failure(console: Console, command: str) -> Iterator[None]:
+    """Any failure of the block -> ``<command> failed: <why>`` and exit status 1, no traceback
+    (an emulator down or refusing is named by its error's type)."""
+    try:
+        yield
+    except SeedError as error:
+        console.print(f"[red]{command} failed:[/red] {error}")
+        raise typer.Exit(1) from error
+    except Exception as error:
+        console.print(f"[red]{command} failed:[/red] {type(error).__name__}: {error}")
+        raise typer.Exit(1) from error
+
+
 def make_seed_app(endpoints: EndpointsProvider = endpoints_from_environment) -> typer.Typer:
     """The ``seed`` command group, getting the running cloud's endpoints from ``endpoints``."""
     app = typer.Typer(
@@ -54,14 +69,8 @@ def make_seed_app(endpoints: EndpointsProvider = endpoints_from_environment) -> 
         ],
     ) -> None:
         """Load Firestore documents, Auth users, S3 and Storage objects from FOLDER."""
-        try:
+        with _exit_on_failure(console, "seed load"):
             counts = load_seed(folder, endpoints())
-        except SeedError as error:
-            console.print(f"[red]seed load failed:[/red] {error}")
-            raise typer.Exit(1) from error
-        except Exception as error:  # an emulator down or refusing: say which, no traceback
-            console.print(f"[red]seed load failed:[/red] {type(error).__name__}: {error}")
-            raise typer.Exit(1) from error
         console.print(f"loaded {counts} from {folder}")
 
     @app.command("export")
@@ -72,14 +81,8 @@ def make_seed_app(endpoints: EndpointsProvider = endpoints_from_environment) -> 
         ] = False,
     ) -> None:
         """Write what the local cloud holds to FOLDER, in the layout `seed load` reads."""
-        try:
+        with _exit_on_failure(console, "seed export"):
             counts = export_seed(folder, endpoints(), overwrite=overwrite)
-        except SeedError as error:
-            console.print(f"[red]seed export failed:[/red] {error}")
-            raise typer.Exit(1) from error
-        except Exception as error:  # an emulator down or refusing: say which, no traceback
-            console.print(f"[red]seed export failed:[/red] {type(error).__name__}: {error}")
-            raise typer.Exit(1) from error
         console.print(f"exported {counts} to {folder}")
 
     return app

@@ -40,7 +40,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
@@ -68,6 +67,7 @@ from hybridstack.emulators.runtime.docker_engine import docker_unavailable_reaso
 from hybridstack.emulators.runtime.emulator import Emulator
 from hybridstack.emulators.runtime.emulators import CONTAINER_SERVICES, emulator
 from hybridstack.emulators.runtime.endpoints import DEFAULT_PROJECT_ID, LocalCloudEndpoints
+from hybridstack.emulators.runtime.lifecycle import StartedInWith
 from hybridstack.emulators.runtime.operations import (
     health_of,
     recreate_event_topic,
@@ -123,7 +123,7 @@ class _Running:
     address: str  # as clients want it: http://127.0.0.1:port for aws/storage, else host:port
 
 
-class ContainerCloud:
+class ContainerCloud(StartedInWith):
     """AWS (MiniStack) and Firebase (Auth, Firestore, Pub/Sub, Storage) emulators in containers.
 
     Args:
@@ -258,18 +258,6 @@ class ContainerCloud:
     def _remove(container: DockerContainer) -> None:
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
             container.stop(force=True, delete_volume=True)
-
-    def __enter__(self) -> ContainerCloud:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ operations
 
