@@ -1,7 +1,7 @@
 """Deploy time of the full reference platform into a running local cloud.
 
-    .venv/bin/python benchmarks/local_deploy.py            # cold, no change, one function changed
-    .venv/bin/python benchmarks/local_deploy.py --repeat 3
+    .venv/bin/python -m benchmarks.local_deploy   # cold, no change, one function changed
+    .venv/bin/python -m benchmarks.local_deploy --repeat 3
 
 Starts the local cloud ``hybridstack up`` starts (IAM enforced, Storage events on), then deploys
 the ``local`` stack with the deploy engine:

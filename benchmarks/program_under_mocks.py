@@ -1,7 +1,7 @@
 """How long the whole reference program takes under Pulumi mocks, per stack (target <= 5 s).
 
-    .venv/bin/python benchmarks/program_under_mocks.py              # dev, staging, prod, local
-    .venv/bin/python benchmarks/program_under_mocks.py --stack prod --repeat 5
+    .venv/bin/python -m benchmarks.program_under_mocks   # dev, staging, prod, local
+    .venv/bin/python -m benchmarks.program_under_mocks --stack prod --repeat 5
 
 Each stack runs in a fresh interpreter, so the figures include what a ``pulumi preview`` pays
 before the engine sees the first resource: importing pulumi / pulumi_aws / pulumi_gcp and
@@ -115,7 +115,16 @@ def _empty_dir() -> str:
 
 def _child(stack: str, repeat: int, env: dict[str, str]) -> dict[str, float | int]:
     child = subprocess.run(
-        [sys.executable, __file__, "--child", "--stack", stack, "--repeat", str(repeat)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.program_under_mocks",
+            "--child",
+            "--stack",
+            stack,
+            "--repeat",
+            str(repeat),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -56,8 +56,9 @@ from hybridstack.components.link import Linkable, LinkSpec, link_variable
 from hybridstack.components.rules_release import release_rules
 from hybridstack.components.stack_defaults import is_production
 from hybridstack.services.common.links import FIREBASE_BUCKET, PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT
+from hybridstack.services.media import routes as media_routes
 
-SYNC_ROUTE = "POST /media/sync"
+SYNC_ROUTE = media_routes.SYNC
 """The route the pushes arrive on (``hybridstack.services.media.sync.handle`` serves it)."""
 PUBSUB_EVENT_TYPES = ("OBJECT_FINALIZE",)
 UPLOAD_PREFIX = "uploads"

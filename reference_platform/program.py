@@ -61,13 +61,13 @@ from hybridstack.components.schedule import Schedule
 from hybridstack.components.secure_bucket import SecureBucket
 from hybridstack.components.static_site import StaticSite
 from hybridstack.local_settings import local_settings
-from hybridstack.services.api import handler as platform_api
+from hybridstack.services.api import routes as platform_routes
 from hybridstack.services.common.routes import parse_route_key
 from hybridstack.services.common.settings import RECORDS_DATABASE
-from hybridstack.services.identity import api as identity_api
 from hybridstack.services.identity import missed_registrations
-from hybridstack.services.media import api as media_api
-from hybridstack.services.messaging import api as messaging_api
+from hybridstack.services.identity import routes as identity_routes
+from hybridstack.services.media import routes as media_routes
+from hybridstack.services.messaging import routes as messaging_routes
 from hybridstack.services.messaging.rules import RULES_PATH
 from reference_platform.config import StackConfig, load_stack_config
 
@@ -78,16 +78,16 @@ MEDIA_EVENTS_HANDLER = "hybridstack.services.media.events.handle"
 MEDIA_API_HANDLER = "hybridstack.services.media.api.handle"
 MEDIA_SYNC_HANDLER = "hybridstack.services.media.sync.handle"
 IDENTITY_API_HANDLER = "hybridstack.services.identity.api.handle"
-IDENTITY_ROUTES = tuple(r for r in identity_api.ROUTES if r != identity_api.REGISTRATION_ROUTE)
+IDENTITY_ROUTES = identity_routes.USER_ROUTES
 """The identity API's routes for signed-in users (each service declares its routes once, in
-its adapter's ``ROUTES``; the program routes exactly those)."""
-REGISTRATION_ROUTE = identity_api.REGISTRATION_ROUTE
+its ``routes`` module; the program routes exactly those)."""
+REGISTRATION_ROUTE = identity_routes.REGISTRATION
 MESSAGING_API_HANDLER = "hybridstack.services.messaging.api.handle"
-MESSAGING_ROUTES = messaging_api.ROUTES
-MEDIA_ROUTES = media_api.ROUTES
-PUBLIC_ROUTES = (platform_api.HEALTH_ROUTE,)
+MESSAGING_ROUTES = messaging_routes.ROUTES
+MEDIA_ROUTES = media_routes.API_ROUTES
+PUBLIC_ROUTES = platform_routes.PUBLIC_ROUTES
 """Routes served without an authorizer (everything else needs a Firebase ID token)."""
-PLATFORM_ROUTES = tuple(r for r in platform_api.ROUTES if r not in PUBLIC_ROUTES)
+PLATFORM_ROUTES = tuple(r for r in platform_routes.ROUTES if r not in PUBLIC_ROUTES)
 
 REALTIME_RULES_FILE = RULES_PATH
 """The platform's Firestore rules ship with the messaging service (conversations, receipts,

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hybridstack.services.api import routes
 from hybridstack.services.common.routes import serve
 
 logger = Logger(service="platform-api")
@@ -57,10 +58,7 @@ def me() -> dict[str, Any]:
     return identity_from_claims(app.current_event.request_context.authorizer.jwt_claim)
 
 
-HEALTH_ROUTE = "GET /health"
-"""The one route served without an authorizer: liveness answers anyone."""
-
-ROUTES = serve(app, {HEALTH_ROUTE: health, "GET /me": me})
+ROUTES = serve(app, {routes.HEALTH: health, routes.ME: me}, declared=routes.ROUTES)
 """The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 
 

@@ -1,28 +1,32 @@
-"""The routes a service serves, written once in API Gateway syntax and served from that table.
+"""The routes a service serves, declared once in API Gateway syntax and served from them.
 
-A service's HTTP adapter declares its routes as one table, route key -> function, in the syntax
-the API's routes are written in (``"GET /media/{media_id}"``). :func:`serve` registers each on
-the Powertools resolver (``/media/<media_id>``) and returns the keys, the module's ``ROUTES``:
-the program routes exactly those to the service's Function (``api.route(key, function)``), so a
-path is never spelled in two syntaxes. :func:`served_routes` reads back what a resolver serves
+Each service declares its route keys once, in a ``routes`` module with no runtime dependency
+(``services/media/routes.py``: ``GET_MEDIA = "GET /media/{media_id}"``), which a program
+imports to route exactly those to the service's Function. The service's HTTP adapter maps the
+same constants to functions; :func:`serve` registers each on the Powertools resolver
+(``/media/<media_id>``) and refuses a table that differs from the declared routes, so a path is
+never spelled twice nor in two syntaxes. :func:`served_routes` reads back what a resolver serves
 (the contract test compares it with ``ROUTES``).
 
 Example:
+    from hybridstack.services.media import routes
+
     app = APIGatewayHttpResolver()
 
     def get_media(media_id: str) -> dict[str, Any]: ...
 
-    ROUTES = serve(app, {"GET /media/{media_id}": get_media})
+    ROUTES = serve(app, {routes.GET_MEDIA: get_media}, declared=(routes.GET_MEDIA,))
     # ROUTES == ("GET /media/{media_id}",); GET /media/abc calls get_media(media_id="abc")
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+if TYPE_CHECKING:  # the program imports route keys without the Lambda runtime libraries
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _ROUTE_KEY = re.compile(r"^(?P<method>[A-Z]+) (?P<path>/[A-Za-z0-9_\-./{}]*)$")
@@ -49,11 +53,25 @@ def resolver_path(path: str) -> str:
     return _PARAMETER.sub(r"<\1>", path)
 
 
-def serve(app: APIGatewayHttpResolver, table: Mapping[str, Callable[..., Any]]) -> tuple[str, ...]:
+def serve(
+    app: APIGatewayHttpResolver,
+    table: Mapping[str, Callable[..., Any]],
+    *,
+    declared: Sequence[str],
+) -> tuple[str, ...]:
     """Register every ``route key -> function`` of ``table`` on ``app``; return the keys.
 
-    Raises RouteKeyError for a key that is not an API Gateway route key.
+    ``declared`` is the service's ``routes`` module's tuple: the table must serve exactly those.
+    Raises RouteKeyError for a key that is not an API Gateway route key or not declared, and for
+    a declared route the table leaves out.
     """
+    missing = [key for key in declared if key not in table]
+    undeclared = [key for key in table if key not in declared]
+    if missing or undeclared:
+        raise RouteKeyError(
+            f"the adapter's routes differ from its routes module: not served {missing}, "
+            f"not declared {undeclared}"
+        )
     for key, function in table.items():
         method, path = parse_route_key(key)
         app.route(resolver_path(path), method=method)(function)

@@ -31,6 +31,7 @@ from firebase_admin import auth as firebase_auth
 
 from hybridstack.services.common.http import caller, json_body, path_uid
 from hybridstack.services.common.routes import serve
+from hybridstack.services.identity import routes
 from hybridstack.services.identity.registration import (
     RegistrationRefusedError,
     accept_registration,
@@ -91,18 +92,15 @@ def register() -> Response[Any]:
     )
 
 
-REGISTRATION_ROUTE = "POST /internal/users"
-"""Called by the Firebase blocking function only: the program puts it behind the Google JWT
-authorizer of the registration service account, not the Firebase users' one."""
-
 ROUTES = serve(
     app,
     {
-        "GET /users/me": get_me,
-        "PATCH /users/me": patch_me,
-        "PUT /users/{uid}/role": put_role,
-        REGISTRATION_ROUTE: register,
+        routes.GET_ME: get_me,
+        routes.PATCH_ME: patch_me,
+        routes.PUT_ROLE: put_role,
+        routes.REGISTRATION: register,
     },
+    declared=routes.ROUTES,
 )
 """The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 

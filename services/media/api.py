@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hybridstack.services.common.http import PAYLOAD_TOO_LARGE, caller, json_body, path_id
 from hybridstack.services.common.routes import serve
 from hybridstack.services.identity.users import ensure_user
+from hybridstack.services.media import routes
 from hybridstack.services.media.delivery import (
     MediaGoneError,
     MediaNotFoundError,
@@ -73,10 +74,11 @@ def delete_media(media_id: str) -> Response[str]:
 ROUTES = serve(
     app,
     {
-        "POST /media/upload": upload,
-        "GET /media/{media_id}": get_media,
-        "DELETE /media/{media_id}": delete_media,
+        routes.UPLOAD: upload,
+        routes.GET_MEDIA: get_media,
+        routes.DELETE_MEDIA: delete_media,
     },
+    declared=routes.API_ROUTES,
 )
 """The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 

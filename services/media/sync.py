@@ -36,6 +36,7 @@ from hybridstack.services.common import settings
 from hybridstack.services.common.http import UNPROCESSABLE, RequestBody, json_body, parse_model
 from hybridstack.services.common.idempotency import register_context
 from hybridstack.services.common.routes import serve
+from hybridstack.services.media import routes
 from hybridstack.services.media.storage_sync import StorageEvent, sync_object
 
 logger = Logger(service="storage-sync")
@@ -100,9 +101,8 @@ def storage_event() -> Response[str]:
 
 ROUTES = serve(
     app,
-    {
-        "POST /media/sync": storage_event,
-    },
+    {routes.SYNC: storage_event},
+    declared=routes.SYNC_ROUTES,
 )
 """The route this adapter serves: MediaStore routes its Pub/Sub push subscription here."""
 

@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hybridstack.services.common.http import UNPROCESSABLE, caller, json_body, path_id
 from hybridstack.services.common.routes import serve
+from hybridstack.services.messaging import routes
 from hybridstack.services.messaging.conversations import (
     ConversationCreate,
     ConversationNotFoundError,
@@ -83,10 +84,11 @@ def read(conversation_id: str) -> Response[str]:
 ROUTES = serve(
     app,
     {
-        "POST /conversations": new_conversation,
-        "POST /conversations/{conversation_id}/messages": new_message,
-        "POST /conversations/{conversation_id}/read": read,
+        routes.NEW_CONVERSATION: new_conversation,
+        routes.NEW_MESSAGE: new_message,
+        routes.READ: read,
     },
+    declared=routes.ROUTES,
 )
 """The routes this adapter serves (API Gateway route keys); the program routes exactly these."""
 

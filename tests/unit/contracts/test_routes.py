@@ -78,7 +78,8 @@ def test_the_program_routes_everything_a_deployed_service_declares(stack: str) -
 
 def test_a_route_table_entry_serves_that_route() -> None:
     app = APIGatewayHttpResolver()
-    routes = serve(app, {"GET /things/{thing_id}": lambda thing_id: {"id": thing_id}})
+    key = "GET /things/{thing_id}"
+    routes = serve(app, {key: lambda thing_id: {"id": thing_id}}, declared=(key,))
     assert routes == ("GET /things/{thing_id}",) == served_routes(app)
     event = {
         "version": "2.0",
@@ -91,4 +92,9 @@ def test_a_route_table_entry_serves_that_route() -> None:
 @pytest.mark.parametrize("key", ["GET /things/<thing_id>", "FETCH /things", "/things"])
 def test_a_route_key_in_another_syntax_is_refused_by_name(key: str) -> None:
     with pytest.raises(RouteKeyError, match=f"route {key!r} is not an API Gateway route key"):
-        serve(APIGatewayHttpResolver(), {key: lambda: {}})
+        serve(APIGatewayHttpResolver(), {key: lambda: {}}, declared=(key,))
+
+
+def test_an_adapter_serving_other_routes_than_it_declares_is_refused() -> None:
+    with pytest.raises(RouteKeyError, match=r"not served \['GET /b'\], not declared \['GET /a'\]"):
+        serve(APIGatewayHttpResolver(), {"GET /a": lambda: {}}, declared=("GET /b",))
