@@ -41,7 +41,6 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 TARGET_P50 = 1.5
 TARGET_P95 = 3.0
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _png(seed: int) -> bytes:
@@ -208,7 +207,7 @@ def suite_wall_time() -> bool:
     began = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/system", "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT,
+        cwd=REPOSITORY,
         capture_output=True,
         text=True,
         check=False,

@@ -26,13 +26,9 @@ from hybridstack.components.args import ComponentArgsError
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
 """Adjusts a child's keyword arguments in place, or returns replacement arguments."""
 
-Transforms = Mapping[str, Transform]
-"""Child role -> transform. Each component types it as a TypedDict (``QueueTransforms``) whose
-keys are its child roles, one resource type per role."""
-
 R = TypeVar("R", bound=pulumi.Resource)
 
-__all__ = ["ComponentArgsError", "HybridComponent", "Transform", "Transforms"]
+__all__ = ["ComponentArgsError", "HybridComponent", "Transform"]
 
 
 class HybridComponent(pulumi.ComponentResource):
